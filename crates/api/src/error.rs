@@ -1,0 +1,384 @@
+//! The API's one error type and the table that gives every error code its status.
+//!
+//! Every failure leaves as RFC 9457 `application/problem+json` with a stable `code`.
+//! Handlers return `Result<_, ApiError>` and use `?`: use-case errors ([`DbError`])
+//! convert through [`From`], so the mapping below is the only place that decides
+//! which status a failure gets. A 5xx logs its whole source chain and shows the
+//! client nothing but a generic sentence and the request id.
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use wpt_db::DbError;
+use wpt_domain::{FieldError, ValidationErrors};
+
+use crate::request_id;
+
+/// The stable error codes and their HTTP status: the one table (see docs/errors.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// 400: the request is not well-formed (bad JSON syntax, say).
+    MalformedRequest,
+    /// 401: no valid credentials.
+    Unauthenticated,
+    /// 403: the caller may see this but not do it.
+    Forbidden,
+    /// 404: no such resource, or one the caller may not see.
+    NotFound,
+    /// 405: the path exists but not with this method.
+    MethodNotAllowed,
+    /// 406: none of the formats in `Accept` can be produced.
+    NotAcceptable,
+    /// 409: conflicts with the current state.
+    Conflict,
+    /// 409: a workflow action the current state does not allow.
+    InvalidTransition,
+    /// 412: `If-Match` names a version that is no longer current.
+    PreconditionFailed,
+    /// 413: the request body is too large.
+    PayloadTooLarge,
+    /// 415: the body is not `application/json`.
+    UnsupportedMediaType,
+    /// 422: the input is well-formed but invalid; `errors` names the fields.
+    ValidationFailed,
+    /// 428: a write to a versioned resource without `If-Match`.
+    PreconditionRequired,
+    /// 429: too many requests; see `Retry-After`.
+    RateLimited,
+    /// 500: a fault on our side; the request id finds it in the log.
+    Internal,
+    /// 503: the database cannot be reached now.
+    Unavailable,
+    /// 503: the request took longer than the server allows.
+    Timeout,
+}
+
+impl ErrorCode {
+    /// Every code, for the documentation test.
+    pub const ALL: &'static [ErrorCode] = &[
+        ErrorCode::MalformedRequest,
+        ErrorCode::Unauthenticated,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::NotAcceptable,
+        ErrorCode::Conflict,
+        ErrorCode::InvalidTransition,
+        ErrorCode::PreconditionFailed,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::ValidationFailed,
+        ErrorCode::PreconditionRequired,
+        ErrorCode::RateLimited,
+        ErrorCode::Internal,
+        ErrorCode::Unavailable,
+        ErrorCode::Timeout,
+    ];
+
+    /// `(status, code, title)`: the table itself.
+    pub const fn spec(self) -> (StatusCode, &'static str, &'static str) {
+        use ErrorCode::*;
+        match self {
+            MalformedRequest => (
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                "Malformed request",
+            ),
+            Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                "unauthenticated",
+                "Authentication required",
+            ),
+            Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
+            NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
+            MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "Method not allowed",
+            ),
+            NotAcceptable => (
+                StatusCode::NOT_ACCEPTABLE,
+                "not_acceptable",
+                "Not acceptable",
+            ),
+            Conflict => (StatusCode::CONFLICT, "conflict", "Conflict"),
+            InvalidTransition => (
+                StatusCode::CONFLICT,
+                "invalid_transition",
+                "Invalid transition",
+            ),
+            PreconditionFailed => (
+                StatusCode::PRECONDITION_FAILED,
+                "precondition_failed",
+                "Precondition failed",
+            ),
+            PayloadTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "Payload too large",
+            ),
+            UnsupportedMediaType => (
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Unsupported media type",
+            ),
+            ValidationFailed => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                "Validation failed",
+            ),
+            PreconditionRequired => (
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition_required",
+                "Precondition required",
+            ),
+            RateLimited => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate_limited",
+                "Too many requests",
+            ),
+            Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+            ),
+            Unavailable => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "Service unavailable",
+            ),
+            Timeout => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "timeout",
+                "Request timed out",
+            ),
+        }
+    }
+
+    /// The HTTP status.
+    pub const fn status(self) -> StatusCode {
+        self.spec().0
+    }
+
+    /// The stable snake_case code.
+    pub const fn as_str(self) -> &'static str {
+        self.spec().1
+    }
+}
+
+/// Prefix of every problem `type`: a tag URI (RFC 4151) that names the problem
+/// without pretending to be a page; docs/errors.md explains each one.
+pub const PROBLEM_TYPE_PREFIX: &str = "tag:wpt.asean,2026:problem:";
+
+/// An RFC 9457 problem document, as every error response carries it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Problem {
+    /// Identifies the kind of problem: `tag:wpt.asean,2026:problem:<code>`.
+    #[serde(rename = "type")]
+    #[schema(example = "tag:wpt.asean,2026:problem:not_found")]
+    pub problem_type: String,
+    /// A short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status.
+    #[schema(example = 404)]
+    pub status: u16,
+    /// What went wrong with this request, for a person.
+    pub detail: String,
+    /// Stable machine-readable code; see docs/errors.md.
+    #[schema(example = "not_found")]
+    pub code: String,
+    /// Field-level problems; present (and non-empty) for `validation_failed`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// The request id, also in the `x-request-id` header; quote it when reporting.
+    pub request_id: String,
+}
+
+/// An error on its way to becoming a problem+json response.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    detail: String,
+    errors: Vec<FieldError>,
+    headers: Vec<(HeaderName, HeaderValue)>,
+    source: Option<Box<dyn std::error::Error + Send + Sync>>,
+}
+
+impl ApiError {
+    /// An error with a code and a detail for the client.
+    pub fn new(code: ErrorCode, detail: impl Into<String>) -> Self {
+        Self {
+            code,
+            detail: detail.into(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+            source: None,
+        }
+    }
+
+    /// A 422 naming the invalid fields.
+    pub fn validation(errors: Vec<FieldError>) -> Self {
+        let detail = if errors.len() == 1 {
+            format!("{} {}", errors[0].field, errors[0].message)
+        } else {
+            format!("{} fields are invalid", errors.len())
+        };
+        Self {
+            errors,
+            ..Self::new(ErrorCode::ValidationFailed, detail)
+        }
+    }
+
+    /// A 422 for one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::validation(vec![FieldError::new(field, message)])
+    }
+
+    /// A 404 for `what`.
+    pub fn not_found(what: &str) -> Self {
+        Self::new(ErrorCode::NotFound, format!("{what} not found"))
+    }
+
+    /// A 500 that logs `source` and tells the client nothing about it.
+    pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self {
+            source: Some(source.into()),
+            ..Self::new(
+                ErrorCode::Internal,
+                "the server failed to complete the request; quote the request id when reporting it",
+            )
+        }
+    }
+
+    /// Adds a response header (such as `Retry-After`).
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    /// The error's code.
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    /// The problem document this error becomes.
+    pub fn problem(&self) -> Problem {
+        let (status, code, title) = self.code.spec();
+        Problem {
+            problem_type: format!("{PROBLEM_TYPE_PREFIX}{code}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: self.detail.clone(),
+            code: code.to_owned(),
+            errors: self.errors.clone(),
+            request_id: request_id::current(),
+        }
+    }
+}
+
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.detail)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        if status.is_server_error() {
+            let mut chain = String::new();
+            let mut next: Option<&(dyn std::error::Error + 'static)> = self
+                .source
+                .as_deref()
+                .map(|e| e as &(dyn std::error::Error + 'static));
+            while let Some(err) = next {
+                if !chain.is_empty() {
+                    chain.push_str(": ");
+                }
+                chain.push_str(&err.to_string());
+                next = err.source();
+            }
+            tracing::error!(code = self.code.as_str(), error = %chain, "request failed");
+        }
+        let problem = self.problem();
+        let body = serde_json::to_vec(&problem).unwrap_or_else(|_| b"{}".to_vec());
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        if self.code == ErrorCode::Unauthenticated {
+            headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        for (name, value) in self.headers {
+            headers.insert(name, value);
+        }
+        (status, headers, body).into_response()
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(err: DbError) -> Self {
+        match err {
+            DbError::NotFound(what) => ApiError::not_found(what),
+            DbError::Forbidden(detail) => ApiError::new(ErrorCode::Forbidden, detail),
+            DbError::Conflict(detail) => ApiError::new(ErrorCode::Conflict, detail),
+            DbError::StaleVersion(v) => ApiError::new(
+                ErrorCode::PreconditionFailed,
+                format!(
+                    "the resource has changed: If-Match named version {v}, which is no longer current; read it again"
+                ),
+            ),
+            DbError::InvalidTransition(detail) => {
+                ApiError::new(ErrorCode::InvalidTransition, detail)
+            }
+            DbError::Validation(errors) => ApiError::validation(errors.0),
+            DbError::Unavailable(source) => Self {
+                source: Some(Box::new(source)),
+                ..ApiError::new(
+                    ErrorCode::Unavailable,
+                    "the database cannot be reached; try again shortly",
+                )
+            }
+            .with_header(header::RETRY_AFTER, HeaderValue::from_static("5")),
+            DbError::Database(source) => ApiError::internal(source),
+        }
+    }
+}
+
+impl From<ValidationErrors> for ApiError {
+    fn from(errors: ValidationErrors) -> Self {
+        ApiError::validation(errors.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_is_distinct_snake_case_with_an_error_status() {
+        let mut seen = std::collections::HashSet::new();
+        for code in ErrorCode::ALL {
+            let (status, text, _) = code.spec();
+            assert!(
+                status.is_client_error() || status.is_server_error(),
+                "{text}"
+            );
+            assert!(
+                text.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{text}"
+            );
+            assert!(seen.insert(text), "{text} appears twice");
+        }
+    }
+
+    #[test]
+    fn a_database_fault_shows_the_client_nothing_of_it() {
+        let err: ApiError = DbError::internal("relation \"secret_table\" does not exist").into();
+        let problem = err.problem();
+        assert_eq!(problem.status, 500);
+        assert!(!problem.detail.contains("secret_table"));
+    }
+}

@@ -1,0 +1,125 @@
+//! HTTP layer of the Work Plan Tracker.
+//!
+//! What lives here: the axum router built with utoipa-axum (so every route carries its
+//! OpenAPI description), request and response types, the extractors, the error type and
+//! its code table. What must not: database access other than through `wpt-db`'s use
+//! cases (this crate does not depend on sea-orm; `.ci/run` checks it).
+
+pub mod error;
+pub mod etag;
+pub mod extract;
+pub mod middleware;
+pub mod request_id;
+pub mod routes;
+
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{Method, Uri};
+use axum::response::IntoResponse;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+use wpt_db::Database;
+
+use crate::error::{ApiError, ErrorCode};
+
+/// The largest request body accepted (api.md: over 1 MiB is a 413).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// Where the OpenAPI document is served.
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub db: Database,
+}
+
+/// Settings of the HTTP layer.
+#[derive(Debug, Clone)]
+pub struct ApiSettings {
+    /// How long one request may take.
+    pub request_timeout: Duration,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Work Plan Tracker API",
+        description = "Tracks how the ASEAN Sectoral Bodies implement the ASEAN Multi-Sectoral Work Plan Against Trafficking in Persons 2023-2028: bodies, work plans and their structure, each body's progress, and the SOMTC/AMMTC reporting cycles.\n\nConventions (docs/API-DESIGN.md): JSON in `snake_case`; lists return `{items, next_cursor}` with `?limit=` (1-200, default 50) and `?cursor=`; every error is RFC 9457 `application/problem+json` with a stable `code`; every response carries `x-request-id`; versioned resources carry a strong `ETag`.",
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+    ),
+    tags(
+        (name = "bodies", description = "The ASEAN Sectoral Bodies"),
+        (name = "work plans", description = "Work plans, their participating bodies and thematic areas"),
+        (name = "operations", description = "Health and readiness probes"),
+    ),
+    components(schemas(error::Problem, wpt_domain::FieldError))
+)]
+struct ApiDoc;
+
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(routes::health::router())
+        .nest(
+            "/api/v1",
+            OpenApiRouter::new()
+                .merge(routes::bodies::router())
+                .merge(routes::work_plans::router()),
+        )
+}
+
+/// The OpenAPI document, exactly as served at [`OPENAPI_PATH`].
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().into_openapi()
+}
+
+/// The whole application: API, OpenAPI document, `/docs`, probes, and the layers every
+/// request passes.
+pub fn router(state: AppState, settings: &ApiSettings) -> Router {
+    let (api, spec) = api_router().split_for_parts();
+    let context = middleware::ContextSettings {
+        timeout: settings.request_timeout,
+    };
+    api.with_state(state)
+        .merge(SwaggerUi::new("/docs").url(OPENAPI_PATH, spec))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            context,
+            middleware::request_context,
+        ))
+}
+
+async fn unknown_route(method: Method, uri: Uri) -> impl IntoResponse {
+    ApiError::new(
+        ErrorCode::NotFound,
+        format!("no route for {method} {}; see {OPENAPI_PATH}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: Method, uri: Uri) -> impl IntoResponse {
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("{} does not accept {method}", uri.path()),
+    )
+}
+
+/// The OpenAPI document as the committed `openapi/openapi.json` holds it: pretty JSON.
+pub fn openapi_json() -> String {
+    openapi()
+        .to_pretty_json()
+        .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+}

@@ -1,0 +1,77 @@
+//! The outermost layer every request passes: request id, timeout, tracing and the
+//! security headers that every response carries.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
+
+use crate::error::{ApiError, ErrorCode};
+use crate::request_id;
+
+/// Settings of [`request_context`].
+#[derive(Debug, Clone, Copy)]
+pub struct ContextSettings {
+    /// How long a request may take before it is answered with 503 `timeout`.
+    pub timeout: Duration,
+}
+
+/// Gives the request its id, a tracing span and a deadline, and stamps the response.
+pub async fn request_context(
+    State(settings): State<ContextSettings>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let id = request_id::accept_or_generate(
+        request
+            .headers()
+            .get(request_id::HEADER)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let started = Instant::now();
+
+    let response = request_id::scope(id.clone(), async move {
+        match tokio::time::timeout(settings.timeout, next.run(request)).await {
+            Ok(response) => response,
+            Err(_) => ApiError::new(
+                ErrorCode::Timeout,
+                format!(
+                    "the request took longer than {} s and was abandoned",
+                    settings.timeout.as_secs()
+                ),
+            )
+            .into_response(),
+        }
+    })
+    .instrument(span.clone())
+    .await;
+
+    let mut response = response;
+    let status = response.status();
+    span.in_scope(|| {
+        tracing::info!(
+            status = status.as_u16(),
+            latency_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "served"
+        );
+    });
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        headers.insert(request_id::HEADER, value);
+    }
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers
+        .entry(header::REFERRER_POLICY)
+        .or_insert(HeaderValue::from_static("no-referrer"));
+    response
+}

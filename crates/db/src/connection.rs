@@ -1,0 +1,133 @@
+//! The connection pool, migrations at start, and readiness.
+
+use std::time::Duration;
+
+use sea_orm::{
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait,
+};
+use wpt_migrations::{Migrator, MigratorTrait};
+
+use crate::{DbError, DbResult};
+
+/// Which database engine is behind the pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded default: one file, one server process.
+    Sqlite,
+    /// The production database, shareable by several stateless instances.
+    Postgres,
+}
+
+/// A handle on the database: cheap to clone, shared by every request.
+#[derive(Debug, Clone)]
+pub struct Database {
+    conn: DatabaseConnection,
+    backend: Backend,
+}
+
+/// Any fixed 64-bit number works as an advisory lock key, as long as every instance
+/// uses the same one: this one spells "wpt-mig" in ASCII.
+const MIGRATION_LOCK_KEY: i64 = 0x7770_742d_6d69_67;
+
+impl Database {
+    /// Connects to `url` (`sqlite://...` or `postgres://...`) with a pool of at most
+    /// `max_connections`.
+    pub async fn connect(url: &str, max_connections: u32) -> DbResult<Self> {
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres
+        } else {
+            return Err(DbError::Validation({
+                let mut e = wpt_domain::ValidationErrors::new();
+                e.add(
+                    "database_url",
+                    "must start with sqlite:// or postgres:// (or postgresql://)",
+                );
+                e
+            }));
+        };
+        let mut options = ConnectOptions::new(url.to_owned());
+        options
+            .max_connections(max_connections)
+            .min_connections(0)
+            .connect_timeout(Duration::from_secs(5))
+            .acquire_timeout(Duration::from_secs(5))
+            .sqlx_logging(false);
+        if backend == Backend::Sqlite {
+            // WAL lets readers run beside the one writer; NORMAL is durable in WAL mode
+            // except for the last transactions at a power cut; the busy timeout makes a
+            // writer wait for the lock instead of failing at once.
+            options.map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(sea_orm::sqlx::sqlite::SqliteJournalMode::Wal)
+                    .synchronous(sea_orm::sqlx::sqlite::SqliteSynchronous::Normal)
+                    .foreign_keys(true)
+                    .busy_timeout(Duration::from_secs(10))
+            });
+        }
+        let conn = sea_orm::Database::connect(options)
+            .await
+            .map_err(DbError::Unavailable)?;
+        Ok(Self { conn, backend })
+    }
+
+    /// The underlying sea-orm connection, for the use cases in this crate and for tests.
+    pub fn conn(&self) -> &DatabaseConnection {
+        &self.conn
+    }
+
+    /// The engine behind the pool.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every pending migration.
+    ///
+    /// On PostgreSQL this runs in one transaction holding an advisory lock, so several
+    /// instances starting at once migrate exactly once and a failed migration leaves
+    /// nothing behind. SQLite has one writer anyway and runs them in order.
+    pub async fn migrate_up(&self) -> DbResult<()> {
+        match self.backend {
+            Backend::Postgres => {
+                let txn = self.conn.begin().await?;
+                txn.execute_raw(Statement::from_string(
+                    DbBackend::Postgres,
+                    format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"),
+                ))
+                .await?;
+                Migrator::up(&txn, None).await?;
+                txn.commit().await?;
+            }
+            Backend::Sqlite => Migrator::up(&self.conn, None).await?,
+        }
+        Ok(())
+    }
+
+    /// Reverts the last `steps` migrations (all of them when `None`).
+    pub async fn migrate_down(&self, steps: Option<u32>) -> DbResult<()> {
+        Migrator::down(&self.conn, steps).await?;
+        Ok(())
+    }
+
+    /// Every migration with whether it has been applied.
+    pub async fn migration_status(&self) -> DbResult<Vec<(String, bool)>> {
+        let applied: Vec<String> = Migrator::get_applied_migrations(&self.conn)
+            .await?
+            .iter()
+            .map(|m| m.name().to_owned())
+            .collect();
+        Ok(Migrator::migrations()
+            .iter()
+            .map(|m| {
+                let name = m.name().to_owned();
+                let done = applied.contains(&name);
+                (name, done)
+            })
+            .collect())
+    }
+
+    /// Whether the database answers a trivial query now.
+    pub async fn ping(&self) -> DbResult<()> {
+        self.conn.ping().await.map_err(DbError::Unavailable)
+    }
+}

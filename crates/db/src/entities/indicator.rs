@@ -1,0 +1,28 @@
+//! `indicators`: the MERL indicators of an activity.
+#![expect(
+    missing_docs,
+    reason = "columns are documented in the migration and the domain model"
+)]
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "indicators")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub activity_id: Uuid,
+    pub name: String,
+    pub unit: Option<String>,
+    pub measure: String,
+    pub baseline: Option<String>,
+    pub target: Option<String>,
+    pub version: i32,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

@@ -1,0 +1,84 @@
+//! The one error type of the persistence layer.
+//!
+//! The API maps each variant to an HTTP status and a stable `code` in a single table;
+//! nothing else in the API inspects database errors.
+
+use wpt_domain::ValidationErrors;
+
+/// What a use case can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The resource does not exist, or the caller may not see it.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The caller may see the resource but not do this to it.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// The request conflicts with the current state (a duplicate code, say).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// `If-Match` named a version that is no longer current.
+    #[error("the resource has changed since version {0}")]
+    StaleVersion(i32),
+    /// A workflow action that the current state does not allow.
+    #[error("invalid transition: {0}")]
+    InvalidTransition(String),
+    /// The input is invalid; every problem is listed.
+    #[error("validation failed: {0}")]
+    Validation(ValidationErrors),
+    /// The database could not be reached.
+    #[error("database unavailable: {0}")]
+    Unavailable(#[source] sea_orm::DbErr),
+    /// Anything else the database said; never shown to clients.
+    #[error("database error: {0}")]
+    Database(#[source] sea_orm::DbErr),
+}
+
+/// Result of a use case.
+pub type DbResult<T> = Result<T, DbError>;
+
+impl From<sea_orm::DbErr> for DbError {
+    fn from(err: sea_orm::DbErr) -> Self {
+        use sea_orm::{DbErr, RuntimeErr, SqlErr};
+        match &err {
+            DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => DbError::Unavailable(err),
+            DbErr::Query(RuntimeErr::SqlxError(e)) | DbErr::Exec(RuntimeErr::SqlxError(e))
+                if is_io_error(e) =>
+            {
+                DbError::Unavailable(err)
+            }
+            _ => match err.sql_err() {
+                Some(SqlErr::UniqueConstraintViolation(_)) => {
+                    DbError::Conflict("a record with the same unique key already exists".into())
+                }
+                Some(SqlErr::ForeignKeyConstraintViolation(_)) => {
+                    DbError::Conflict("the record is referenced by, or refers to, another".into())
+                }
+                _ => DbError::Database(err),
+            },
+        }
+    }
+}
+
+fn is_io_error(e: &sea_orm::sqlx::Error) -> bool {
+    matches!(
+        e,
+        sea_orm::sqlx::Error::Io(_)
+            | sea_orm::sqlx::Error::PoolTimedOut
+            | sea_orm::sqlx::Error::PoolClosed
+            | sea_orm::sqlx::Error::WorkerCrashed
+    )
+}
+
+impl DbError {
+    /// An internal fault described by `message` (logged, never shown to clients).
+    pub fn internal(message: impl Into<String>) -> Self {
+        DbError::Database(sea_orm::DbErr::Custom(message.into()))
+    }
+}
+
+impl From<ValidationErrors> for DbError {
+    fn from(errors: ValidationErrors) -> Self {
+        DbError::Validation(errors)
+    }
+}

@@ -1,0 +1,28 @@
+//! Persistence and use cases of the Work Plan Tracker.
+//!
+//! What lives here: the sea-orm entities, the connection to SQLite or PostgreSQL,
+//! migrations at start, the reference-data loader, and one module of queries and use
+//! cases per resource. Each use case that writes opens exactly one transaction. What
+//! must not: anything HTTP (no axum); the API crate talks to this crate only through
+//! [`Database`], the use-case functions and [`DbError`].
+
+pub mod bodies;
+mod connection;
+pub mod entities;
+mod error;
+mod paging;
+pub mod reference;
+pub mod work_plans;
+
+pub use connection::{Backend, Database};
+pub use error::{DbError, DbResult};
+
+/// Reads an enumerated column; the CHECK constraints make a failure here a sign of a
+/// corrupted database, reported as an internal error.
+pub(crate) fn stored<T>(text: &str) -> DbResult<T>
+where
+    T: std::str::FromStr<Err = wpt_domain::UnknownVariant>,
+{
+    text.parse()
+        .map_err(|e: wpt_domain::UnknownVariant| DbError::internal(e.to_string()))
+}

@@ -1,0 +1,159 @@
+//! The tracker's closed vocabularies.
+//!
+//! Each is stored as text in the database (with a CHECK constraint in the migration)
+//! and serialized with the same spelling in JSON, so one string means one thing
+//! everywhere: `as_str` and `FromStr` are the only conversions.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An unknown value for one of the vocabularies below.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {kind} {value:?}; expected one of: {expected}")]
+pub struct UnknownVariant {
+    /// Which vocabulary.
+    pub kind: &'static str,
+    /// What was given.
+    pub value: String,
+    /// The accepted spellings, comma-separated.
+    pub expected: String,
+}
+
+macro_rules! text_enum {
+    (
+        $(#[$meta:meta])*
+        $name:ident, $kind:literal {
+            $( $(#[$vmeta:meta])* $variant:ident => $text:literal ),+ $(,)?
+        }
+    ) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        pub enum $name {
+            $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+
+            /// The stored and serialized spelling.
+            pub const fn as_str(self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl std::str::FromStr for $name {
+            type Err = UnknownVariant;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(UnknownVariant {
+                        kind: $kind,
+                        value: s.to_owned(),
+                        expected: [$($text),+].join(", "),
+                    }),
+                }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+text_enum! {
+    /// The ASEAN Community pillar a sectoral body belongs to.
+    Pillar, "pillar" {
+        /// ASEAN Political-Security Community.
+        Apsc => "APSC",
+        /// ASEAN Economic Community.
+        Aec => "AEC",
+        /// ASEAN Socio-Cultural Community.
+        Ascc => "ASCC",
+    }
+}
+
+text_enum! {
+    /// The life stage of a work plan.
+    WorkPlanStatus, "work plan status" {
+        /// Being prepared; not yet adopted.
+        Draft => "draft",
+        /// The plan being implemented now.
+        Active => "active",
+        /// A finished plan kept for the record.
+        Archived => "archived",
+    }
+}
+
+text_enum! {
+    /// How a sectoral body takes part in a work plan.
+    ParticipationRole, "participation role" {
+        /// Leads the whole plan (SOMTC for the TIP work plans).
+        Lead => "lead",
+        /// Takes part in the plan.
+        Member => "member",
+    }
+}
+
+text_enum! {
+    /// How a sectoral body takes part in one activity.
+    AssignmentRole, "assignment role" {
+        /// The one body that leads the activity.
+        Lead => "lead",
+        /// A body that cooperates on the activity and reports its own part.
+        Cooperating => "cooperating",
+    }
+}
+
+text_enum! {
+    /// What an indicator measures.
+    IndicatorMeasure, "indicator measure" {
+        /// A count or amount.
+        Number => "number",
+        /// A share from 0 to 100.
+        Percent => "percent",
+        /// A described, not counted, result.
+        Qualitative => "qualitative",
+    }
+}
+
+text_enum! {
+    /// What a user may do; see the roles table in docs/security.md.
+    Role, "role" {
+        /// Users, bodies, work plans, and everything the secretariat may do.
+        Admin => "admin",
+        /// The SOMTC secretariat: plan structure, cycles, review.
+        Secretariat => "secretariat",
+        /// A sectoral body's focal point: its own body's progress and submissions.
+        Officer => "officer",
+        /// Partners and integrators: read-only, accepted data only.
+        Viewer => "viewer",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_variant_round_trips_through_its_text() {
+        for p in Pillar::ALL {
+            assert_eq!(p.as_str().parse::<Pillar>(), Ok(*p));
+        }
+        for r in Role::ALL {
+            assert_eq!(r.as_str().parse::<Role>(), Ok(*r));
+            let json = serde_json::to_string(r).expect("serializes");
+            assert_eq!(json, format!("\"{}\"", r.as_str()));
+        }
+    }
+
+    #[test]
+    fn unknown_text_names_the_accepted_values() {
+        let err = "apsc".parse::<Pillar>().expect_err("case matters");
+        assert_eq!(err.expected, "APSC, AEC, ASCC");
+        assert!(err.to_string().contains("unknown pillar"));
+    }
+}

@@ -1,0 +1,107 @@
+//! Field-level validation errors shared by every layer.
+//!
+//! A use case collects every problem with its input before it answers, so a client
+//! sees all of them at once; the API turns them into the `errors` list of a 422.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// One invalid field: its name as the client spelled it, and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// The field, in the client's own terms (`limit`, `entries[2].status`).
+    pub field: String,
+    /// What is wrong, in words a person can act on.
+    pub message: String,
+}
+
+impl FieldError {
+    /// A field error from anything string-like.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A collection of field errors; empty means the input is valid.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct ValidationErrors(pub Vec<FieldError>);
+
+impl ValidationErrors {
+    /// An empty collection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records one problem.
+    pub fn add(&mut self, field: impl Into<String>, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// `Ok(())` when nothing was recorded, else the collected errors.
+    pub fn finish(self) -> Result<(), ValidationErrors> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl std::fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        f.write_str(&parts.join("; "))
+    }
+}
+
+impl std::error::Error for ValidationErrors {}
+
+/// Checks a free-text field: trimmed length within `1..=max` characters (or empty when
+/// `required` is false), no NUL or other control characters except tab and newlines.
+pub fn check_text(
+    errors: &mut ValidationErrors,
+    field: &str,
+    value: &str,
+    required: bool,
+    max: usize,
+) {
+    let len = value.chars().count();
+    if required && value.trim().is_empty() {
+        errors.add(field, "must not be empty");
+    } else if len > max {
+        errors.add(
+            field,
+            format!("must be at most {max} characters (got {len})"),
+        );
+    } else if value
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        errors.add(field, "must not contain control characters");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_checks_report_each_problem_by_field() {
+        let mut errors = ValidationErrors::new();
+        check_text(&mut errors, "title", "  ", true, 10);
+        check_text(&mut errors, "name", "abcdefghijk", true, 10);
+        check_text(&mut errors, "note", "a\u{0}b", false, 10);
+        check_text(&mut errors, "ok", "line\nnext", true, 10);
+        let fields: Vec<&str> = errors.0.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["title", "name", "note"]);
+        assert!(errors.finish().is_err());
+    }
+}

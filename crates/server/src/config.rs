@@ -1,0 +1,255 @@
+//! Configuration: defaults, then an optional TOML file, then `WPT_*` environment
+//! variables, each overriding the one before. docs/configuration.md lists every key.
+//!
+//! Every problem is reported as one line that says which setting is wrong and what
+//! would be right; nothing here panics.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable, for a terminal.
+    Pretty,
+    /// One JSON object per line, for log collectors.
+    Json,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// `sqlite://...` (the default) or `postgres://...`.
+    pub database_url: String,
+    /// Where the server listens.
+    pub bind: SocketAddr,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// The reference-data file; the copy built into the binary when it does not exist.
+    pub reference_data: PathBuf,
+    /// Whether `wpt serve` applies pending migrations before serving.
+    pub migrate_on_start: bool,
+    /// Largest number of pooled database connections.
+    pub db_max_connections: u32,
+    /// How long one request may take.
+    pub request_timeout: Duration,
+}
+
+/// The file and environment keys, all optional; `None` means "not set here".
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    database_url: Option<String>,
+    bind: Option<String>,
+    log_format: Option<String>,
+    reference_data: Option<String>,
+    migrate_on_start: Option<String>,
+    db_max_connections: Option<String>,
+    request_timeout_secs: Option<String>,
+}
+
+/// The keys in the order docs/configuration.md lists them: `(file key, env var)`.
+const KEYS: &[(&str, &str)] = &[
+    ("database_url", "WPT_DATABASE_URL"),
+    ("bind", "WPT_BIND"),
+    ("log_format", "WPT_LOG_FORMAT"),
+    ("reference_data", "WPT_REFERENCE_DATA"),
+    ("migrate_on_start", "WPT_MIGRATE_ON_START"),
+    ("db_max_connections", "WPT_DB_MAX_CONNECTIONS"),
+    ("request_timeout_secs", "WPT_REQUEST_TIMEOUT_SECS"),
+];
+
+/// A configuration problem, as one line.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+impl Config {
+    /// Reads the optional file, then the environment (through `env`, so tests can
+    /// pass their own), and validates the result.
+    pub fn load(
+        file: Option<&Path>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let mut raw = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    ConfigError(format!("cannot read config file {}: {e}", path.display()))
+                })?;
+                toml_file(&text)
+                    .map_err(|e| ConfigError(format!("config file {}: {e}", path.display())))?
+            }
+            None => RawConfig::default(),
+        };
+        for (key, var) in KEYS {
+            if let Some(value) = env(var) {
+                let slot = match *key {
+                    "database_url" => &mut raw.database_url,
+                    "bind" => &mut raw.bind,
+                    "log_format" => &mut raw.log_format,
+                    "reference_data" => &mut raw.reference_data,
+                    "migrate_on_start" => &mut raw.migrate_on_start,
+                    "db_max_connections" => &mut raw.db_max_connections,
+                    _ => &mut raw.request_timeout_secs,
+                };
+                *slot = Some(value);
+            }
+        }
+        Self::validate(raw)
+    }
+
+    fn validate(raw: RawConfig) -> Result<Self, ConfigError> {
+        let database_url = raw
+            .database_url
+            .unwrap_or_else(|| "sqlite://wpt.db?mode=rwc".to_owned());
+        let known_scheme = ["sqlite:", "postgres://", "postgresql://"]
+            .iter()
+            .any(|s| database_url.starts_with(s));
+        if !known_scheme {
+            return Err(ConfigError(
+                "WPT_DATABASE_URL must start with sqlite:, postgres:// or postgresql:// (e.g. sqlite://wpt.db?mode=rwc)".into(),
+            ));
+        }
+        let bind_text = raw.bind.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let bind = bind_text.parse().map_err(|_| {
+            ConfigError(format!(
+                "WPT_BIND {bind_text:?} is not an address and port such as 127.0.0.1:8080"
+            ))
+        })?;
+        let log_format = match raw.log_format.as_deref().unwrap_or("pretty") {
+            "pretty" => LogFormat::Pretty,
+            "json" => LogFormat::Json,
+            other => {
+                return Err(ConfigError(format!(
+                    "WPT_LOG_FORMAT {other:?} must be pretty or json"
+                )));
+            }
+        };
+        let migrate_on_start = match raw.migrate_on_start.as_deref().unwrap_or("true") {
+            "true" | "1" | "yes" => true,
+            "false" | "0" | "no" => false,
+            other => {
+                return Err(ConfigError(format!(
+                    "WPT_MIGRATE_ON_START {other:?} must be true or false"
+                )));
+            }
+        };
+        let db_max_connections = number(
+            raw.db_max_connections.as_deref(),
+            "WPT_DB_MAX_CONNECTIONS",
+            10,
+            1..=1000,
+        )?;
+        let timeout = number(
+            raw.request_timeout_secs.as_deref(),
+            "WPT_REQUEST_TIMEOUT_SECS",
+            30,
+            1..=3600,
+        )?;
+        Ok(Config {
+            database_url,
+            bind,
+            log_format,
+            reference_data: PathBuf::from(
+                raw.reference_data
+                    .unwrap_or_else(|| "data/reference.toml".to_owned()),
+            ),
+            migrate_on_start,
+            db_max_connections,
+            request_timeout: Duration::from_secs(u64::from(timeout)),
+        })
+    }
+}
+
+fn toml_file(text: &str) -> Result<RawConfig, String> {
+    // Values in the file may be written as TOML numbers or booleans; they are read as
+    // text so that the file and the environment go through one validation.
+    let table: toml::Table = toml::from_str(text).map_err(|e| e.message().to_owned())?;
+    let mut strings = toml::Table::new();
+    for (key, value) in table {
+        let text = match value {
+            toml::Value::String(s) => s,
+            other => other.to_string(),
+        };
+        strings.insert(key, toml::Value::String(text));
+    }
+    RawConfig::deserialize(strings).map_err(|e| e.message().to_owned())
+}
+
+fn number(
+    text: Option<&str>,
+    var: &str,
+    default: u32,
+    range: std::ops::RangeInclusive<u32>,
+) -> Result<u32, ConfigError> {
+    match text {
+        None => Ok(default),
+        Some(t) => match t.parse::<u32>() {
+            Ok(n) if range.contains(&n) => Ok(n),
+            _ => Err(ConfigError(format!(
+                "{var} {t:?} must be a whole number from {} to {}",
+                range.start(),
+                range.end()
+            ))),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn env(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn defaults_serve_sqlite_on_localhost() {
+        let c = Config::load(None, env(&[])).expect("defaults are valid");
+        assert_eq!(c.database_url, "sqlite://wpt.db?mode=rwc");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.log_format, LogFormat::Pretty);
+    }
+
+    #[test]
+    fn the_environment_overrides_the_file() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("wpt.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\ndb_max_connections = 4\n").expect("write");
+        let c = Config::load(Some(&file), env(&[("WPT_BIND", "127.0.0.1:9001")])).expect("valid");
+        assert_eq!(c.bind.to_string(), "127.0.0.1:9001");
+        assert_eq!(c.db_max_connections, 4);
+    }
+
+    #[test]
+    fn each_bad_setting_is_one_line_naming_it() {
+        for (var, value) in [
+            ("WPT_BIND", "localhost"),
+            ("WPT_DATABASE_URL", "mysql://x"),
+            ("WPT_LOG_FORMAT", "xml"),
+            ("WPT_DB_MAX_CONNECTIONS", "0"),
+            ("WPT_MIGRATE_ON_START", "maybe"),
+        ] {
+            let err = Config::load(None, env(&[(var, value)])).expect_err(var);
+            assert!(err.0.contains(var), "{err}");
+            assert!(!err.0.contains('\n'));
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_refused() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("wpt.toml");
+        std::fs::write(&file, "bnid = \"x\"\n").expect("write");
+        let err = Config::load(Some(&file), env(&[])).expect_err("typo");
+        assert!(err.0.contains("bnid"), "{err}");
+    }
+}

@@ -1,0 +1,181 @@
+//! `wpt`: the Work Plan Tracker server and its operator commands.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+use wpt_api::{ApiSettings, AppState};
+use wpt_db::Database;
+use wpt_server::config::{Config, LogFormat};
+
+/// The Work Plan Tracker: progress of the ASEAN Sectoral Bodies on the Multi-Sectoral
+/// Work Plan Against Trafficking in Persons.
+#[derive(Debug, Parser)]
+#[command(name = "wpt", version, about, long_about = None)]
+struct Cli {
+    /// A TOML configuration file; WPT_* environment variables override it.
+    #[arg(long, global = true, env = "WPT_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Migrate, load reference data and serve the API, the docs and the pages (the default).
+    Serve,
+    /// Apply, revert or list database migrations.
+    Migrate {
+        #[command(subcommand)]
+        action: MigrateAction,
+    },
+    /// Print the OpenAPI document (what openapi/openapi.json must contain).
+    Openapi,
+}
+
+#[derive(Debug, Subcommand)]
+enum MigrateAction {
+    /// Apply every pending migration.
+    Up,
+    /// Revert the last migration (or the last N).
+    Down {
+        /// How many migrations to revert.
+        #[arg(long, default_value_t = 1)]
+        steps: u32,
+    },
+    /// List migrations and whether each is applied.
+    Status,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        println!("{}", wpt_api::openapi_json());
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::load(cli.config.as_deref(), |k| std::env::var(k).ok()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("wpt: configuration error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    init_tracing(config.log_format);
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("wpt: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command.unwrap_or(Command::Serve), config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("wpt: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing(format: LogFormat) {
+    let filter = EnvFilter::try_from_env("WPT_LOG")
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Pretty => builder.init(),
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
+}
+
+async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    let db = Database::connect(&config.database_url, config.db_max_connections)
+        .await
+        .with_context(|| format!("cannot open the database {}", redact(&config.database_url)))?;
+    match command {
+        Command::Serve => serve(db, config).await,
+        Command::Migrate { action } => migrate(db, action).await,
+        Command::Openapi => Ok(()),
+    }
+}
+
+async fn migrate(db: Database, action: MigrateAction) -> anyhow::Result<()> {
+    match action {
+        MigrateAction::Up => {
+            db.migrate_up().await?;
+            println!("all migrations applied");
+        }
+        MigrateAction::Down { steps } => {
+            db.migrate_down(Some(steps)).await?;
+            println!("reverted {steps} migration(s)");
+        }
+        MigrateAction::Status => {
+            for (name, applied) in db.migration_status().await? {
+                println!("{} {name}", if applied { "applied" } else { "pending" });
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
+    let (reference, origin) = wpt_server::read_reference(&config.reference_data)?;
+    wpt_server::prepare(&db, config.migrate_on_start, &reference, origin).await?;
+    let settings = ApiSettings {
+        request_timeout: config.request_timeout,
+    };
+    let app = wpt_api::router(AppState { db }, &settings);
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {} (set WPT_BIND)", config.bind))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = %redact(&config.database_url), "listening");
+    println!("Work Plan Tracker is serving on http://{addr}");
+    println!("  API reference: http://{addr}/docs   OpenAPI: http://{addr}/api/v1/openapi.json");
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .context("server error")?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM; in-flight requests then finish.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing requests in flight");
+}
+
+/// The URL without its password, for messages and logs.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}

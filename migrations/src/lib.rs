@@ -1,0 +1,21 @@
+//! Database migrations of the Work Plan Tracker.
+//!
+//! One module per migration, applied in order by [`Migrator`]. Migrations describe
+//! tables with sea-query only and never import the entities of `wpt-db`, so the schema
+//! history stays what it was when each migration was written. Every migration has a
+//! working `down`; the test suite runs up, down and up again on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod helpers;
+mod m20261129_000001_foundation;
+
+/// The ordered list of the tracker's migrations.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m20261129_000001_foundation::Migration)]
+    }
+}
