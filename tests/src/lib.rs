@@ -1,1 +1,433 @@
-//! placeholder
+//! The test harness: [`TestApp::spawn`] builds the same router the server runs, on a
+//! database of its own, and drives it in process with `tower::ServiceExt::oneshot`.
+//!
+//! The database comes from `TEST_DATABASE_URL`: unset means a fresh SQLite file per
+//! test in a temporary directory; a `postgres://` URL (of a database the harness may
+//! create databases from, such as `postgres`) means a fresh PostgreSQL database per
+//! test, cloned from a template that is migrated and loaded once per template version.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
+use http_body_util::BodyExt;
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tower::ServiceExt;
+use wpt_api::{ApiSettings, AppState};
+use wpt_db::Database;
+
+/// The reference data every test database starts with: the repository's own file.
+pub const REFERENCE: &str = wpt_server::BUILT_IN_REFERENCE;
+
+/// A database for one test, dropped (PostgreSQL) or deleted (SQLite) afterwards.
+pub struct TestDb {
+    /// The connected handle.
+    pub db: Database,
+    /// The URL it was opened with.
+    pub url: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite { _dir: tempfile::TempDir },
+    Postgres { admin_url: String, name: String },
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Cleanup::Postgres { admin_url, name } = &self.cleanup {
+            let (admin_url, name) = (admin_url.clone(), name.clone());
+            // The test's runtime is shutting down; drop the database from a thread of
+            // our own so no test leaves one behind.
+            let _ = std::thread::spawn(move || {
+                let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                else {
+                    return;
+                };
+                rt.block_on(async move {
+                    if let Ok(admin) = Database::connect(&admin_url, 1).await {
+                        let _ = admin
+                            .conn()
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"
+                            ))
+                            .await;
+                    }
+                });
+            })
+            .join();
+        }
+    }
+}
+
+static COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+fn postgres_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres://") || u.starts_with("postgresql://"))
+}
+
+/// Replaces the database name at the end of a PostgreSQL URL.
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, Some(q)),
+        None => (url, None),
+    };
+    let slash = base.rfind('/').unwrap_or(base.len());
+    let mut out = format!("{}/{name}", &base[..slash]);
+    if let Some(q) = query {
+        out.push('?');
+        out.push_str(q);
+    }
+    out
+}
+
+fn unique_name(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!(
+        "{prefix}_{}_{}_{n}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    )
+    .chars()
+    .take(60)
+    .collect()
+}
+
+/// Identifies the schema and reference data a template holds, so a changed migration
+/// or reference file gets a template of its own.
+fn template_name() -> String {
+    use wpt_migrations::MigratorTrait;
+    let mut hasher = Sha256::new();
+    for m in wpt_migrations::Migrator::migrations() {
+        hasher.update(m.name().as_bytes());
+    }
+    hasher.update(REFERENCE.as_bytes());
+    hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    format!("wpt_tpl_{}", &hex::encode(hasher.finalize())[..16])
+}
+
+const TEMPLATE_LOCK_KEY: i64 = 0x0077_7074_2d74_706c; // "wpt-tpl"
+
+async fn admin(admin_url: &str) -> Database {
+    Database::connect(admin_url, 1)
+        .await
+        .expect("TEST_DATABASE_URL must name a reachable PostgreSQL database")
+}
+
+async fn exec(db: &Database, sql: &str) {
+    db.conn()
+        .execute_unprepared(sql)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+async fn ensure_template(admin_url: &str) -> String {
+    let name = template_name();
+    let admin = admin(admin_url).await;
+    exec(
+        &admin,
+        &format!("SELECT pg_advisory_lock({TEMPLATE_LOCK_KEY})"),
+    )
+    .await;
+    let exists = admin
+        .conn()
+        .query_one_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT 1 AS one FROM pg_database WHERE datname = $1",
+            [name.clone().into()],
+        ))
+        .await
+        .expect("query pg_database")
+        .is_some();
+    if !exists {
+        let building = format!("{name}_building");
+        exec(
+            &admin,
+            &format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"),
+        )
+        .await;
+        exec(&admin, &format!("CREATE DATABASE \"{building}\"")).await;
+        {
+            let db = Database::connect(&with_database(admin_url, &building), 2)
+                .await
+                .expect("connect to the template being built");
+            wpt_server::prepare(&db, true, REFERENCE, "test")
+                .await
+                .expect("migrate and load the template");
+            db.conn()
+                .clone()
+                .close()
+                .await
+                .expect("close template pool");
+        }
+        exec(
+            &admin,
+            &format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""),
+        )
+        .await;
+    }
+    exec(
+        &admin,
+        &format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK_KEY})"),
+    )
+    .await;
+    name
+}
+
+impl TestDb {
+    /// A database migrated and loaded with the reference data, as `wpt serve` leaves it.
+    pub async fn prepared() -> Self {
+        match postgres_url() {
+            Some(admin_url) => {
+                let template = ensure_template(&admin_url).await;
+                Self::postgres(&admin_url, Some(&template)).await
+            }
+            None => {
+                let db = Self::sqlite().await;
+                wpt_server::prepare(&db.db, true, REFERENCE, "test")
+                    .await
+                    .expect("migrate and load");
+                db
+            }
+        }
+    }
+
+    /// An empty database: no tables at all.
+    pub async fn empty() -> Self {
+        match postgres_url() {
+            Some(admin_url) => Self::postgres(&admin_url, None).await,
+            None => Self::sqlite().await,
+        }
+    }
+
+    async fn sqlite() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}?mode=rwc", dir.path().join("wpt.db").display());
+        let db = Database::connect(&url, 5).await.expect("open SQLite");
+        Self {
+            db,
+            url,
+            cleanup: Cleanup::Sqlite { _dir: dir },
+        }
+    }
+
+    async fn postgres(admin_url: &str, template: Option<&str>) -> Self {
+        let name = unique_name("wpt_test");
+        let admin = admin(admin_url).await;
+        let sql = match template {
+            Some(t) => format!("CREATE DATABASE \"{name}\" TEMPLATE \"{t}\""),
+            None => format!("CREATE DATABASE \"{name}\""),
+        };
+        // Two clones of one template at the same instant can collide; try again.
+        let mut attempt = 0;
+        loop {
+            match admin.conn().execute_unprepared(&sql).await {
+                Ok(_) => break,
+                Err(e) if attempt < 20 => {
+                    attempt += 1;
+                    let _ = e;
+                    tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
+                }
+                Err(e) => panic!("{sql}: {e}"),
+            }
+        }
+        let url = with_database(admin_url, &name);
+        let db = Database::connect(&url, 5)
+            .await
+            .expect("connect to test database");
+        Self {
+            db,
+            url,
+            cleanup: Cleanup::Postgres {
+                admin_url: admin_url.to_owned(),
+                name,
+            },
+        }
+    }
+}
+
+/// The application under test.
+pub struct TestApp {
+    /// The router, exactly as `wpt serve` builds it.
+    pub router: Router,
+    /// Its database.
+    pub db: TestDb,
+}
+
+impl TestApp {
+    /// A fresh application on a fresh, migrated and loaded database.
+    pub async fn spawn() -> Self {
+        Self::on(TestDb::prepared().await)
+    }
+
+    /// The application on a given database.
+    pub fn on(db: TestDb) -> Self {
+        let router = wpt_api::router(AppState { db: db.db.clone() }, &ApiSettings::default());
+        Self { router, db }
+    }
+
+    /// The database handle.
+    pub fn database(&self) -> &Database {
+        &self.db.db
+    }
+
+    /// Starts a request.
+    pub fn request(&self, method: Method, path: &str) -> TestRequest<'_> {
+        TestRequest {
+            app: self,
+            builder: Request::builder().method(method).uri(path),
+            body: Body::empty(),
+        }
+    }
+
+    /// `GET path`.
+    pub async fn get(&self, path: &str) -> TestResponse {
+        self.request(Method::GET, path).send().await
+    }
+}
+
+/// A request being built.
+pub struct TestRequest<'a> {
+    app: &'a TestApp,
+    builder: axum::http::request::Builder,
+    body: Body,
+}
+
+impl TestRequest<'_> {
+    /// Adds a header.
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.builder = self.builder.header(name, value);
+        self
+    }
+
+    /// A JSON body with its content type.
+    pub fn json(mut self, value: &Value) -> Self {
+        self.builder = self
+            .builder
+            .header(header::CONTENT_TYPE, "application/json");
+        self.body = Body::from(value.to_string());
+        self
+    }
+
+    /// A raw body, content type as given by [`header`](Self::header).
+    pub fn raw(mut self, bytes: impl Into<Vec<u8>>) -> Self {
+        self.body = Body::from(bytes.into());
+        self
+    }
+
+    /// Sends it through the router.
+    pub async fn send(self) -> TestResponse {
+        let request = self.builder.body(self.body).expect("a valid request");
+        let response = self
+            .app
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("the router is infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .expect("read the body")
+            .to_bytes()
+            .to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+}
+
+/// A response, fully read.
+#[derive(Debug)]
+pub struct TestResponse {
+    /// Status.
+    pub status: StatusCode,
+    /// Headers.
+    pub headers: HeaderMap,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    /// The body as JSON; panics with the body text when it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!(
+                "not JSON ({e}): {} {}",
+                self.status,
+                String::from_utf8_lossy(&self.body)
+            )
+        })
+    }
+
+    /// A header as text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .get(HeaderName::from_bytes(name.as_bytes()).ok()?)
+            .and_then(|v: &HeaderValue| v.to_str().ok())
+    }
+
+    /// Asserts the status, showing the body when it differs.
+    #[track_caller]
+    pub fn assert_status(&self, expected: StatusCode) -> &Self {
+        assert_eq!(
+            self.status,
+            expected,
+            "body: {}",
+            String::from_utf8_lossy(&self.body)
+        );
+        self
+    }
+
+    /// Asserts a problem+json error with this status and code, and returns the document.
+    #[track_caller]
+    pub fn assert_problem(&self, status: StatusCode, code: &str) -> Value {
+        self.assert_status(status);
+        assert_eq!(
+            self.header("content-type"),
+            Some("application/problem+json"),
+            "problem content type"
+        );
+        let doc = self.json();
+        assert_eq!(doc["code"], code, "problem code in {doc}");
+        assert_eq!(doc["status"], status.as_u16(), "problem status in {doc}");
+        assert!(
+            doc["title"].is_string() && doc["detail"].is_string(),
+            "{doc}"
+        );
+        assert!(
+            doc["type"].as_str().is_some_and(|t| t.ends_with(code)),
+            "problem type in {doc}"
+        );
+        assert_eq!(
+            doc["request_id"].as_str(),
+            self.header("x-request-id"),
+            "request id in body and header"
+        );
+        doc
+    }
+
+    /// The `field` names of a validation problem.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.json()["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}

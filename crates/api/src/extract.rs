@@ -129,7 +129,16 @@ where
                 let field = match err.kind() {
                     ErrorKind::ParseErrorAtKey { key, .. }
                     | ErrorKind::InvalidUtf8InPathParam { key } => key.clone(),
-                    _ => "path".to_owned(),
+                    // A single parameter is parsed without its name; look it up.
+                    _ => match axum::extract::RawPathParams::from_request_parts(parts, state).await
+                    {
+                        Ok(params) if params.iter().count() == 1 => params
+                            .iter()
+                            .next()
+                            .map(|(k, _)| k.to_owned())
+                            .unwrap_or_else(|| "path".to_owned()),
+                        _ => "path".to_owned(),
+                    },
                 };
                 Err(ApiError::field(&field, err.body_text()))
             }
@@ -163,5 +172,164 @@ where
                 };
                 ApiError::field(&field, err.into_inner().to_string())
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The extractors' rejections, through the same layers the real router has. The
+    //! integration suite covers them again on the real routes that take JSON.
+
+    use axum::Router;
+    use axum::body::Body;
+    use axum::http::{Request, StatusCode};
+    use axum::routing::post;
+    use http_body_util::BodyExt;
+    use serde::Deserialize;
+    use tower::ServiceExt;
+
+    use super::Json;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[expect(dead_code, reason = "only deserialized")]
+    struct Input {
+        name: String,
+        count: u8,
+        tags: Option<Vec<String>>,
+    }
+
+    async fn echo(Json(_): Json<Input>) -> StatusCode {
+        StatusCode::NO_CONTENT
+    }
+
+    fn app() -> Router {
+        Router::new()
+            .route("/", post(echo))
+            .layer(axum::extract::DefaultBodyLimit::max(crate::MAX_BODY_BYTES))
+    }
+
+    async fn send(content_type: Option<&str>, body: Vec<u8>) -> (StatusCode, serde_json::Value) {
+        let mut req = Request::post("/");
+        if let Some(ct) = content_type {
+            req = req.header("content-type", ct);
+        }
+        let res = app()
+            .oneshot(req.body(Body::from(body)).expect("request"))
+            .await
+            .expect("infallible");
+        let status = res.status();
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let json = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("problem+json body")
+        };
+        (status, json)
+    }
+
+    #[tokio::test]
+    async fn well_formed_json_passes() {
+        let (status, _) = send(
+            Some("application/json; charset=utf-8"),
+            br#"{"name":"a","count":1}"#.to_vec(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+    }
+
+    #[tokio::test]
+    async fn each_kind_of_bad_body_gets_its_own_problem() {
+        let nested = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+        /// Content type, body, expected status, code and first field.
+        type Case<'a> = (Option<&'a str>, Vec<u8>, StatusCode, &'a str, Option<&'a str>);
+        let cases: Vec<Case> = vec![
+            (
+                None,
+                br#"{"name":"a","count":1}"#.to_vec(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                None,
+            ),
+            (
+                Some("text/plain"),
+                br#"{"name":"a","count":1}"#.to_vec(),
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                None,
+            ),
+            (
+                Some("application/json"),
+                b"{\"name\":".to_vec(),
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                None,
+            ),
+            (
+                Some("application/json"),
+                b"{\"name\":\"a\",\"count\":1} trailing".to_vec(),
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                None,
+            ),
+            (
+                Some("application/json"),
+                b"{\"name\":\"\xff\xfe\",\"count\":1}".to_vec(),
+                StatusCode::BAD_REQUEST,
+                "malformed_request",
+                None,
+            ),
+            // Refused at the first level, before any recursion (no stack is at risk).
+            (
+                Some("application/json"),
+                nested.into_bytes(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                None,
+            ),
+            (
+                Some("application/json"),
+                br#"{"name":"a","count":1,"body_id":"x"}"#.to_vec(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                None,
+            ),
+            (
+                Some("application/json"),
+                br#"{"name":"a","count":300}"#.to_vec(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                Some("count"),
+            ),
+            (
+                Some("application/json"),
+                br#"{"name":"a","count":1,"tags":["x",7]}"#.to_vec(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                Some("tags[1]"),
+            ),
+            (
+                Some("application/json"),
+                br#"{"count":1}"#.to_vec(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation_failed",
+                None,
+            ),
+            (
+                Some("application/json"),
+                vec![b' '; crate::MAX_BODY_BYTES + 1],
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                None,
+            ),
+        ];
+        for (ct, body, status, code, field) in cases {
+            let (got, problem) = send(ct, body).await;
+            assert_eq!(got, status, "{ct:?} {problem}");
+            assert_eq!(problem["code"], code, "{problem}");
+            if let Some(field) = field {
+                assert_eq!(problem["errors"][0]["field"], field, "{problem}");
+            }
+        }
     }
 }

@@ -27,7 +27,7 @@ pub struct Database {
 
 /// Any fixed 64-bit number works as an advisory lock key, as long as every instance
 /// uses the same one: this one spells "wpt-mig" in ASCII.
-const MIGRATION_LOCK_KEY: i64 = 0x7770_742d_6d69_67;
+const MIGRATION_LOCK_KEY: i64 = 0x0077_7074_2d6d_6967;
 
 impl Database {
     /// Connects to `url` (`sqlite://...` or `postgres://...`) with a pool of at most

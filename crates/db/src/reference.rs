@@ -24,7 +24,7 @@ use crate::entities::{
 };
 use crate::{Backend, Database, DbResult};
 
-const REFERENCE_LOCK_KEY: i64 = 0x7770_742d_7265_66; // "wpt-ref"
+const REFERENCE_LOCK_KEY: i64 = 0x0077_7074_2d72_6566; // "wpt-ref"
 
 /// What applying the file did.
 #[derive(Debug, Clone, PartialEq, Eq)]

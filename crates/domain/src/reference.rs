@@ -247,8 +247,18 @@ mod tests {
         match ReferenceData::from_toml_str(&text) {
             Err(ReferenceError::Invalid(errors)) => {
                 let fields: Vec<_> = errors.0.iter().map(|e| e.field.clone()).collect();
-                assert!(fields.contains(&"work_plans[0].participants[0].body".to_owned()));
-                assert!(fields.contains(&"work_plans[0].participants".to_owned()));
+                assert_eq!(fields, ["work_plans[0].participants[0].body"]);
+            }
+            other => panic!("expected invalid, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_plan_without_a_lead_is_refused() {
+        let text = SMALL.replace(r#"role = "lead""#, r#"role = "member""#);
+        match ReferenceData::from_toml_str(&text) {
+            Err(ReferenceError::Invalid(errors)) => {
+                assert_eq!(errors.0[0].field, "work_plans[0].participants");
             }
             other => panic!("expected invalid, got {other:?}"),
         }

@@ -1,0 +1,8 @@
+//! The integration suite: one binary, one module per area. Every test runs the real
+//! router against a real database (SQLite by default, PostgreSQL with
+//! `TEST_DATABASE_URL`); see `wpt_tests` for the harness.
+
+mod conventions;
+mod migrations;
+mod openapi;
+mod reference_data;
