@@ -242,7 +242,13 @@ mod tests {
     async fn each_kind_of_bad_body_gets_its_own_problem() {
         let nested = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
         /// Content type, body, expected status, code and first field.
-        type Case<'a> = (Option<&'a str>, Vec<u8>, StatusCode, &'a str, Option<&'a str>);
+        type Case<'a> = (
+            Option<&'a str>,
+            Vec<u8>,
+            StatusCode,
+            &'a str,
+            Option<&'a str>,
+        );
         let cases: Vec<Case> = vec![
             (
                 None,
