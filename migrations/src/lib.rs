@@ -9,6 +9,7 @@ pub use sea_orm_migration::prelude::*;
 
 mod helpers;
 mod m20261129_000001_foundation;
+mod m20261129_000002_identity;
 
 /// The ordered list of the tracker's migrations.
 pub struct Migrator;
@@ -16,6 +17,9 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m20261129_000001_foundation::Migration)]
+        vec![
+            Box::new(m20261129_000001_foundation::Migration),
+            Box::new(m20261129_000002_identity::Migration),
+        ]
     }
 }

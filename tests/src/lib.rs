@@ -6,10 +6,12 @@
 //! create databases from, such as `postgres`) means a fresh PostgreSQL database per
 //! test, cloned from a template that is migrated and loaded once per template version.
 
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::body::Body;
+use axum::extract::ConnectInfo;
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, Request, StatusCode, header};
 use http_body_util::BodyExt;
 use sea_orm::{ConnectionTrait, DbBackend, Statement};
@@ -18,6 +20,10 @@ use sha2::{Digest, Sha256};
 use tower::ServiceExt;
 use wpt_api::{ApiSettings, AppState};
 use wpt_db::Database;
+use wpt_db::auth::{Auth, AuthSettings, JwtKeys, PasswordHasher};
+use wpt_db::users::NewUser;
+use wpt_domain::Role;
+use wpt_domain::actor::AdminGrant;
 
 /// The reference data every test database starts with: the repository's own file.
 pub const REFERENCE: &str = wpt_server::BUILT_IN_REFERENCE;
@@ -253,24 +259,74 @@ impl TestDb {
     }
 }
 
+/// The signing secret of test servers (tests also forge tokens with other secrets).
+pub const TEST_JWT_SECRET: &[u8] = b"test-secret-test-secret-test-secret-0123456789";
+
+/// Authentication as tests run it: cheap argon2 parameters (the same code path),
+/// a fixed secret, default lifetimes.
+pub fn test_auth() -> Auth {
+    let settings = AuthSettings::default();
+    Auth {
+        hasher: PasswordHasher::cheap_for_tests(),
+        jwt: JwtKeys::new(TEST_JWT_SECRET, settings.access_ttl).expect("a valid secret"),
+        settings,
+    }
+}
+
+/// A password every test account gets.
+pub const TEST_PASSWORD: &str = "correct horse battery staple";
+
+/// A logged-in test account.
+#[derive(Debug, Clone)]
+pub struct Caller {
+    /// The account's id.
+    pub id: uuid::Uuid,
+    /// Its email.
+    pub email: String,
+    /// Its role.
+    pub role: Role,
+    /// An access token of a fresh login.
+    pub token: String,
+    /// The refresh token of that login.
+    pub refresh_token: String,
+}
+
 /// The application under test.
 pub struct TestApp {
     /// The router, exactly as `wpt serve` builds it.
     pub router: Router,
     /// Its database.
     pub db: TestDb,
+    /// Its authentication settings.
+    pub state: AppState,
+    /// The token requests carry unless told otherwise (a viewer's).
+    pub default_token: Option<String>,
 }
 
 impl TestApp {
-    /// A fresh application on a fresh, migrated and loaded database.
+    /// A fresh application on a fresh, migrated and loaded database, whose requests
+    /// carry a viewer's token by default.
     pub async fn spawn() -> Self {
-        Self::on(TestDb::prepared().await)
+        let mut app = Self::on(TestDb::prepared().await);
+        let viewer = app.caller(Role::Viewer, None).await;
+        app.default_token = Some(viewer.token);
+        app
     }
 
-    /// The application on a given database.
+    /// The application on a given database, with no default token.
     pub fn on(db: TestDb) -> Self {
-        let router = wpt_api::router(AppState { db: db.db.clone() }, &ApiSettings::default());
-        Self { router, db }
+        Self::with_state(AppState::new(db.db.clone(), test_auth()), db)
+    }
+
+    /// The application with a given state (custom limits, say).
+    pub fn with_state(state: AppState, db: TestDb) -> Self {
+        let router = wpt_api::router(state.clone(), &ApiSettings::default());
+        Self {
+            router,
+            db,
+            state,
+            default_token: None,
+        }
     }
 
     /// The database handle.
@@ -278,18 +334,80 @@ impl TestApp {
         &self.db.db
     }
 
-    /// Starts a request.
+    /// Creates an account directly (as the operator's command line would).
+    pub async fn create_account(
+        &self,
+        email: &str,
+        role: Role,
+        body: Option<&str>,
+    ) -> wpt_domain::models::User {
+        wpt_db::users::create(
+            self.database(),
+            &self.state.auth.hasher,
+            &AdminGrant::system(),
+            NewUser {
+                email: email.to_owned(),
+                name: format!("{role} {email}"),
+                role,
+                body: body.map(str::to_owned),
+                password: TEST_PASSWORD.to_owned(),
+            },
+        )
+        .await
+        .expect("create a test account")
+    }
+
+    /// Logs in through the API.
+    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        self.request(Method::POST, "/api/v1/auth/login")
+            .anonymous()
+            .json(&serde_json::json!({ "email": email, "password": password }))
+            .send()
+            .await
+    }
+
+    /// A new account of `role` (officers need a body code), logged in.
+    pub async fn caller(&self, role: Role, body: Option<&str>) -> Caller {
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let email = format!("{role}{n}@test.example");
+        let user = self.create_account(&email, role, body).await;
+        let res = self.login(&email, TEST_PASSWORD).await;
+        res.assert_status(StatusCode::OK);
+        let pair = res.json();
+        Caller {
+            id: user.id,
+            email,
+            role,
+            token: pair["access_token"]
+                .as_str()
+                .expect("access token")
+                .to_owned(),
+            refresh_token: pair["refresh_token"]
+                .as_str()
+                .expect("refresh token")
+                .to_owned(),
+        }
+    }
+
+    /// Starts a request, carrying the default token.
     pub fn request(&self, method: Method, path: &str) -> TestRequest<'_> {
         TestRequest {
             app: self,
             builder: Request::builder().method(method).uri(path),
             body: Body::empty(),
+            token: self.default_token.clone(),
+            peer: None,
         }
     }
 
-    /// `GET path`.
+    /// `GET path` with the default token.
     pub async fn get(&self, path: &str) -> TestResponse {
         self.request(Method::GET, path).send().await
+    }
+
+    /// `GET path` as `token`.
+    pub async fn get_as(&self, token: &str, path: &str) -> TestResponse {
+        self.request(Method::GET, path).bearer(token).send().await
     }
 }
 
@@ -298,9 +416,29 @@ pub struct TestRequest<'a> {
     app: &'a TestApp,
     builder: axum::http::request::Builder,
     body: Body,
+    token: Option<String>,
+    peer: Option<SocketAddr>,
 }
 
 impl TestRequest<'_> {
+    /// Sends it as `token` (an access JWT or an API token).
+    pub fn bearer(mut self, token: &str) -> Self {
+        self.token = Some(token.to_owned());
+        self
+    }
+
+    /// Sends it with no credentials.
+    pub fn anonymous(mut self) -> Self {
+        self.token = None;
+        self
+    }
+
+    /// Sends it as if from this client address.
+    pub fn peer(mut self, addr: &str) -> Self {
+        self.peer = Some(addr.parse().expect("a socket address"));
+        self
+    }
+
     /// Adds a header.
     pub fn header(mut self, name: &str, value: &str) -> Self {
         self.builder = self.builder.header(name, value);
@@ -324,7 +462,14 @@ impl TestRequest<'_> {
 
     /// Sends it through the router.
     pub async fn send(self) -> TestResponse {
-        let request = self.builder.body(self.body).expect("a valid request");
+        let mut builder = self.builder;
+        if let Some(token) = &self.token {
+            builder = builder.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let mut request = builder.body(self.body).expect("a valid request");
+        if let Some(peer) = self.peer {
+            request.extensions_mut().insert(ConnectInfo(peer));
+        }
         let response = self
             .app
             .router

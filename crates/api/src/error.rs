@@ -322,6 +322,16 @@ impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
         match err {
             DbError::NotFound(what) => ApiError::not_found(what),
+            DbError::Unauthenticated(detail) => ApiError::new(ErrorCode::Unauthenticated, detail),
+            DbError::RateLimited { retry_after } => ApiError::new(
+                ErrorCode::RateLimited,
+                format!("too many failed attempts; try again in {retry_after} s"),
+            )
+            .with_header(
+                header::RETRY_AFTER,
+                HeaderValue::from_str(&retry_after.to_string())
+                    .unwrap_or(HeaderValue::from_static("60")),
+            ),
             DbError::Forbidden(detail) => ApiError::new(ErrorCode::Forbidden, detail),
             DbError::Conflict(detail) => ApiError::new(ErrorCode::Conflict, detail),
             DbError::StaleVersion(v) => ApiError::new(
@@ -344,6 +354,12 @@ impl From<DbError> for ApiError {
             .with_header(header::RETRY_AFTER, HeaderValue::from_static("5")),
             DbError::Database(source) => ApiError::internal(source),
         }
+    }
+}
+
+impl From<wpt_domain::Denied> for ApiError {
+    fn from(denied: wpt_domain::Denied) -> Self {
+        ApiError::new(ErrorCode::Forbidden, denied.0)
     }
 }
 

@@ -5,23 +5,28 @@
 //! its code table. What must not: database access other than through `wpt-db`'s use
 //! cases (this crate does not depend on sea-orm; `.ci/run` checks it).
 
+pub mod auth;
 pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod middleware;
 pub mod request_id;
 pub mod routes;
+pub mod throttle;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::http::{Method, Uri};
-use axum::response::IntoResponse;
-use utoipa::OpenApi;
+use axum::http::{HeaderValue, Method, Uri, header};
+use axum::response::{IntoResponse, Response};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 use wpt_db::Database;
+use wpt_db::auth::Auth;
 
 use crate::error::{ApiError, ErrorCode};
 
@@ -36,6 +41,24 @@ pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 pub struct AppState {
     /// The database.
     pub db: Database,
+    /// Passwords, tokens and their settings.
+    pub auth: Arc<Auth>,
+    /// Failed logins per client address.
+    pub login_throttle: Arc<throttle::AddressThrottle>,
+}
+
+impl AppState {
+    /// State with the default per-address login limit (20 failures per 15 minutes).
+    pub fn new(db: Database, auth: Auth) -> Self {
+        Self {
+            db,
+            auth: Arc::new(auth),
+            login_throttle: Arc::new(throttle::AddressThrottle::new(
+                20,
+                Duration::from_secs(15 * 60),
+            )),
+        }
+    }
 }
 
 /// Settings of the HTTP layer.
@@ -43,14 +66,39 @@ pub struct AppState {
 pub struct ApiSettings {
     /// How long one request may take.
     pub request_timeout: Duration,
+    /// Origins allowed to call the API from a browser; empty means CORS is off.
+    pub cors_origins: Vec<String>,
 }
 
 impl Default for ApiSettings {
     fn default() -> Self {
         Self {
             request_timeout: Duration::from_secs(30),
+            cors_origins: Vec::new(),
         }
     }
+}
+
+/// Declares the bearer scheme that protected operations name.
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        let mut scheme = Http::new(HttpAuthScheme::Bearer);
+        scheme.description = Some(
+            "An access token from POST /api/v1/auth/login (a JWT, 15 minutes) or a personal API token (wpt_...) from POST /api/v1/me/tokens.".into(),
+        );
+        components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+    }
+}
+
+/// `Cache-Control: no-store` for responses that carry credentials or account data.
+async fn no_store(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 #[derive(OpenApi)]
@@ -60,7 +108,12 @@ impl Default for ApiSettings {
         description = "Tracks how the ASEAN Sectoral Bodies implement the ASEAN Multi-Sectoral Work Plan Against Trafficking in Persons 2023-2028: bodies, work plans and their structure, each body's progress, and the SOMTC/AMMTC reporting cycles.\n\nConventions (docs/API-DESIGN.md): JSON in `snake_case`; lists return `{items, next_cursor}` with `?limit=` (1-200, default 50) and `?cursor=`; every error is RFC 9457 `application/problem+json` with a stable `code`; every response carries `x-request-id`; versioned resources carry a strong `ETag`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
     ),
+    modifiers(&BearerAuth),
     tags(
+        (name = "auth", description = "Login, token refresh and logout"),
+        (name = "me", description = "The caller's own account and API tokens"),
+        (name = "users", description = "Account administration"),
+        (name = "audit", description = "The tamper-evident audit log"),
         (name = "bodies", description = "The ASEAN Sectoral Bodies"),
         (name = "work plans", description = "Work plans, their participating bodies and thematic areas"),
         (name = "operations", description = "Health and readiness probes"),
@@ -75,6 +128,14 @@ fn api_router() -> OpenApiRouter<AppState> {
         .nest(
             "/api/v1",
             OpenApiRouter::new()
+                .merge(
+                    OpenApiRouter::new()
+                        .merge(routes::auth::router())
+                        .merge(routes::me::router())
+                        .merge(routes::users::router())
+                        .layer(axum::middleware::map_response(no_store)),
+                )
+                .merge(routes::audit::router())
                 .merge(routes::bodies::router())
                 .merge(routes::work_plans::router()),
         )
@@ -92,15 +153,53 @@ pub fn router(state: AppState, settings: &ApiSettings) -> Router {
     let context = middleware::ContextSettings {
         timeout: settings.request_timeout,
     };
-    api.with_state(state)
+    let mut app = api
+        .with_state(state)
         .merge(SwaggerUi::new("/docs").url(OPENAPI_PATH, spec))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
-        .layer(axum::middleware::from_fn_with_state(
-            context,
-            middleware::request_context,
-        ))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES));
+    if let Some(cors) = cors_layer(&settings.cors_origins) {
+        app = app.layer(cors);
+    }
+    app.layer(axum::middleware::from_fn_with_state(
+        context,
+        middleware::request_context,
+    ))
+}
+
+/// CORS for the configured origins only; none configured means no CORS headers at
+/// all, so browsers keep the same-origin policy.
+fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
+    let origins: Vec<HeaderValue> = origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    if origins.is_empty() {
+        return None;
+    }
+    Some(
+        tower_http::cors::CorsLayer::new()
+            .allow_origin(origins)
+            .allow_methods([
+                Method::GET,
+                Method::POST,
+                Method::PUT,
+                Method::PATCH,
+                Method::DELETE,
+            ])
+            .allow_headers([
+                header::AUTHORIZATION,
+                header::CONTENT_TYPE,
+                header::IF_MATCH,
+                header::IF_NONE_MATCH,
+                header::HeaderName::from_static("x-request-id"),
+            ])
+            .expose_headers([
+                header::ETAG,
+                header::HeaderName::from_static("x-request-id"),
+            ]),
+    )
 }
 
 async fn unknown_route(method: Method, uri: Uri) -> impl IntoResponse {

@@ -2,27 +2,21 @@
 //! otherwise, echoed on every response, attached to every log line of the request and
 //! to every problem document.
 //!
-//! It is kept in a task-local for the duration of the request so that code deep in a
-//! handler (the error type, the audit log) can read it without threading it through
-//! every signature.
-
-tokio::task_local! {
-    static REQUEST_ID: String;
-}
+//! It is kept in `wpt_db::context` (a task-local) for the duration of the request so
+//! that code deep in a handler (the error type, the audit log) can read it without
+//! threading it through every signature.
 
 /// The header that carries it.
 pub const HEADER: &str = "x-request-id";
 
 /// The id of the request being served, or `"-"` outside one.
 pub fn current() -> String {
-    REQUEST_ID
-        .try_with(|id| id.clone())
-        .unwrap_or_else(|_| "-".to_owned())
+    wpt_db::context::request_id().unwrap_or_else(|| "-".to_owned())
 }
 
 /// Runs `fut` with `id` as the current request id.
 pub async fn scope<F: std::future::Future>(id: String, fut: F) -> F::Output {
-    REQUEST_ID.scope(id, fut).await
+    wpt_db::context::with_request_id(id, fut).await
 }
 
 /// Keeps a client's id if it is 1 to 128 visible ASCII characters, else makes one.

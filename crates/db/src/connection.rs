@@ -3,7 +3,8 @@
 use std::time::Duration;
 
 use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DbBackend, Statement, TransactionTrait,
+    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
+    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use wpt_migrations::{Migrator, MigratorTrait};
 
@@ -124,6 +125,27 @@ impl Database {
                 (name, done)
             })
             .collect())
+    }
+
+    /// Begins a transaction for a write.
+    ///
+    /// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at the start, so a
+    /// transaction that reads and then writes never fails halfway on a lock upgrade,
+    /// and writers queue (up to the busy timeout) instead. On PostgreSQL it is a plain
+    /// READ COMMITTED transaction; version checks are conditional updates.
+    pub async fn begin_write(&self) -> DbResult<DatabaseTransaction> {
+        let txn = match self.backend {
+            Backend::Sqlite => {
+                self.conn
+                    .begin_with_options(TransactionOptions {
+                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
+                        ..Default::default()
+                    })
+                    .await?
+            }
+            Backend::Postgres => self.conn.begin().await?,
+        };
+        Ok(txn)
     }
 
     /// Whether the database answers a trivial query now.

@@ -11,6 +11,15 @@ pub enum DbError {
     /// The resource does not exist, or the caller may not see it.
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// No valid credentials (a wrong password, an expired or revoked token).
+    #[error("unauthenticated: {0}")]
+    Unauthenticated(String),
+    /// Too many failed attempts; try again after this many seconds.
+    #[error("too many attempts; retry after {retry_after} s")]
+    RateLimited {
+        /// Seconds to wait.
+        retry_after: u64,
+    },
     /// The caller may see the resource but not do this to it.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -74,6 +83,12 @@ impl DbError {
     /// An internal fault described by `message` (logged, never shown to clients).
     pub fn internal(message: impl Into<String>) -> Self {
         DbError::Database(sea_orm::DbErr::Custom(message.into()))
+    }
+}
+
+impl From<wpt_domain::Denied> for DbError {
+    fn from(denied: wpt_domain::Denied) -> Self {
+        DbError::Forbidden(denied.0)
     }
 }
 

@@ -6,12 +6,17 @@
 //! must not: anything HTTP (no axum); the API crate talks to this crate only through
 //! [`Database`], the use-case functions and [`DbError`].
 
+pub mod api_tokens;
+pub mod audit;
+pub mod auth;
 pub mod bodies;
 mod connection;
+pub mod context;
 pub mod entities;
 mod error;
 mod paging;
 pub mod reference;
+pub mod users;
 pub mod work_plans;
 
 pub use connection::{Backend, Database};

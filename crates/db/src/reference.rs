@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    DbBackend, EntityTrait, IntoActiveModel, QueryFilter, Statement, TransactionTrait,
+    DbBackend, EntityTrait, IntoActiveModel, QueryFilter, Statement,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -58,7 +58,7 @@ pub async fn apply(db: &Database, data: &ReferenceData, text: &str) -> DbResult<
         return Ok(ReferenceOutcome::AlreadyApplied);
     }
 
-    let txn = db.conn().begin().await?;
+    let txn = db.begin_write().await?;
     if db.backend() == Backend::Postgres {
         txn.execute_raw(Statement::from_string(
             DbBackend::Postgres,
@@ -88,6 +88,18 @@ pub async fn apply(db: &Database, data: &ReferenceData, text: &str) -> DbResult<
     ]
     .join("; ");
 
+    crate::audit::append(
+        &txn,
+        None,
+        crate::audit::Change {
+            action: "reference_data.apply",
+            resource_type: "reference_data",
+            resource_id: sha.clone(),
+            before: None,
+            after: Some(serde_json::json!({ "summary": summary })),
+        },
+    )
+    .await?;
     reference_data_load::ActiveModel {
         id: Set(Uuid::now_v7()),
         sha256: Set(sha),

@@ -5,12 +5,14 @@
 //! format and its checks. What must not: any database, HTTP or async runtime code
 //! (no sea-orm, axum or tokio); `.ci/run` checks that with `cargo tree`.
 
+pub mod actor;
 pub mod enums;
 pub mod models;
 pub mod page;
 pub mod reference;
 pub mod validation;
 
+pub use actor::{Actor, ActorBody, Credential, Denied, Grant};
 pub use enums::*;
 pub use validation::{FieldError, ValidationErrors};
 

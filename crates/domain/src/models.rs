@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -95,4 +96,136 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// Where the next page starts; `null` on the last page.
     pub next_cursor: Option<String>,
+}
+
+/// An entry of the audit log as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditEntry {
+    /// Position in the chain (increasing).
+    pub id: i64,
+    /// When it happened (UTC, microseconds).
+    pub occurred_at: DateTime<Utc>,
+    /// Who did it; `null` for the system (start-up, reference data, the command line).
+    pub actor_id: Option<Uuid>,
+    /// What was done, e.g. `user.update`.
+    pub action: String,
+    /// The kind of resource.
+    pub resource_type: String,
+    /// The resource's id (or code).
+    pub resource_id: String,
+    /// The resource before the change (secrets removed).
+    pub before: Option<Value>,
+    /// The resource after the change (secrets removed).
+    pub after: Option<Value>,
+    /// The request that made the change.
+    pub request_id: Option<String>,
+    /// The previous entry's hash.
+    pub prev_hash: String,
+    /// This entry's SHA-256.
+    pub hash: String,
+}
+
+/// The outcome of checking the chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Verification {
+    /// Whether every entry links to the one before and hashes to its stored hash.
+    pub ok: bool,
+    /// How many entries were checked.
+    pub checked: u64,
+    /// The first entry that does not verify, if any.
+    pub first_broken: Option<BrokenLink>,
+}
+
+/// Where the chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct BrokenLink {
+    /// The entry's id.
+    pub id: i64,
+    /// `hash_mismatch` (the entry was altered) or `prev_hash_mismatch` (an entry
+    /// before it was removed or altered).
+    pub reason: String,
+}
+
+/// A user account, as administrators see it (never with its password hash).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct User {
+    /// Stable identifier.
+    pub id: Uuid,
+    /// Login email, lower-cased.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// `admin`, `secretariat`, `officer` or `viewer`.
+    pub role: crate::Role,
+    /// The officer's body code; `null` for every other role.
+    pub body: Option<String>,
+    /// Whether the account may log in.
+    pub active: bool,
+    /// Optimistic-concurrency version; the `ETag`.
+    pub version: i32,
+    /// When the account was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The caller, as `GET /me` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Me {
+    /// The user's id.
+    pub id: Uuid,
+    /// Login email.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: crate::Role,
+    /// The officer's body code; `null` for every other role.
+    pub body: Option<String>,
+}
+
+/// A personal API token, without its secret.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ApiToken {
+    /// Stable identifier (what `DELETE /me/tokens/{id}` takes).
+    pub id: Uuid,
+    /// The owner's label for it.
+    pub name: String,
+    /// The first characters of the token, to recognise it: `wpt_AbCd1234`.
+    pub prefix: String,
+    /// Whether it may write (never more than its owner may).
+    pub write: bool,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it stops working.
+    pub expires_at: DateTime<Utc>,
+    /// When it was last used (to the minute), if ever.
+    pub last_used_at: Option<DateTime<Utc>>,
+    /// When it was revoked, if it was.
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+/// A newly created API token: the only time its secret is shown.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct NewApiToken {
+    /// The token's details.
+    #[serde(flatten)]
+    pub info: ApiToken,
+    /// The secret to send as `Authorization: Bearer <token>`; store it now, it is
+    /// never shown again.
+    pub token: String,
+}
+
+/// The tokens a login or a refresh hands out.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct TokenPair {
+    /// A short-lived JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// An opaque token for `POST /auth/refresh`; single use.
+    pub refresh_token: String,
+    /// Always `Bearer`.
+    #[schema(example = "Bearer")]
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
 }

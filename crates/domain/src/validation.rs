@@ -105,3 +105,69 @@ mod tests {
         assert!(errors.finish().is_err());
     }
 }
+
+/// The shortest password accepted.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+/// The longest password accepted (argon2 takes any length; this bounds the work).
+pub const MAX_PASSWORD_CHARS: usize = 1024;
+
+/// Normalizes and checks an email address: trimmed, lower-cased, one `@` with text on
+/// both sides, no spaces or control characters, at most 320 characters.
+pub fn normalize_email(errors: &mut ValidationErrors, field: &str, email: &str) -> String {
+    let email = email.trim().to_lowercase();
+    let valid = email.len() <= 320
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && matches!(email.split_once('@'), Some((local, domain))
+            if !local.is_empty() && !domain.is_empty() && !domain.contains('@')
+                && !domain.starts_with('.') && !domain.ends_with('.'));
+    if !valid {
+        errors.add(field, "must be an email address such as name@example.org");
+    }
+    email
+}
+
+/// Checks a new password's length.
+pub fn check_password(errors: &mut ValidationErrors, field: &str, password: &str) {
+    let n = password.chars().count();
+    if n < MIN_PASSWORD_CHARS {
+        errors.add(
+            field,
+            format!("must be at least {MIN_PASSWORD_CHARS} characters"),
+        );
+    } else if n > MAX_PASSWORD_CHARS {
+        errors.add(
+            field,
+            format!("must be at most {MAX_PASSWORD_CHARS} characters"),
+        );
+    }
+}
+
+#[cfg(test)]
+mod account_tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_lower_cased_and_checked() {
+        let mut e = ValidationErrors::new();
+        assert_eq!(
+            normalize_email(&mut e, "email", " Officer@Example.ORG "),
+            "officer@example.org"
+        );
+        assert!(e.is_empty());
+        for bad in ["", "no-at", "@x", "x@", "a b@c", "a@b@c", "x@.org"] {
+            let mut e = ValidationErrors::new();
+            normalize_email(&mut e, "email", bad);
+            assert!(!e.is_empty(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn passwords_shorter_than_twelve_characters_are_refused() {
+        let mut e = ValidationErrors::new();
+        check_password(&mut e, "password", "elevenchars");
+        assert_eq!(e.0.len(), 1);
+        let mut e = ValidationErrors::new();
+        check_password(&mut e, "password", "twelve chars");
+        assert!(e.is_empty());
+    }
+}

@@ -19,6 +19,16 @@ pub enum LogFormat {
     Json,
 }
 
+/// A secret setting: usable, but never printed by `{:?}`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
 /// The validated configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -36,6 +46,16 @@ pub struct Config {
     pub db_max_connections: u32,
     /// How long one request may take.
     pub request_timeout: Duration,
+    /// Where the server keeps files of its own (the generated signing secret).
+    pub data_dir: PathBuf,
+    /// The access-token signing secret; generated into `data_dir` when absent.
+    pub jwt_secret: Option<Secret>,
+    /// Email of the first administrator, created on a start with no accounts.
+    pub admin_email: String,
+    /// Its password; generated and printed once when absent.
+    pub admin_password: Option<Secret>,
+    /// Browser origins allowed by CORS; empty: CORS off.
+    pub cors_origins: Vec<String>,
 }
 
 /// The file and environment keys, all optional; `None` means "not set here".
@@ -49,6 +69,11 @@ struct RawConfig {
     migrate_on_start: Option<String>,
     db_max_connections: Option<String>,
     request_timeout_secs: Option<String>,
+    data_dir: Option<String>,
+    jwt_secret: Option<String>,
+    admin_email: Option<String>,
+    admin_password: Option<String>,
+    cors_origins: Option<String>,
 }
 
 /// The keys in the order docs/configuration.md lists them: `(file key, env var)`.
@@ -60,6 +85,11 @@ const KEYS: &[(&str, &str)] = &[
     ("migrate_on_start", "WPT_MIGRATE_ON_START"),
     ("db_max_connections", "WPT_DB_MAX_CONNECTIONS"),
     ("request_timeout_secs", "WPT_REQUEST_TIMEOUT_SECS"),
+    ("data_dir", "WPT_DATA_DIR"),
+    ("jwt_secret", "WPT_JWT_SECRET"),
+    ("admin_email", "WPT_ADMIN_EMAIL"),
+    ("admin_password", "WPT_ADMIN_PASSWORD"),
+    ("cors_origins", "WPT_CORS_ORIGINS"),
 ];
 
 /// A configuration problem, as one line.
@@ -93,6 +123,11 @@ impl Config {
                     "reference_data" => &mut raw.reference_data,
                     "migrate_on_start" => &mut raw.migrate_on_start,
                     "db_max_connections" => &mut raw.db_max_connections,
+                    "data_dir" => &mut raw.data_dir,
+                    "jwt_secret" => &mut raw.jwt_secret,
+                    "admin_email" => &mut raw.admin_email,
+                    "admin_password" => &mut raw.admin_password,
+                    "cors_origins" => &mut raw.cors_origins,
                     _ => &mut raw.request_timeout_secs,
                 };
                 *slot = Some(value);
@@ -149,7 +184,52 @@ impl Config {
             30,
             1..=3600,
         )?;
+        if let Some(secret) = &raw.jwt_secret
+            && secret.len() < 32
+        {
+            return Err(ConfigError(
+                "WPT_JWT_SECRET must be at least 32 bytes (or unset, to generate one in WPT_DATA_DIR)".into(),
+            ));
+        }
+        if let Some(password) = &raw.admin_password
+            && password.chars().count() < 12
+        {
+            return Err(ConfigError(
+                "WPT_ADMIN_PASSWORD must be at least 12 characters (or unset, to generate one)"
+                    .into(),
+            ));
+        }
+        let admin_email = raw
+            .admin_email
+            .unwrap_or_else(|| "admin@wpt.local".to_owned())
+            .trim()
+            .to_lowercase();
+        if !admin_email.contains('@') {
+            return Err(ConfigError(format!(
+                "WPT_ADMIN_EMAIL {admin_email:?} is not an email address"
+            )));
+        }
+        let cors_origins: Vec<String> = raw
+            .cors_origins
+            .unwrap_or_default()
+            .split(',')
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        if let Some(bad) = cors_origins
+            .iter()
+            .find(|o| !(o.starts_with("https://") || o.starts_with("http://")))
+        {
+            return Err(ConfigError(format!(
+                "WPT_CORS_ORIGINS entry {bad:?} must be an origin such as https://dashboard.example.org"
+            )));
+        }
         Ok(Config {
+            data_dir: PathBuf::from(raw.data_dir.unwrap_or_else(|| "data/local".to_owned())),
+            jwt_secret: raw.jwt_secret.map(Secret),
+            admin_email,
+            admin_password: raw.admin_password.map(Secret),
+            cors_origins,
             database_url,
             bind,
             log_format,
@@ -237,6 +317,9 @@ mod tests {
             ("WPT_LOG_FORMAT", "xml"),
             ("WPT_DB_MAX_CONNECTIONS", "0"),
             ("WPT_MIGRATE_ON_START", "maybe"),
+            ("WPT_JWT_SECRET", "too-short"),
+            ("WPT_ADMIN_PASSWORD", "short"),
+            ("WPT_CORS_ORIGINS", "example.org"),
         ] {
             let err = Config::load(None, env(&[(var, value)])).expect_err(var);
             assert!(err.0.contains(var), "{err}");
@@ -251,5 +334,25 @@ mod tests {
         std::fs::write(&file, "bnid = \"x\"\n").expect("write");
         let err = Config::load(Some(&file), env(&[])).expect_err("typo");
         assert!(err.0.contains("bnid"), "{err}");
+    }
+}
+
+#[cfg(test)]
+mod secret_tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let c = Config::load(None, |k| match k {
+            "WPT_JWT_SECRET" => Some("s".repeat(40)),
+            "WPT_ADMIN_PASSWORD" => Some("a very long password".into()),
+            _ => None,
+        })
+        .expect("valid");
+        let shown = format!("{c:?}");
+        assert!(
+            !shown.contains("ssssssss") && !shown.contains("very long"),
+            "{shown}"
+        );
     }
 }

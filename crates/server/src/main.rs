@@ -8,6 +8,9 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 use wpt_api::{ApiSettings, AppState};
 use wpt_db::Database;
+use wpt_db::users::{FirstAdmin, NewUser};
+use wpt_domain::Role;
+use wpt_domain::actor::AdminGrant;
 use wpt_server::config::{Config, LogFormat};
 
 /// The Work Plan Tracker: progress of the ASEAN Sectoral Bodies on the Multi-Sectoral
@@ -33,6 +36,54 @@ enum Command {
     },
     /// Print the OpenAPI document (what openapi/openapi.json must contain).
     Openapi,
+    /// Manage accounts from the command line (for operators).
+    User {
+        #[command(subcommand)]
+        action: UserAction,
+    },
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        action: AuditAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserAction {
+    /// Create an account; prints a generated password unless --password-stdin is given.
+    Create {
+        /// Login email.
+        #[arg(long)]
+        email: String,
+        /// Display name.
+        #[arg(long)]
+        name: String,
+        /// admin, secretariat, officer or viewer.
+        #[arg(long)]
+        role: Role,
+        /// The body's code (officers only), e.g. DGICM.
+        #[arg(long)]
+        body: Option<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Set an account's password and end all its sessions; prints a generated password
+    /// unless --password-stdin is given.
+    SetPassword {
+        /// Login email.
+        #[arg(long)]
+        email: String,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditAction {
+    /// Recompute the hash chain; exits non-zero and names the first broken entry.
+    Verify,
 }
 
 #[derive(Debug, Subcommand)]
@@ -97,7 +148,83 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Serve => serve(db, config).await,
         Command::Migrate { action } => migrate(db, action).await,
         Command::Openapi => Ok(()),
+        Command::User { action } => user(db, &config, action).await,
+        Command::Audit {
+            action: AuditAction::Verify,
+        } => {
+            let result = wpt_db::audit::verify(&db).await?;
+            match result.first_broken {
+                None => {
+                    println!("audit chain intact: {} entries verified", result.checked);
+                    Ok(())
+                }
+                Some(broken) => anyhow::bail!(
+                    "audit chain broken at entry {} ({}) after {} entries",
+                    broken.id,
+                    broken.reason,
+                    result.checked
+                ),
+            }
+        }
     }
+}
+
+/// A password from standard input, or a generated one that is printed.
+fn password(from_stdin: bool) -> anyhow::Result<(String, bool)> {
+    if from_stdin {
+        let mut line = String::new();
+        std::io::stdin().read_line(&mut line)?;
+        Ok((line.trim_end_matches(['\r', '\n']).to_owned(), false))
+    } else {
+        Ok((wpt_db::auth::tokens::generate_password()?, true))
+    }
+}
+
+async fn user(db: Database, config: &Config, action: UserAction) -> anyhow::Result<()> {
+    let auth = wpt_server::auth(config)?;
+    match action {
+        UserAction::Create {
+            email,
+            name,
+            role,
+            body,
+            password_stdin,
+        } => {
+            let (password, generated) = password(password_stdin)?;
+            let input = NewUser {
+                email,
+                name,
+                role,
+                body,
+                password: password.clone(),
+            };
+            let user =
+                wpt_db::users::create(&db, &auth.hasher, &AdminGrant::system(), input).await?;
+            println!("created {} ({}) with id {}", user.email, user.role, user.id);
+            if generated {
+                println!("password: {password}");
+            }
+        }
+        UserAction::SetPassword {
+            email,
+            password_stdin,
+        } => {
+            let (password, generated) = password(password_stdin)?;
+            wpt_db::users::set_password(
+                &db,
+                &auth.hasher,
+                &AdminGrant::system(),
+                &email,
+                &password,
+            )
+            .await?;
+            println!("password of {email} set; all its sessions were ended");
+            if generated {
+                println!("password: {password}");
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn migrate(db: Database, action: MigrateAction) -> anyhow::Result<()> {
@@ -122,10 +249,19 @@ async fn migrate(db: Database, action: MigrateAction) -> anyhow::Result<()> {
 async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
     let (reference, origin) = wpt_server::read_reference(&config.reference_data)?;
     wpt_server::prepare(&db, config.migrate_on_start, &reference, origin).await?;
+    let auth = wpt_server::auth(&config)?;
+    let first_admin = wpt_db::users::ensure_first_admin(
+        &db,
+        &auth.hasher,
+        &config.admin_email,
+        config.admin_password.as_ref().map(|s| s.0.as_str()),
+    )
+    .await?;
     let settings = ApiSettings {
         request_timeout: config.request_timeout,
+        cors_origins: config.cors_origins.clone(),
     };
-    let app = wpt_api::router(AppState { db }, &settings);
+    let app = wpt_api::router(AppState::new(db, auth), &settings);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {} (set WPT_BIND)", config.bind))?;
@@ -133,10 +269,30 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
     tracing::info!(%addr, database = %redact(&config.database_url), "listening");
     println!("Work Plan Tracker is serving on http://{addr}");
     println!("  API reference: http://{addr}/docs   OpenAPI: http://{addr}/api/v1/openapi.json");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server error")?;
+    // The generated password goes to the terminal only, never to the log.
+    match first_admin {
+        FirstAdmin::Generated { email, password } => {
+            println!("  First administrator created. Log in with POST /api/v1/auth/login:");
+            println!("    email:    {email}");
+            println!("    password: {password}");
+            println!("  This password is shown once; change it with POST /api/v1/me/password.");
+        }
+        FirstAdmin::Created { email } => {
+            println!("  First administrator created: {email} (password from WPT_ADMIN_PASSWORD)");
+        }
+        FirstAdmin::Exists => {
+            println!(
+                "  Log in with POST /api/v1/auth/login (wpt user set-password resets a password)."
+            );
+        }
+    }
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server error")?;
     tracing::info!("stopped");
     Ok(())
 }

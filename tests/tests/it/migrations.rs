@@ -25,7 +25,11 @@ async fn every_entity_reads_its_table(db: &wpt_db::Database) {
         indicator,
         user,
         audit_log,
-        reference_data_load
+        reference_data_load,
+        session,
+        refresh_token,
+        api_token,
+        login_failure
     );
 }
 

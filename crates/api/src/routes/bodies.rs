@@ -7,6 +7,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use wpt_domain::models::{Body, Page};
 
 use super::PageQuery;
+use crate::auth::CurrentActor;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, Path, Query};
 use crate::{AppState, etag};
@@ -26,14 +27,17 @@ pub fn router() -> OpenApiRouter<AppState> {
     get,
     path = "/bodies",
     tag = "bodies",
+    security(("bearer" = [])),
     params(PageQuery),
     responses(
         (status = 200, description = "A page of bodies", body = Page<Body>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn list_bodies(
     State(state): State<AppState>,
+    _actor: CurrentActor,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Page<Body>>, ApiError> {
     let page = query.page()?;
@@ -47,16 +51,19 @@ async fn list_bodies(
     get,
     path = "/bodies/{code}",
     tag = "bodies",
+    security(("bearer" = [])),
     params(("code" = String, Path, description = "The body's code, e.g. `SOMTC`")),
     responses(
         (status = 200, description = "The body", body = Body,
             headers(("ETag" = String, description = "The body's version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 304, description = "Not modified since the `If-None-Match` tag"),
         (status = 404, description = "No body has this code", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn get_body(
     State(state): State<AppState>,
+    _actor: CurrentActor,
     Path(code): Path<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {

@@ -1,8 +1,12 @@
 //! One module per resource. Each exposes `router()`, an `OpenApiRouter` whose handlers
 //! carry their OpenAPI description (`#[utoipa::path]`); [`crate::router`] nests them.
 
+pub mod audit;
+pub mod auth;
 pub mod bodies;
 pub mod health;
+pub mod me;
+pub mod users;
 pub mod work_plans;
 
 use serde::Deserialize;

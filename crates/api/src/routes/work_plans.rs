@@ -8,6 +8,7 @@ use uuid::Uuid;
 use wpt_domain::models::{Area, Page, WorkPlan, WorkPlanBody};
 
 use super::PageQuery;
+use crate::auth::CurrentActor;
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, Path, Query};
 use crate::{AppState, etag};
@@ -28,14 +29,17 @@ pub fn router() -> OpenApiRouter<AppState> {
     get,
     path = "/work-plans",
     tag = "work plans",
+    security(("bearer" = [])),
     params(PageQuery),
     responses(
         (status = 200, description = "A page of work plans", body = Page<WorkPlan>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn list_work_plans(
     State(state): State<AppState>,
+    _actor: CurrentActor,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Page<WorkPlan>>, ApiError> {
     let page = query.page()?;
@@ -47,10 +51,12 @@ async fn list_work_plans(
     get,
     path = "/work-plans/{id}",
     tag = "work plans",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The work plan's id")),
     responses(
         (status = 200, description = "The work plan", body = WorkPlan,
             headers(("ETag" = String, description = "The plan's version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 304, description = "Not modified since the `If-None-Match` tag"),
         (status = 404, description = "No such work plan", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
@@ -58,6 +64,7 @@ async fn list_work_plans(
 )]
 async fn get_work_plan(
     State(state): State<AppState>,
+    _actor: CurrentActor,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -73,15 +80,18 @@ async fn get_work_plan(
     get,
     path = "/work-plans/{id}/bodies",
     tag = "work plans",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The work plan's id"), PageQuery),
     responses(
         (status = 200, description = "A page of participating bodies", body = Page<WorkPlanBody>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such work plan", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad id, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn list_work_plan_bodies(
     State(state): State<AppState>,
+    _actor: CurrentActor,
     Path(id): Path<Uuid>,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Page<WorkPlanBody>>, ApiError> {
@@ -99,15 +109,18 @@ async fn list_work_plan_bodies(
     get,
     path = "/work-plans/{id}/areas",
     tag = "work plans",
+    security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The work plan's id"), PageQuery),
     responses(
         (status = 200, description = "A page of areas", body = Page<Area>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such work plan", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad id, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn list_work_plan_areas(
     State(state): State<AppState>,
+    _actor: CurrentActor,
     Path(id): Path<Uuid>,
     Query(query): Query<PageQuery>,
 ) -> Result<Json<Page<Area>>, ApiError> {

@@ -7,13 +7,17 @@
 
 pub mod activity;
 pub mod activity_assignment;
+pub mod api_token;
 pub mod audit_log;
 pub mod indicator;
+pub mod login_failure;
 pub mod member_state;
 pub mod milestone;
 pub mod plan_participation;
 pub mod reference_data_load;
+pub mod refresh_token;
 pub mod sectoral_body;
+pub mod session;
 pub mod thematic_area;
 pub mod user;
 pub mod work_plan;

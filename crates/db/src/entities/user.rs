@@ -27,3 +27,9 @@ pub struct Model {
 pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
+
+impl Related<super::login_failure::Entity> for Entity {
+    fn to() -> RelationDef {
+        super::login_failure::Relation::User.def().rev()
+    }
+}

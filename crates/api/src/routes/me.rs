@@ -1,0 +1,203 @@
+//! `/me`: the caller's own account, password and personal API tokens.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+use wpt_domain::Credential;
+use wpt_domain::models::{ApiToken, Me, NewApiToken};
+
+use crate::AppState;
+use crate::auth::CurrentActor;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Json, Path};
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_me))
+        .routes(routes!(change_password))
+        .routes(routes!(list_tokens, create_token))
+        .routes(routes!(revoke_token))
+}
+
+/// Who am I
+///
+/// The caller's account: id, email, name, role and, for officers, their body's code.
+#[utoipa::path(
+    get,
+    path = "/me",
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller", body = Me),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_me(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<Me>, ApiError> {
+    Ok(Json(wpt_db::users::me(&state.db, &actor).await?))
+}
+
+/// A password change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    /// The password now.
+    #[schema(format = Password, max_length = 1024)]
+    pub current_password: String,
+    /// The new password, at least 12 characters.
+    #[schema(format = Password, min_length = 12, max_length = 1024)]
+    pub new_password: String,
+}
+
+/// Change my password
+///
+/// Checks the current password, sets the new one, and ends every other session of the
+/// account (the one making the change stays logged in).
+#[utoipa::path(
+    post,
+    path = "/me/password",
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = PasswordChange,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A read-only API token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Wrong current password or too short a new one", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn change_password(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Json(input): Json<PasswordChange>,
+) -> Result<StatusCode, ApiError> {
+    let grant = actor.own_account()?;
+    let keep = match actor.credential {
+        Credential::Session { session_id } => Some(session_id),
+        _ => None,
+    };
+    wpt_db::users::change_own_password(
+        &state.db,
+        &state.auth,
+        &grant,
+        keep,
+        &input.current_password,
+        &input.new_password,
+    )
+    .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The list of the caller's tokens.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct ApiTokenList {
+    /// The tokens, newest first (at most 100).
+    pub items: Vec<ApiToken>,
+    /// Always `null`: the whole list fits one page.
+    pub next_cursor: Option<String>,
+}
+
+/// List my API tokens
+#[utoipa::path(
+    get,
+    path = "/me/tokens",
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's tokens (never their secrets)", body = ApiTokenList),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_tokens(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<ApiTokenList>, ApiError> {
+    Ok(Json(ApiTokenList {
+        items: wpt_db::api_tokens::list_own(&state.db, actor.user_id).await?,
+        next_cursor: None,
+    }))
+}
+
+/// A new API token.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewTokenRequest {
+    /// A label to recognise it by, e.g. "donor M&E dashboard".
+    #[schema(max_length = 100)]
+    pub name: String,
+    /// Days until it expires, 1 to 366 (default 90).
+    #[schema(minimum = 1, maximum = 366)]
+    pub expires_in_days: Option<i64>,
+    /// Whether it may write; read-only by default, and never for a viewer.
+    #[serde(default)]
+    pub write: bool,
+}
+
+/// Create an API token
+///
+/// A personal token for integrations, sent as `Authorization: Bearer wpt_...`. The
+/// secret is in this response only; it is stored hashed. A token can never do more
+/// than its owner, and is read-only unless `write` is asked for.
+#[utoipa::path(
+    post,
+    path = "/me/tokens",
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = NewTokenRequest,
+    responses(
+        (status = 201, description = "Created; the secret is shown this once", body = NewApiToken),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A read-only API token cannot create tokens", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Too many tokens", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn create_token(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Json(input): Json<NewTokenRequest>,
+) -> Result<(StatusCode, Json<NewApiToken>), ApiError> {
+    let grant = actor.own_account()?;
+    let token = wpt_db::api_tokens::create(
+        &state.db,
+        &grant,
+        &input.name,
+        input.expires_in_days,
+        input.write,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+/// Revoke an API token
+///
+/// Only the caller's own tokens; another user's token id is not found.
+#[utoipa::path(
+    delete,
+    path = "/me/tokens/{id}",
+    tag = "me",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The token's id")),
+    responses(
+        (status = 204, description = "Revoked"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A read-only API token", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such token of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn revoke_token(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let grant = actor.own_account()?;
+    wpt_db::api_tokens::revoke(&state.db, &grant, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

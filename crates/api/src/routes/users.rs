@@ -1,0 +1,231 @@
+//! `/users`: account administration (administrators only).
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+use wpt_db::users::{NewUser, UserFilter, UserPatch};
+use wpt_domain::Role;
+use wpt_domain::models::{Page, User};
+use wpt_domain::page::PageRequest;
+
+use crate::auth::{CurrentActor, IfMatch};
+use crate::error::{ApiError, Problem};
+use crate::extract::{Json, Path, Query};
+use crate::{AppState, etag};
+
+/// The routes of this module.
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user))
+}
+
+/// Filters of `GET /users`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only officers of this body (its code).
+    pub body: Option<String>,
+    /// Rows per page, 1 to 200; 50 when absent.
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// Opaque: the `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// List users
+#[utoipa::path(
+    get,
+    path = "/users",
+    tag = "users",
+    security(("bearer" = [])),
+    params(UserQuery),
+    responses(
+        (status = 200, description = "A page of users, ordered by email", body = Page<User>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_users(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Query(q): Query<UserQuery>,
+) -> Result<Json<Page<User>>, ApiError> {
+    actor.administer()?;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let filter = UserFilter {
+        role: q.role,
+        body: q.body,
+    };
+    Ok(Json(wpt_db::users::list(&state.db, &filter, &page).await?))
+}
+
+/// A new account.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUser {
+    /// Login email, unique (any case).
+    #[schema(max_length = 320)]
+    pub email: String,
+    /// Display name.
+    #[schema(max_length = 200)]
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// The body's code; required for officers, refused for other roles.
+    pub body: Option<String>,
+    /// Initial password, at least 12 characters.
+    #[schema(format = Password, min_length = 12, max_length = 1024)]
+    pub password: String,
+}
+
+/// Create a user
+#[utoipa::path(
+    post,
+    path = "/users",
+    tag = "users",
+    security(("bearer" = [])),
+    request_body = CreateUser,
+    responses(
+        (status = 201, description = "Created", body = User,
+            headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The new user"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The email is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn create_user(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Json(input): Json<CreateUser>,
+) -> Result<Response, ApiError> {
+    let grant = actor.administer()?;
+    let user = wpt_db::users::create(
+        &state.db,
+        &state.auth.hasher,
+        &grant,
+        NewUser {
+            email: input.email,
+            name: input.name,
+            role: input.role,
+            body: input.body,
+            password: input.password,
+        },
+    )
+    .await?;
+    let location =
+        HeaderValue::from_str(&format!("/api/v1/users/{}", user.id)).map_err(ApiError::internal)?;
+    Ok((
+        StatusCode::CREATED,
+        [
+            (header::ETAG, etag::etag(user.version)),
+            (header::LOCATION, location),
+        ],
+        Json(user),
+    )
+        .into_response())
+}
+
+/// Get a user
+#[utoipa::path(
+    get,
+    path = "/users/{id}",
+    tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The user's id")),
+    responses(
+        (status = 200, description = "The user", body = User, headers(("ETag" = String, description = "The version"))),
+        (status = 304, description = "Not modified"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_user(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    actor.administer()?;
+    let user = wpt_db::users::get(&state.db, id).await?;
+    Ok(etag::versioned(&headers, user.version, user))
+}
+
+/// Changes to an account; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUser {
+    /// New display name.
+    #[schema(max_length = 200)]
+    pub name: Option<String>,
+    /// New role. Changing an officer to another role clears its body.
+    pub role: Option<Role>,
+    /// New body code (officers only); `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub body: Option<Option<String>>,
+    /// `false` deactivates the account and ends all its sessions at once.
+    pub active: Option<bool>,
+}
+
+/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}
+
+/// Update a user
+///
+/// Requires `If-Match` with the user's current `ETag`.
+#[utoipa::path(
+    patch,
+    path = "/users/{id}",
+    tag = "users",
+    security(("bearer" = [])),
+    params(
+        ("id" = Uuid, Path, description = "The user's id"),
+        ("If-Match" = String, Header, description = "The ETag last read"),
+    ),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, description = "Updated", body = User, headers(("ETag" = String, description = "The new version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such user", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Would leave no active administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn update_user(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+    IfMatch(version): IfMatch,
+    Json(input): Json<UpdateUser>,
+) -> Result<Response, ApiError> {
+    let grant = actor.administer()?;
+    let patch = UserPatch {
+        name: input.name,
+        role: input.role,
+        body: input.body,
+        active: input.active,
+    };
+    let user = wpt_db::users::update(&state.db, &grant, id, version, patch).await?;
+    Ok(([(header::ETAG, etag::etag(user.version))], Json(user)).into_response())
+}

@@ -1,0 +1,393 @@
+//! Login sessions: login, refresh with rotation and reuse detection, logout, and the
+//! per-request check that turns a token into an [`Actor`].
+//!
+//! A session is one login; its refresh tokens form a family. Each refresh spends the
+//! token it was given and issues the next. Presenting a spent token again means it
+//! was copied: the whole session is revoked, so the thief's and the owner's tokens
+//! both stop working. Access tokens name their session, and the per-request check
+//! requires the session to stand, so logout and revocation take effect at once.
+
+use chrono::{DateTime, Duration as ChronoDuration, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter,
+};
+use uuid::Uuid;
+use wpt_domain::models::TokenPair;
+use wpt_domain::{Actor, ActorBody, Credential, Role};
+
+use super::{Auth, tokens};
+use crate::audit::{self, Change};
+use crate::entities::{api_token, login_failure, refresh_token, sectoral_body, session, user};
+use crate::{Database, DbError, DbResult, stored};
+
+const WRONG_CREDENTIALS: &str = "the email or password is wrong";
+
+fn chrono(d: std::time::Duration) -> ChronoDuration {
+    ChronoDuration::from_std(d).unwrap_or(ChronoDuration::days(1))
+}
+
+/// Logs in with email and password: a new session and its first tokens.
+///
+/// Failed attempts are counted per account in the database; past the limit the account
+/// refuses every password, the right one included, until the window passes.
+pub async fn login(db: &Database, auth: &Auth, email: &str, password: &str) -> DbResult<TokenPair> {
+    let email = email.trim().to_lowercase();
+    let now = Utc::now();
+    let found = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .find_also_related(login_failure::Entity)
+        .one(db.conn())
+        .await?;
+    if let Some((_, Some(failures))) = &found
+        && let Some(until) = failures.locked_until
+        && until > now
+    {
+        return Err(DbError::RateLimited {
+            retry_after: u64::try_from(std::cmp::max((until - now).num_seconds(), 1)).unwrap_or(1),
+        });
+    }
+    let stored_hash = found.as_ref().map(|(u, _)| u.password_hash.as_str());
+    let matched = auth.hasher.verify(password, stored_hash).await?;
+    let Some((account, _)) = found else {
+        return Err(DbError::Unauthenticated(WRONG_CREDENTIALS.into()));
+    };
+    if !matched {
+        record_failure(db, auth, account.id).await?;
+        return Err(DbError::Unauthenticated(WRONG_CREDENTIALS.into()));
+    }
+    if !account.active {
+        return Err(DbError::Unauthenticated(WRONG_CREDENTIALS.into()));
+    }
+
+    let txn = db.begin_write().await?;
+    login_failure::Entity::delete_by_id(account.id)
+        .exec(&txn)
+        .await?;
+    let session_id = Uuid::now_v7();
+    let expires_at = now + chrono(auth.settings.session_ttl);
+    session::ActiveModel {
+        id: Set(session_id),
+        user_id: Set(account.id),
+        created_at: Set(now),
+        expires_at: Set(expires_at),
+        revoked_at: Set(None),
+        revoked_reason: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let refresh = new_refresh_token(&txn, auth, session_id, expires_at).await?;
+    audit::append(
+        &txn,
+        Some(account.id),
+        Change::new::<(), _>(
+            "session.create",
+            "session",
+            session_id,
+            None,
+            Some(&serde_json::json!({ "user_id": account.id, "expires_at": expires_at })),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    pair(auth, account.id, session_id, refresh)
+}
+
+async fn record_failure(db: &Database, auth: &Auth, user_id: Uuid) -> DbResult<()> {
+    let now = Utc::now();
+    let window = chrono(auth.settings.failure_window);
+    let txn = db.begin_write().await?;
+    let current = login_failure::Entity::find_by_id(user_id).one(&txn).await?;
+    let (started, failures) = match &current {
+        Some(f) if f.window_started_at + window > now => (f.window_started_at, f.failures + 1),
+        _ => (now, 1),
+    };
+    let max = i32::try_from(auth.settings.max_failures).unwrap_or(i32::MAX);
+    let locked_until = (failures >= max).then_some(now + window);
+    let row = login_failure::ActiveModel {
+        user_id: Set(user_id),
+        window_started_at: Set(started),
+        failures: Set(failures),
+        locked_until: Set(locked_until),
+    };
+    if current.is_some() {
+        row.update(&txn).await?;
+    } else {
+        row.insert(&txn).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn new_refresh_token(
+    txn: &DatabaseTransaction,
+    auth: &Auth,
+    session_id: Uuid,
+    session_expires: DateTime<Utc>,
+) -> DbResult<String> {
+    let secret = tokens::generate(tokens::REFRESH_TOKEN_PREFIX)?;
+    let now = Utc::now();
+    refresh_token::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        session_id: Set(session_id),
+        token_hash: Set(tokens::hash(&secret)),
+        issued_at: Set(now),
+        expires_at: Set(std::cmp::min(
+            now + chrono(auth.settings.refresh_ttl),
+            session_expires,
+        )),
+        spent_at: Set(None),
+    }
+    .insert(txn)
+    .await?;
+    Ok(secret)
+}
+
+fn pair(auth: &Auth, user: Uuid, session: Uuid, refresh: String) -> DbResult<TokenPair> {
+    let access = auth
+        .jwt
+        .issue(user, session)
+        .map_err(|e| DbError::internal(e.to_string()))?;
+    Ok(TokenPair {
+        access_token: access,
+        refresh_token: refresh,
+        token_type: "Bearer".into(),
+        expires_in: auth.jwt.ttl_secs(),
+    })
+}
+
+/// Spends a refresh token and issues the next pair of the same session.
+pub async fn refresh(db: &Database, auth: &Auth, presented: &str) -> DbResult<TokenPair> {
+    let invalid = || DbError::Unauthenticated("the refresh token is not valid".into());
+    let now = Utc::now();
+    let txn = db.begin_write().await?;
+    let Some(token) = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(tokens::hash(presented)))
+        .one(&txn)
+        .await?
+    else {
+        return Err(invalid());
+    };
+    let sess = session::Entity::find_by_id(token.session_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(invalid)?;
+    if sess.revoked_at.is_some() {
+        return Err(invalid());
+    }
+    // Spend it only if nobody has: two refreshes racing with the same token cannot
+    // both win, and the loser is treated as reuse.
+    let spent = refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::SpentAt, Expr::value(now))
+        .filter(refresh_token::Column::Id.eq(token.id))
+        .filter(refresh_token::Column::SpentAt.is_null())
+        .exec(&txn)
+        .await?;
+    if spent.rows_affected == 0 {
+        revoke_session(&txn, &sess, "refresh_token_reuse", Some(sess.user_id)).await?;
+        txn.commit().await?;
+        return Err(DbError::Unauthenticated(
+            "this refresh token was already used; the session has been ended for safety".into(),
+        ));
+    }
+    let account = user::Entity::find_by_id(sess.user_id).one(&txn).await?;
+    let usable = token.expires_at > now
+        && sess.expires_at > now
+        && account.as_ref().is_some_and(|u| u.active);
+    if !usable {
+        return Err(invalid());
+    }
+    let next = new_refresh_token(&txn, auth, sess.id, sess.expires_at).await?;
+    txn.commit().await?;
+    pair(auth, sess.user_id, sess.id, next)
+}
+
+async fn revoke_session(
+    txn: &DatabaseTransaction,
+    sess: &session::Model,
+    reason: &'static str,
+    actor: Option<Uuid>,
+) -> DbResult<()> {
+    session::Entity::update_many()
+        .col_expr(session::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(session::Column::RevokedReason, Expr::value(reason))
+        .filter(session::Column::Id.eq(sess.id))
+        .filter(session::Column::RevokedAt.is_null())
+        .exec(txn)
+        .await?;
+    audit::append(
+        txn,
+        actor,
+        Change::new::<(), _>(
+            "session.revoke",
+            "session",
+            sess.id,
+            None,
+            Some(&serde_json::json!({ "user_id": sess.user_id, "reason": reason })),
+        ),
+    )
+    .await
+}
+
+/// Ends the session of a refresh token. Unknown tokens are ignored (logout is
+/// idempotent and says nothing about which tokens exist).
+pub async fn logout(db: &Database, presented: &str) -> DbResult<()> {
+    let txn = db.begin_write().await?;
+    let token = refresh_token::Entity::find()
+        .filter(refresh_token::Column::TokenHash.eq(tokens::hash(presented)))
+        .one(&txn)
+        .await?;
+    if let Some(token) = token
+        && let Some(sess) = session::Entity::find_by_id(token.session_id)
+            .one(&txn)
+            .await?
+        && sess.revoked_at.is_none()
+    {
+        revoke_session(&txn, &sess, "logout", Some(sess.user_id)).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Ends every session of `user_id` except `keep`, in the caller's transaction.
+pub(crate) async fn revoke_all(
+    txn: &DatabaseTransaction,
+    user_id: Uuid,
+    keep: Option<Uuid>,
+    reason: &'static str,
+    actor: Option<Uuid>,
+) -> DbResult<()> {
+    let mut query = session::Entity::find()
+        .filter(session::Column::UserId.eq(user_id))
+        .filter(session::Column::RevokedAt.is_null());
+    if let Some(keep) = keep {
+        query = query.filter(session::Column::Id.ne(keep));
+    }
+    for sess in query.all(txn).await? {
+        revoke_session(txn, &sess, reason, actor).await?;
+    }
+    Ok(())
+}
+
+/// The actor behind an access token, read from the database in one query: the user
+/// must be active and the session must stand.
+pub async fn actor_for_access_token(db: &Database, auth: &Auth, token: &str) -> DbResult<Actor> {
+    let (user_id, session_id) = auth
+        .jwt
+        .check(token)
+        .map_err(|e| DbError::Unauthenticated(e.to_string()))?;
+    let now = Utc::now();
+    let mut q = Query::select();
+    q.columns([
+        (user::Entity, user::Column::Role),
+        (user::Entity, user::Column::BodyId),
+    ])
+    .expr_as(
+        Expr::col((sectoral_body::Entity, sectoral_body::Column::Code)),
+        Alias::new("body_code"),
+    )
+    .from(user::Entity)
+    .inner_join(
+        session::Entity,
+        Expr::col((session::Entity, session::Column::UserId))
+            .equals((user::Entity, user::Column::Id)),
+    )
+    .left_join(
+        sectoral_body::Entity,
+        Expr::col((sectoral_body::Entity, sectoral_body::Column::Id))
+            .equals((user::Entity, user::Column::BodyId)),
+    )
+    .and_where(Expr::col((user::Entity, user::Column::Id)).eq(user_id))
+    .and_where(Expr::col((user::Entity, user::Column::Active)).eq(true))
+    .and_where(Expr::col((session::Entity, session::Column::Id)).eq(session_id))
+    .and_where(Expr::col((session::Entity, session::Column::RevokedAt)).is_null())
+    .and_where(Expr::col((session::Entity, session::Column::ExpiresAt)).gt(now));
+    let row =
+        db.conn().query_one(&q).await?.ok_or_else(|| {
+            DbError::Unauthenticated("the session has ended; log in again".into())
+        })?;
+    actor_from_row(&row, user_id, Credential::Session { session_id })
+}
+
+fn actor_from_row(
+    row: &sea_orm::QueryResult,
+    user_id: Uuid,
+    credential: Credential,
+) -> DbResult<Actor> {
+    let role: String = row.try_get("", "role")?;
+    let body_id: Option<Uuid> = row.try_get("", "body_id")?;
+    let body_code: Option<String> = row.try_get("", "body_code")?;
+    let role: Role = stored(&role)?;
+    Ok(Actor {
+        user_id,
+        role,
+        body: match (body_id, body_code) {
+            (Some(id), Some(code)) => Some(ActorBody { id, code }),
+            _ => None,
+        },
+        credential,
+    })
+}
+
+/// The actor behind a personal API token, in one query; records its use at most once a
+/// minute, off the request's path.
+pub async fn actor_for_api_token(db: &Database, token: &str) -> DbResult<Actor> {
+    let now = Utc::now();
+    let mut q = Query::select();
+    q.columns([
+        (user::Entity, user::Column::Role),
+        (user::Entity, user::Column::BodyId),
+        (user::Entity, user::Column::Id),
+    ])
+    .columns([
+        (api_token::Entity, api_token::Column::CanWrite),
+        (api_token::Entity, api_token::Column::LastUsedAt),
+    ])
+    .expr_as(
+        Expr::col((api_token::Entity, api_token::Column::Id)),
+        Alias::new("token_id"),
+    )
+    .expr_as(
+        Expr::col((sectoral_body::Entity, sectoral_body::Column::Code)),
+        Alias::new("body_code"),
+    )
+    .from(api_token::Entity)
+    .inner_join(
+        user::Entity,
+        Expr::col((user::Entity, user::Column::Id))
+            .equals((api_token::Entity, api_token::Column::UserId)),
+    )
+    .left_join(
+        sectoral_body::Entity,
+        Expr::col((sectoral_body::Entity, sectoral_body::Column::Id))
+            .equals((user::Entity, user::Column::BodyId)),
+    )
+    .and_where(Expr::col((api_token::Entity, api_token::Column::TokenHash)).eq(tokens::hash(token)))
+    .and_where(Expr::col((api_token::Entity, api_token::Column::RevokedAt)).is_null())
+    .and_where(Expr::col((api_token::Entity, api_token::Column::ExpiresAt)).gt(now))
+    .and_where(Expr::col((user::Entity, user::Column::Active)).eq(true));
+    let row = db
+        .conn()
+        .query_one(&q)
+        .await?
+        .ok_or_else(|| DbError::Unauthenticated("the API token is not valid".into()))?;
+    let user_id: Uuid = row.try_get("", "id")?;
+    let token_id: Uuid = row.try_get("", "token_id")?;
+    let write: bool = row.try_get("", "can_write")?;
+    let last_used: Option<DateTime<Utc>> = row.try_get("", "last_used_at")?;
+    if last_used.is_none_or(|t| now - t > ChronoDuration::minutes(1)) {
+        let db = db.clone();
+        tokio::spawn(async move {
+            let result = api_token::Entity::update_many()
+                .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
+                .filter(api_token::Column::Id.eq(token_id))
+                .exec(db.conn())
+                .await;
+            if let Err(e) = result {
+                tracing::warn!(error = %e, "could not record API token use");
+            }
+        });
+    }
+    actor_from_row(&row, user_id, Credential::ApiToken { token_id, write })
+}

@@ -1,0 +1,22 @@
+//! `refresh_tokens`: opaque refresh tokens, stored as SHA-256 hashes, spent on use.
+#![expect(missing_docs, reason = "columns are documented in the migration")]
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "refresh_tokens")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub session_id: Uuid,
+    #[sea_orm(unique)]
+    pub token_hash: String,
+    pub issued_at: DateTimeUtc,
+    pub expires_at: DateTimeUtc,
+    pub spent_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

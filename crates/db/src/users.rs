@@ -1,0 +1,479 @@
+//! User accounts: administration, one's own password, and the first administrator.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+use wpt_domain::actor::{AdminGrant, SelfGrant};
+use wpt_domain::models::{Me, Page, User};
+use wpt_domain::page::{Cursor, PageRequest};
+use wpt_domain::validation::{check_password, check_text, normalize_email};
+use wpt_domain::{Actor, Grant, Role, ValidationErrors};
+
+use crate::audit::{self, Change};
+use crate::auth::{Auth, PasswordHasher, sessions, tokens};
+use crate::entities::{sectoral_body, user};
+use crate::paging::paginate;
+use crate::{Database, DbError, DbResult, stored};
+
+/// Input of `POST /users`.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    /// Login email.
+    pub email: String,
+    /// Display name.
+    pub name: String,
+    /// Role.
+    pub role: Role,
+    /// Body code, required for officers only.
+    pub body: Option<String>,
+    /// Initial password (at least 12 characters).
+    pub password: String,
+}
+
+/// Changes of `PATCH /users/{id}`; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    /// New display name.
+    pub name: Option<String>,
+    /// New role.
+    pub role: Option<Role>,
+    /// New body: `Some(None)` clears it, `Some(Some(code))` sets it.
+    pub body: Option<Option<String>>,
+    /// Activate or deactivate.
+    pub active: Option<bool>,
+}
+
+/// Filters of `GET /users`.
+#[derive(Debug, Clone, Default)]
+pub struct UserFilter {
+    /// Only this role.
+    pub role: Option<Role>,
+    /// Only officers of this body (code).
+    pub body: Option<String>,
+}
+
+async fn body_codes(
+    db: &impl sea_orm::ConnectionTrait,
+    ids: &[Uuid],
+) -> DbResult<HashMap<Uuid, String>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    Ok(sectoral_body::Entity::find()
+        .filter(sectoral_body::Column::Id.is_in(ids.iter().copied()))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|b| (b.id, b.code))
+        .collect())
+}
+
+fn to_model(row: user::Model, codes: &HashMap<Uuid, String>) -> DbResult<User> {
+    Ok(User {
+        role: stored(&row.role)?,
+        body: row.body_id.and_then(|id| codes.get(&id).cloned()),
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        active: row.active,
+        version: row.version,
+        created_at: row.created_at,
+        updated_at: row.updated_at,
+    })
+}
+
+async fn to_models(
+    db: &impl sea_orm::ConnectionTrait,
+    rows: Vec<user::Model>,
+) -> DbResult<Vec<User>> {
+    let ids: Vec<Uuid> = rows.iter().filter_map(|u| u.body_id).collect();
+    let codes = body_codes(db, &ids).await?;
+    rows.into_iter().map(|r| to_model(r, &codes)).collect()
+}
+
+async fn body_id(db: &impl sea_orm::ConnectionTrait, code: &str, field: &str) -> DbResult<Uuid> {
+    sectoral_body::Entity::find()
+        .filter(sectoral_body::Column::Code.eq(code))
+        .select_only()
+        .column(sectoral_body::Column::Id)
+        .into_tuple::<Uuid>()
+        .one(db)
+        .await?
+        .ok_or_else(|| {
+            let mut e = ValidationErrors::new();
+            e.add(field, format!("no sectoral body has the code {code:?}"));
+            DbError::Validation(e)
+        })
+}
+
+fn check_role_body(errors: &mut ValidationErrors, role: Role, body: Option<&str>) {
+    match (role, body) {
+        (Role::Officer, None) => errors.add("body", "is required for an officer"),
+        (Role::Officer, Some(_)) | (_, None) => {}
+        (_, Some(_)) => errors.add("body", "is only for officers; leave it out for this role"),
+    }
+}
+
+/// Users ordered by email, two queries whatever the page size.
+pub async fn list(db: &Database, filter: &UserFilter, page: &PageRequest) -> DbResult<Page<User>> {
+    let mut cond = Condition::all();
+    if let Some(role) = filter.role {
+        cond = cond.add(user::Column::Role.eq(role.as_str()));
+    }
+    if let Some(code) = &filter.body {
+        cond = cond.add(user::Column::BodyId.eq(body_id(db.conn(), code, "body").await?));
+    }
+    if let Some(after) = &page.after {
+        cond = cond.add(user::Column::Email.gt(after.key.clone()));
+    }
+    let rows = user::Entity::find()
+        .filter(cond)
+        .order_by_asc(user::Column::Email)
+        .limit(page.limit + 1)
+        .all(db.conn())
+        .await?;
+    let page = paginate(rows, page.limit, |u| Cursor {
+        key: u.email.clone(),
+        id: u.id,
+    })?;
+    Ok(Page {
+        items: to_models(db.conn(), page.items).await?,
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// One user.
+pub async fn get(db: &Database, id: Uuid) -> DbResult<User> {
+    let row = user::Entity::find_by_id(id)
+        .one(db.conn())
+        .await?
+        .ok_or(DbError::NotFound("user"))?;
+    let mut users = to_models(db.conn(), vec![row]).await?;
+    users.pop().ok_or(DbError::NotFound("user"))
+}
+
+/// The caller's own account.
+pub async fn me(db: &Database, actor: &Actor) -> DbResult<Me> {
+    let row = user::Entity::find_by_id(actor.user_id)
+        .one(db.conn())
+        .await?
+        .ok_or(DbError::NotFound("user"))?;
+    Ok(Me {
+        id: row.id,
+        email: row.email,
+        name: row.name,
+        role: stored(&row.role)?,
+        body: actor.body.as_ref().map(|b| b.code.clone()),
+    })
+}
+
+/// Creates an account.
+pub async fn create(
+    db: &Database,
+    hasher: &PasswordHasher,
+    grant: &AdminGrant,
+    input: NewUser,
+) -> DbResult<User> {
+    let mut errors = ValidationErrors::new();
+    let email = normalize_email(&mut errors, "email", &input.email);
+    check_text(&mut errors, "name", &input.name, true, 200);
+    check_password(&mut errors, "password", &input.password);
+    check_role_body(&mut errors, input.role, input.body.as_deref());
+    errors.finish()?;
+    let password_hash = hasher.hash(&input.password).await?;
+
+    let txn = db.begin_write().await?;
+    let body_id = match &input.body {
+        Some(code) => Some(body_id(&txn, code, "body").await?),
+        None => None,
+    };
+    let taken = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .count(&txn)
+        .await?;
+    if taken > 0 {
+        return Err(DbError::Conflict(format!(
+            "an account with the email {email} exists"
+        )));
+    }
+    let now = Utc::now();
+    let row = user::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        email: Set(email),
+        name: Set(input.name.trim().to_owned()),
+        role: Set(input.role.as_str().to_owned()),
+        body_id: Set(body_id),
+        active: Set(true),
+        password_hash: Set(password_hash),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let created = to_models(&txn, vec![row]).await?.remove(0);
+    audit::append(
+        &txn,
+        grant.actor_id(),
+        Change::new::<(), _>("user.create", "user", created.id, None, Some(&created)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(created)
+}
+
+async fn active_admins_other_than(txn: &DatabaseTransaction, id: Uuid) -> DbResult<u64> {
+    Ok(user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .filter(user::Column::Id.ne(id))
+        .count(txn)
+        .await?)
+}
+
+/// Applies a patch if the account is still at `expected_version`.
+pub async fn update(
+    db: &Database,
+    grant: &AdminGrant,
+    id: Uuid,
+    expected_version: i32,
+    patch: UserPatch,
+) -> DbResult<User> {
+    let mut errors = ValidationErrors::new();
+    if let Some(name) = &patch.name {
+        check_text(&mut errors, "name", name, true, 200);
+    }
+    errors.finish()?;
+
+    let txn = db.begin_write().await?;
+    let row = user::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("user"))?;
+    if row.version != expected_version {
+        return Err(DbError::StaleVersion(expected_version));
+    }
+    let before = to_models(&txn, vec![row.clone()]).await?.remove(0);
+    let role = patch.role.unwrap_or(before.role);
+    // Changing an officer to another role drops the body unless the patch says otherwise.
+    let body_code = match &patch.body {
+        Some(b) => b.clone(),
+        None if role == Role::Officer => before.body.clone(),
+        None => None,
+    };
+    let mut errors = ValidationErrors::new();
+    check_role_body(&mut errors, role, body_code.as_deref());
+    errors.finish()?;
+    let body_id = match &body_code {
+        Some(code) => Some(body_id(&txn, code, "body").await?),
+        None => None,
+    };
+    let active = patch.active.unwrap_or(row.active);
+    let loses_admin =
+        before.role == Role::Admin && before.active && (role != Role::Admin || !active);
+    if loses_admin && active_admins_other_than(&txn, id).await? == 0 {
+        return Err(DbError::Conflict(
+            "this is the last active administrator; make another one first".into(),
+        ));
+    }
+    let now = Utc::now();
+    let result = user::Entity::update_many()
+        .col_expr(
+            user::Column::Name,
+            Expr::value(
+                patch
+                    .name
+                    .as_deref()
+                    .map_or(row.name.clone(), |n| n.trim().to_owned()),
+            ),
+        )
+        .col_expr(user::Column::Role, Expr::value(role.as_str()))
+        .col_expr(user::Column::BodyId, Expr::value(body_id))
+        .col_expr(user::Column::Active, Expr::value(active))
+        .col_expr(user::Column::Version, Expr::value(row.version + 1))
+        .col_expr(user::Column::UpdatedAt, Expr::value(now))
+        .filter(user::Column::Id.eq(id))
+        .filter(user::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(DbError::StaleVersion(expected_version));
+    }
+    if row.active && !active {
+        sessions::revoke_all(&txn, id, None, "deactivated", grant.actor_id()).await?;
+    }
+    let after_row = user::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("user"))?;
+    let after = to_models(&txn, vec![after_row]).await?.remove(0);
+    audit::append(
+        &txn,
+        grant.actor_id(),
+        Change::new("user.update", "user", id, Some(&before), Some(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Changes one's own password after checking the current one; ends every other session.
+pub async fn change_own_password(
+    db: &Database,
+    auth: &Auth,
+    grant: &SelfGrant,
+    keep_session: Option<Uuid>,
+    current: &str,
+    new: &str,
+) -> DbResult<()> {
+    let mut errors = ValidationErrors::new();
+    check_password(&mut errors, "new_password", new);
+    errors.finish()?;
+    let row = user::Entity::find_by_id(grant.user_id())
+        .one(db.conn())
+        .await?
+        .ok_or(DbError::NotFound("user"))?;
+    if !auth
+        .hasher
+        .verify(current, Some(&row.password_hash))
+        .await?
+    {
+        let mut e = ValidationErrors::new();
+        e.add("current_password", "is not the account's password");
+        return Err(DbError::Validation(e));
+    }
+    let hash = auth.hasher.hash(new).await?;
+    let txn = db.begin_write().await?;
+    set_password_hash(&txn, &row, hash).await?;
+    sessions::revoke_all(
+        &txn,
+        row.id,
+        keep_session,
+        "password_changed",
+        grant.actor_id(),
+    )
+    .await?;
+    audit::append(
+        &txn,
+        grant.actor_id(),
+        Change::new::<(), _>(
+            "user.password_change",
+            "user",
+            row.id,
+            None,
+            Some(&serde_json::json!({ "other_sessions_ended": true })),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+async fn set_password_hash(
+    txn: &DatabaseTransaction,
+    row: &user::Model,
+    hash: String,
+) -> DbResult<()> {
+    user::Entity::update_many()
+        .col_expr(user::Column::PasswordHash, Expr::value(hash))
+        .col_expr(user::Column::Version, Expr::value(row.version + 1))
+        .col_expr(user::Column::UpdatedAt, Expr::value(Utc::now()))
+        .filter(user::Column::Id.eq(row.id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// The operator's `wpt user set-password`: sets a password and ends every session.
+pub async fn set_password(
+    db: &Database,
+    hasher: &PasswordHasher,
+    grant: &AdminGrant,
+    email: &str,
+    password: &str,
+) -> DbResult<()> {
+    let mut errors = ValidationErrors::new();
+    let email = normalize_email(&mut errors, "email", email);
+    check_password(&mut errors, "password", password);
+    errors.finish()?;
+    let hash = hasher.hash(password).await?;
+    let txn = db.begin_write().await?;
+    let row = user::Entity::find()
+        .filter(user::Column::Email.eq(&email))
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("user"))?;
+    set_password_hash(&txn, &row, hash).await?;
+    sessions::revoke_all(&txn, row.id, None, "password_reset", grant.actor_id()).await?;
+    audit::append(
+        &txn,
+        grant.actor_id(),
+        Change::new::<(), _>(
+            "user.password_reset",
+            "user",
+            row.id,
+            None,
+            Some(&serde_json::json!({ "all_sessions_ended": true })),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What [`ensure_first_admin`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FirstAdmin {
+    /// Accounts exist already; nothing was done.
+    Exists,
+    /// Created with the configured password.
+    Created {
+        /// Its email.
+        email: String,
+    },
+    /// Created with a generated password, to be shown once to the operator.
+    Generated {
+        /// Its email.
+        email: String,
+        /// The password; print it to the terminal, never to the log.
+        password: String,
+    },
+}
+
+/// On a database without any account, creates the first administrator.
+pub async fn ensure_first_admin(
+    db: &Database,
+    hasher: &PasswordHasher,
+    email: &str,
+    password: Option<&str>,
+) -> DbResult<FirstAdmin> {
+    if user::Entity::find().count(db.conn()).await? > 0 {
+        return Ok(FirstAdmin::Exists);
+    }
+    let (password, generated) = match password {
+        Some(p) => (p.to_owned(), false),
+        None => (tokens::generate_password()?, true),
+    };
+    let input = NewUser {
+        email: email.to_owned(),
+        name: "Administrator".into(),
+        role: Role::Admin,
+        body: None,
+        password: password.clone(),
+    };
+    match create(db, hasher, &AdminGrant::system(), input).await {
+        Ok(u) if generated => Ok(FirstAdmin::Generated {
+            email: u.email,
+            password,
+        }),
+        Ok(u) => Ok(FirstAdmin::Created { email: u.email }),
+        // Another instance created it between our count and our insert.
+        Err(DbError::Conflict(_)) => Ok(FirstAdmin::Exists),
+        Err(e) => Err(e),
+    }
+}
