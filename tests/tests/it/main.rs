@@ -6,3 +6,4 @@ mod conventions;
 mod migrations;
 mod openapi;
 mod reference_data;
+mod identity;

@@ -1,0 +1,467 @@
+//! Identity and access: login, tokens and their rejection, sessions, throttling,
+//! accounts, and secrets that never leak.
+
+use std::time::Duration;
+
+use axum::http::{Method, StatusCode};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::{Value, json};
+use wpt_domain::Role;
+use wpt_tests::{TEST_JWT_SECRET, TEST_PASSWORD, TestApp, TestDb};
+
+fn claims_of(token: &str) -> Value {
+    let payload = token.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).expect("base64url")).expect("json")
+}
+
+fn sign(claims: &Value, secret: &[u8]) -> String {
+    encode(
+        &Header::new(Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret).expect("key"),
+    )
+    .expect("sign")
+}
+
+#[tokio::test]
+async fn login_gives_a_token_that_me_recognises_with_the_officers_body() {
+    let app = TestApp::spawn().await;
+    let officer = app.caller(Role::Officer, Some("DGICM")).await;
+    let me = app.get_as(&officer.token, "/api/v1/me").await;
+    me.assert_status(StatusCode::OK);
+    let me = me.json();
+    assert_eq!(me["email"], officer.email.as_str());
+    assert_eq!(me["role"], "officer");
+    assert_eq!(me["body"], "DGICM");
+
+    let admin = app.caller(Role::Admin, None).await;
+    let me = app.get_as(&admin.token, "/api/v1/me").await.json();
+    assert_eq!(me["role"], "admin");
+    assert_eq!(me["body"], Value::Null);
+
+    let claims = claims_of(&officer.token);
+    for claim in ["sub", "sid", "iat", "exp", "iss", "aud", "jti"] {
+        assert!(claims.get(claim).is_some(), "{claim} in {claims}");
+    }
+    assert_eq!(claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"), 900);
+    assert!(claims.get("role").is_none(), "the role is never in the token");
+}
+
+#[tokio::test]
+async fn login_emails_are_case_insensitive_and_wrong_passwords_are_401() {
+    let app = TestApp::spawn().await;
+    let caller = app.caller(Role::Viewer, None).await;
+    app.login(&caller.email.to_uppercase(), TEST_PASSWORD)
+        .await
+        .assert_status(StatusCode::OK);
+    let wrong = app.login(&caller.email, "not the password at all").await;
+    wrong.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    let unknown = app.login("nobody@test.example", TEST_PASSWORD).await;
+    let doc = unknown.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_eq!(
+        doc["detail"],
+        wrong.json()["detail"],
+        "an unknown email and a wrong password read the same"
+    );
+}
+
+#[tokio::test]
+async fn anonymous_reads_are_401_with_a_bearer_challenge() {
+    let app = TestApp::spawn().await;
+    let res = app.request(Method::GET, "/api/v1/bodies").anonymous().send().await;
+    res.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    assert_eq!(res.header("www-authenticate"), Some("Bearer"));
+    for header in ["Basic abc", "Bearer", "Bearer    ", "token"] {
+        let res = app
+            .request(Method::GET, "/api/v1/bodies")
+            .anonymous()
+            .header("authorization", header)
+            .send()
+            .await;
+        res.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    }
+}
+
+#[tokio::test]
+async fn forged_expired_and_incomplete_tokens_are_all_401() {
+    let app = TestApp::spawn().await;
+    let caller = app.caller(Role::Admin, None).await;
+    let good = claims_of(&caller.token);
+    let now = chrono::Utc::now().timestamp();
+    let with = |key: &str, value: Value| {
+        let mut c = good.clone();
+        c[key] = value;
+        c
+    };
+    let without = |key: &str| {
+        let mut c = good.clone();
+        c.as_object_mut().expect("object").remove(key);
+        c
+    };
+    // The same claims re-signed with our key work: the cases below fail for their flaw.
+    app.get_as(&sign(&good, TEST_JWT_SECRET), "/api/v1/me")
+        .await
+        .assert_status(StatusCode::OK);
+
+    let mut cases: Vec<(&str, String)> = vec![
+        ("expired", sign(&with("exp", json!(now - 3600)), TEST_JWT_SECRET)),
+        ("issued in the future", sign(&with("iat", json!(now + 3600)), TEST_JWT_SECRET)),
+        ("wrong issuer", sign(&with("iss", json!("someone-else")), TEST_JWT_SECRET)),
+        ("wrong audience", sign(&with("aud", json!("another-api")), TEST_JWT_SECRET)),
+        ("another key", sign(&good, b"another-secret-another-secret-another-secret")),
+        ("unknown session", sign(&with("sid", json!(uuid::Uuid::new_v4())), TEST_JWT_SECRET)),
+        ("unknown user", sign(&with("sub", json!(uuid::Uuid::new_v4())), TEST_JWT_SECRET)),
+    ];
+    for claim in ["sub", "sid", "iat", "exp", "iss", "aud", "jti"] {
+        cases.push(("missing claim", sign(&without(claim), TEST_JWT_SECRET)));
+    }
+    let mut parts: Vec<String> = caller.token.split('.').map(str::to_owned).collect();
+    let tampered_claims = with("sub", json!(uuid::Uuid::new_v4()));
+    parts[1] = URL_SAFE_NO_PAD.encode(tampered_claims.to_string());
+    cases.push(("tampered payload", parts.join(".")));
+    let header_none = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+    let body = caller.token.split('.').nth(1).expect("payload");
+    cases.push(("alg none", format!("{header_none}.{body}.")));
+    cases.push(("garbage", "not.a.jwt".to_owned()));
+
+    for (why, token) in cases {
+        let res = app.get_as(&token, "/api/v1/me").await;
+        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{why}: {}", String::from_utf8_lossy(&res.body));
+        assert_eq!(res.json()["code"], "unauthenticated", "{why}");
+    }
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_a_reused_refresh_token_ends_the_whole_session() {
+    let app = TestApp::spawn().await;
+    let caller = app.caller(Role::Secretariat, None).await;
+    let refresh = |token: String| {
+        let app = &app;
+        async move {
+            app.request(Method::POST, "/api/v1/auth/refresh")
+                .anonymous()
+                .json(&json!({ "refresh_token": token }))
+                .send()
+                .await
+        }
+    };
+    let first = refresh(caller.refresh_token.clone()).await;
+    first.assert_status(StatusCode::OK);
+    assert_eq!(first.header("cache-control"), Some("no-store"));
+    let pair = first.json();
+    let new_refresh = pair["refresh_token"].as_str().expect("refresh").to_owned();
+    let new_access = pair["access_token"].as_str().expect("access").to_owned();
+    assert_ne!(new_refresh, caller.refresh_token);
+    app.get_as(&new_access, "/api/v1/me").await.assert_status(StatusCode::OK);
+
+    // The spent token again: reuse. The session ends for the thief and the owner alike.
+    refresh(caller.refresh_token.clone())
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    refresh(new_refresh).await.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    app.get_as(&new_access, "/api/v1/me")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    app.get_as(&caller.token, "/api/v1/me")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    // Logging in again works: only that session ended.
+    app.login(&caller.email, TEST_PASSWORD).await.assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn logout_ends_the_session_at_once() {
+    let app = TestApp::spawn().await;
+    let caller = app.caller(Role::Viewer, None).await;
+    let other = app.login(&caller.email, TEST_PASSWORD).await.json();
+    let res = app
+        .request(Method::POST, "/api/v1/auth/logout")
+        .anonymous()
+        .json(&json!({ "refresh_token": caller.refresh_token }))
+        .send()
+        .await;
+    res.assert_status(StatusCode::NO_CONTENT);
+    app.get_as(&caller.token, "/api/v1/me")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    app.request(Method::POST, "/api/v1/auth/refresh")
+        .anonymous()
+        .json(&json!({ "refresh_token": caller.refresh_token }))
+        .send()
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    // The user's other session is untouched.
+    app.get_as(other["access_token"].as_str().expect("token"), "/api/v1/me")
+        .await
+        .assert_status(StatusCode::OK);
+    // Unknown tokens log out silently.
+    app.request(Method::POST, "/api/v1/auth/logout")
+        .anonymous()
+        .json(&json!({ "refresh_token": "wptr_unknown" }))
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+}
+
+#[tokio::test]
+async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
+    let app = TestApp::spawn().await;
+    let here = app.caller(Role::Officer, Some("SOMTC")).await;
+    let elsewhere = app.login(&here.email, TEST_PASSWORD).await.json();
+    let elsewhere_token = elsewhere["access_token"].as_str().expect("token").to_owned();
+
+    let res = app
+        .request(Method::POST, "/api/v1/me/password")
+        .bearer(&here.token)
+        .json(&json!({ "current_password": "wrong password here", "new_password": "a brand new password" }))
+        .send()
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(res.error_fields(), ["current_password"]);
+    let res = app
+        .request(Method::POST, "/api/v1/me/password")
+        .bearer(&here.token)
+        .json(&json!({ "current_password": TEST_PASSWORD, "new_password": "short" }))
+        .send()
+        .await;
+    assert_eq!(res.error_fields(), ["new_password"]);
+
+    app.request(Method::POST, "/api/v1/me/password")
+        .bearer(&here.token)
+        .json(&json!({ "current_password": TEST_PASSWORD, "new_password": "a brand new password" }))
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    app.get_as(&here.token, "/api/v1/me").await.assert_status(StatusCode::OK);
+    app.get_as(&elsewhere_token, "/api/v1/me")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    app.login(&here.email, TEST_PASSWORD)
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    app.login(&here.email, "a brand new password")
+        .await
+        .assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn deactivating_a_user_ends_its_access_at_once() {
+    let app = TestApp::spawn().await;
+    let admin = app.caller(Role::Admin, None).await;
+    let victim = app.caller(Role::Officer, Some("ACW")).await;
+    let api_token = app
+        .request(Method::POST, "/api/v1/me/tokens")
+        .bearer(&victim.token)
+        .json(&json!({ "name": "script" }))
+        .send()
+        .await
+        .json()["token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
+    let current = app.get_as(&admin.token, &format!("/api/v1/users/{}", victim.id)).await;
+    let etag = current.header("etag").expect("etag").to_owned();
+    let res = app
+        .request(Method::PATCH, &format!("/api/v1/users/{}", victim.id))
+        .bearer(&admin.token)
+        .header("if-match", &etag)
+        .json(&json!({ "active": false }))
+        .send()
+        .await;
+    res.assert_status(StatusCode::OK);
+    assert_eq!(res.json()["active"], false);
+    for token in [&victim.token, &api_token] {
+        app.get_as(token, "/api/v1/bodies")
+            .await
+            .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    }
+    app.login(&victim.email, TEST_PASSWORD)
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+#[tokio::test]
+async fn stored_passwords_are_argon2id_phc_strings() {
+    let app = TestApp::spawn().await;
+    let caller = app.caller(Role::Viewer, None).await;
+    let row = wpt_db::entities::user::Entity::find_by_id(caller.id)
+        .one(app.database().conn())
+        .await
+        .expect("query")
+        .expect("row");
+    assert!(row.password_hash.starts_with("$argon2id$v=19$"), "{}", row.password_hash);
+    assert!(!row.password_hash.contains(TEST_PASSWORD));
+    // Refresh and API tokens are stored as SHA-256 hex, never as issued.
+    let tokens = wpt_db::entities::refresh_token::Entity::find()
+        .all(app.database().conn())
+        .await
+        .expect("query");
+    assert!(tokens.iter().all(|t| t.token_hash.len() == 64 && !t.token_hash.starts_with("wptr_")));
+    assert!(tokens.iter().all(|t| t.token_hash != caller.refresh_token));
+}
+
+#[tokio::test]
+async fn the_owasp_parameters_are_what_the_server_uses() {
+    let hasher = wpt_db::auth::PasswordHasher::owasp();
+    let hash = hasher.hash("twelve chars or more").await.expect("hash");
+    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+}
+
+#[tokio::test]
+async fn failed_logins_lock_the_account_even_against_the_right_password() {
+    let app = TestApp::spawn().await;
+    let caller = app.caller(Role::Viewer, None).await;
+    let max = app.state.auth.settings.max_failures;
+    for i in 0..max {
+        // Each from a different address, so only the per-account counter trips.
+        let res = app
+            .request(Method::POST, "/api/v1/auth/login")
+            .anonymous()
+            .peer(&format!("192.0.2.{}:1000", i + 1))
+            .json(&json!({ "email": caller.email, "password": "not the password!!" }))
+            .send()
+            .await;
+        res.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    }
+    let locked = app.login(&caller.email, TEST_PASSWORD).await;
+    locked.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    let retry: u64 = locked.header("retry-after").expect("Retry-After").parse().expect("seconds");
+    assert!(retry > 0 && retry <= 15 * 60, "{retry}");
+    // Other accounts are unaffected.
+    let other = app.caller(Role::Viewer, None).await;
+    app.login(&other.email, TEST_PASSWORD).await.assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn failed_logins_from_one_address_are_throttled_across_accounts() {
+    let db = TestDb::prepared().await;
+    let mut state = wpt_api::AppState::new(db.db.clone(), wpt_tests::test_auth());
+    state.login_throttle = std::sync::Arc::new(wpt_api::throttle::AddressThrottle::new(
+        3,
+        Duration::from_secs(600),
+    ));
+    let app = TestApp::with_state(state, db);
+    let real = app.create_account("real@test.example", Role::Viewer, None).await;
+    for n in 0..3 {
+        app.request(Method::POST, "/api/v1/auth/login")
+            .peer("198.51.100.7:5555")
+            .json(&json!({ "email": format!("guess{n}@test.example"), "password": "whatever password" }))
+            .send()
+            .await
+            .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    }
+    let blocked = app
+        .request(Method::POST, "/api/v1/auth/login")
+        .peer("198.51.100.7:6666")
+        .json(&json!({ "email": real.email, "password": TEST_PASSWORD }))
+        .send()
+        .await;
+    blocked.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
+    assert!(blocked.header("retry-after").is_some());
+    app.request(Method::POST, "/api/v1/auth/login")
+        .peer("203.0.113.9:5555")
+        .json(&json!({ "email": real.email, "password": TEST_PASSWORD }))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn api_tokens_are_shown_once_read_only_by_default_and_revocable() {
+    let app = TestApp::spawn().await;
+    let officer = app.caller(Role::Officer, Some("SLOM")).await;
+    let created = app
+        .request(Method::POST, "/api/v1/me/tokens")
+        .bearer(&officer.token)
+        .json(&json!({ "name": "dashboard", "expires_in_days": 30 }))
+        .send()
+        .await;
+    created.assert_status(StatusCode::CREATED);
+    let created = created.json();
+    let secret = created["token"].as_str().expect("secret").to_owned();
+    assert!(secret.starts_with("wpt_"));
+    assert_eq!(created["write"], false);
+    assert!(secret.starts_with(created["prefix"].as_str().expect("prefix")));
+
+    // It reads as its owner.
+    let me = app.get_as(&secret, "/api/v1/me").await;
+    me.assert_status(StatusCode::OK);
+    assert_eq!(me.json()["email"], officer.email.as_str());
+    // It cannot write, not even its owner's account.
+    app.request(Method::POST, "/api/v1/me/tokens")
+        .bearer(&secret)
+        .json(&json!({ "name": "child" }))
+        .send()
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    // The list never shows secrets.
+    let list = app.get_as(&officer.token, "/api/v1/me/tokens").await;
+    assert!(!String::from_utf8_lossy(&list.body).contains(&secret));
+    assert_eq!(list.json()["items"].as_array().map(Vec::len), Some(1));
+
+    // Another user cannot revoke it (404: they cannot see it), the owner can.
+    let stranger = app.caller(Role::Officer, Some("SLOM")).await;
+    let id = created["id"].as_str().expect("id");
+    app.request(Method::DELETE, &format!("/api/v1/me/tokens/{id}"))
+        .bearer(&stranger.token)
+        .send()
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+    app.get_as(&secret, "/api/v1/me").await.assert_status(StatusCode::OK);
+    app.request(Method::DELETE, &format!("/api/v1/me/tokens/{id}"))
+        .bearer(&officer.token)
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    app.get_as(&secret, "/api/v1/me")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+#[tokio::test]
+async fn a_viewer_cannot_mint_a_writing_token_and_expired_tokens_fail() {
+    let app = TestApp::spawn().await;
+    let viewer = app.caller(Role::Viewer, None).await;
+    let res = app
+        .request(Method::POST, "/api/v1/me/tokens")
+        .bearer(&viewer.token)
+        .json(&json!({ "name": "x", "write": true }))
+        .send()
+        .await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert_eq!(res.error_fields(), ["write"]);
+    for days in [0, 367, -1] {
+        let res = app
+            .request(Method::POST, "/api/v1/me/tokens")
+            .bearer(&viewer.token)
+            .json(&json!({ "name": "x", "expires_in_days": days }))
+            .send()
+            .await;
+        assert_eq!(res.error_fields(), ["expires_in_days"], "{days}");
+    }
+    let token = app
+        .request(Method::POST, "/api/v1/me/tokens")
+        .bearer(&viewer.token)
+        .json(&json!({ "name": "soon gone", "expires_in_days": 1 }))
+        .send()
+        .await
+        .json();
+    let secret = token["token"].as_str().expect("secret");
+    app.get_as(secret, "/api/v1/bodies").await.assert_status(StatusCode::OK);
+    let id: uuid::Uuid = token["id"].as_str().expect("id").parse().expect("uuid");
+    wpt_db::entities::api_token::Entity::update_many()
+        .col_expr(
+            wpt_db::entities::api_token::Column::ExpiresAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now() - chrono::Duration::minutes(1)),
+        )
+        .filter(wpt_db::entities::api_token::Column::Id.eq(id))
+        .exec(app.database().conn())
+        .await
+        .expect("expire it");
+    app.get_as(secret, "/api/v1/bodies")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+}
