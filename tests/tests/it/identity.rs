@@ -46,8 +46,14 @@ async fn login_gives_a_token_that_me_recognises_with_the_officers_body() {
     for claim in ["sub", "sid", "iat", "exp", "iss", "aud", "jti"] {
         assert!(claims.get(claim).is_some(), "{claim} in {claims}");
     }
-    assert_eq!(claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"), 900);
-    assert!(claims.get("role").is_none(), "the role is never in the token");
+    assert_eq!(
+        claims["exp"].as_i64().expect("exp") - claims["iat"].as_i64().expect("iat"),
+        900
+    );
+    assert!(
+        claims.get("role").is_none(),
+        "the role is never in the token"
+    );
 }
 
 #[tokio::test]
@@ -71,7 +77,11 @@ async fn login_emails_are_case_insensitive_and_wrong_passwords_are_401() {
 #[tokio::test]
 async fn anonymous_reads_are_401_with_a_bearer_challenge() {
     let app = TestApp::spawn().await;
-    let res = app.request(Method::GET, "/api/v1/bodies").anonymous().send().await;
+    let res = app
+        .request(Method::GET, "/api/v1/bodies")
+        .anonymous()
+        .send()
+        .await;
     res.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
     assert_eq!(res.header("www-authenticate"), Some("Bearer"));
     for header in ["Basic abc", "Bearer", "Bearer    ", "token"] {
@@ -107,13 +117,34 @@ async fn forged_expired_and_incomplete_tokens_are_all_401() {
         .assert_status(StatusCode::OK);
 
     let mut cases: Vec<(&str, String)> = vec![
-        ("expired", sign(&with("exp", json!(now - 3600)), TEST_JWT_SECRET)),
-        ("issued in the future", sign(&with("iat", json!(now + 3600)), TEST_JWT_SECRET)),
-        ("wrong issuer", sign(&with("iss", json!("someone-else")), TEST_JWT_SECRET)),
-        ("wrong audience", sign(&with("aud", json!("another-api")), TEST_JWT_SECRET)),
-        ("another key", sign(&good, b"another-secret-another-secret-another-secret")),
-        ("unknown session", sign(&with("sid", json!(uuid::Uuid::new_v4())), TEST_JWT_SECRET)),
-        ("unknown user", sign(&with("sub", json!(uuid::Uuid::new_v4())), TEST_JWT_SECRET)),
+        (
+            "expired",
+            sign(&with("exp", json!(now - 3600)), TEST_JWT_SECRET),
+        ),
+        (
+            "issued in the future",
+            sign(&with("iat", json!(now + 3600)), TEST_JWT_SECRET),
+        ),
+        (
+            "wrong issuer",
+            sign(&with("iss", json!("someone-else")), TEST_JWT_SECRET),
+        ),
+        (
+            "wrong audience",
+            sign(&with("aud", json!("another-api")), TEST_JWT_SECRET),
+        ),
+        (
+            "another key",
+            sign(&good, b"another-secret-another-secret-another-secret"),
+        ),
+        (
+            "unknown session",
+            sign(&with("sid", json!(uuid::Uuid::new_v4())), TEST_JWT_SECRET),
+        ),
+        (
+            "unknown user",
+            sign(&with("sub", json!(uuid::Uuid::new_v4())), TEST_JWT_SECRET),
+        ),
     ];
     for claim in ["sub", "sid", "iat", "exp", "iss", "aud", "jti"] {
         cases.push(("missing claim", sign(&without(claim), TEST_JWT_SECRET)));
@@ -129,7 +160,12 @@ async fn forged_expired_and_incomplete_tokens_are_all_401() {
 
     for (why, token) in cases {
         let res = app.get_as(&token, "/api/v1/me").await;
-        assert_eq!(res.status, StatusCode::UNAUTHORIZED, "{why}: {}", String::from_utf8_lossy(&res.body));
+        assert_eq!(
+            res.status,
+            StatusCode::UNAUTHORIZED,
+            "{why}: {}",
+            String::from_utf8_lossy(&res.body)
+        );
         assert_eq!(res.json()["code"], "unauthenticated", "{why}");
     }
 }
@@ -155,13 +191,17 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_whole_session() {
     let new_refresh = pair["refresh_token"].as_str().expect("refresh").to_owned();
     let new_access = pair["access_token"].as_str().expect("access").to_owned();
     assert_ne!(new_refresh, caller.refresh_token);
-    app.get_as(&new_access, "/api/v1/me").await.assert_status(StatusCode::OK);
+    app.get_as(&new_access, "/api/v1/me")
+        .await
+        .assert_status(StatusCode::OK);
 
     // The spent token again: reuse. The session ends for the thief and the owner alike.
     refresh(caller.refresh_token.clone())
         .await
         .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
-    refresh(new_refresh).await.assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    refresh(new_refresh)
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
     app.get_as(&new_access, "/api/v1/me")
         .await
         .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
@@ -169,7 +209,9 @@ async fn refresh_rotates_and_a_reused_refresh_token_ends_the_whole_session() {
         .await
         .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
     // Logging in again works: only that session ended.
-    app.login(&caller.email, TEST_PASSWORD).await.assert_status(StatusCode::OK);
+    app.login(&caller.email, TEST_PASSWORD)
+        .await
+        .assert_status(StatusCode::OK);
 }
 
 #[tokio::test]
@@ -211,7 +253,10 @@ async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
     let app = TestApp::spawn().await;
     let here = app.caller(Role::Officer, Some("SOMTC")).await;
     let elsewhere = app.login(&here.email, TEST_PASSWORD).await.json();
-    let elsewhere_token = elsewhere["access_token"].as_str().expect("token").to_owned();
+    let elsewhere_token = elsewhere["access_token"]
+        .as_str()
+        .expect("token")
+        .to_owned();
 
     let res = app
         .request(Method::POST, "/api/v1/me/password")
@@ -235,7 +280,9 @@ async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
         .send()
         .await
         .assert_status(StatusCode::NO_CONTENT);
-    app.get_as(&here.token, "/api/v1/me").await.assert_status(StatusCode::OK);
+    app.get_as(&here.token, "/api/v1/me")
+        .await
+        .assert_status(StatusCode::OK);
     app.get_as(&elsewhere_token, "/api/v1/me")
         .await
         .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
@@ -262,7 +309,9 @@ async fn deactivating_a_user_ends_its_access_at_once() {
         .as_str()
         .expect("token")
         .to_owned();
-    let current = app.get_as(&admin.token, &format!("/api/v1/users/{}", victim.id)).await;
+    let current = app
+        .get_as(&admin.token, &format!("/api/v1/users/{}", victim.id))
+        .await;
     let etag = current.header("etag").expect("etag").to_owned();
     let res = app
         .request(Method::PATCH, &format!("/api/v1/users/{}", victim.id))
@@ -292,14 +341,22 @@ async fn stored_passwords_are_argon2id_phc_strings() {
         .await
         .expect("query")
         .expect("row");
-    assert!(row.password_hash.starts_with("$argon2id$v=19$"), "{}", row.password_hash);
+    assert!(
+        row.password_hash.starts_with("$argon2id$v=19$"),
+        "{}",
+        row.password_hash
+    );
     assert!(!row.password_hash.contains(TEST_PASSWORD));
     // Refresh and API tokens are stored as SHA-256 hex, never as issued.
     let tokens = wpt_db::entities::refresh_token::Entity::find()
         .all(app.database().conn())
         .await
         .expect("query");
-    assert!(tokens.iter().all(|t| t.token_hash.len() == 64 && !t.token_hash.starts_with("wptr_")));
+    assert!(
+        tokens
+            .iter()
+            .all(|t| t.token_hash.len() == 64 && !t.token_hash.starts_with("wptr_"))
+    );
     assert!(tokens.iter().all(|t| t.token_hash != caller.refresh_token));
 }
 
@@ -307,7 +364,10 @@ async fn stored_passwords_are_argon2id_phc_strings() {
 async fn the_owasp_parameters_are_what_the_server_uses() {
     let hasher = wpt_db::auth::PasswordHasher::owasp();
     let hash = hasher.hash("twelve chars or more").await.expect("hash");
-    assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
+    assert!(
+        hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{hash}"
+    );
 }
 
 #[tokio::test]
@@ -328,11 +388,17 @@ async fn failed_logins_lock_the_account_even_against_the_right_password() {
     }
     let locked = app.login(&caller.email, TEST_PASSWORD).await;
     locked.assert_problem(StatusCode::TOO_MANY_REQUESTS, "rate_limited");
-    let retry: u64 = locked.header("retry-after").expect("Retry-After").parse().expect("seconds");
+    let retry: u64 = locked
+        .header("retry-after")
+        .expect("Retry-After")
+        .parse()
+        .expect("seconds");
     assert!(retry > 0 && retry <= 15 * 60, "{retry}");
     // Other accounts are unaffected.
     let other = app.caller(Role::Viewer, None).await;
-    app.login(&other.email, TEST_PASSWORD).await.assert_status(StatusCode::OK);
+    app.login(&other.email, TEST_PASSWORD)
+        .await
+        .assert_status(StatusCode::OK);
 }
 
 #[tokio::test]
@@ -344,7 +410,9 @@ async fn failed_logins_from_one_address_are_throttled_across_accounts() {
         Duration::from_secs(600),
     ));
     let app = TestApp::with_state(state, db);
-    let real = app.create_account("real@test.example", Role::Viewer, None).await;
+    let real = app
+        .create_account("real@test.example", Role::Viewer, None)
+        .await;
     for n in 0..3 {
         app.request(Method::POST, "/api/v1/auth/login")
             .peer("198.51.100.7:5555")
@@ -410,7 +478,9 @@ async fn api_tokens_are_shown_once_read_only_by_default_and_revocable() {
         .send()
         .await
         .assert_problem(StatusCode::NOT_FOUND, "not_found");
-    app.get_as(&secret, "/api/v1/me").await.assert_status(StatusCode::OK);
+    app.get_as(&secret, "/api/v1/me")
+        .await
+        .assert_status(StatusCode::OK);
     app.request(Method::DELETE, &format!("/api/v1/me/tokens/{id}"))
         .bearer(&officer.token)
         .send()
@@ -450,7 +520,9 @@ async fn a_viewer_cannot_mint_a_writing_token_and_expired_tokens_fail() {
         .await
         .json();
     let secret = token["token"].as_str().expect("secret");
-    app.get_as(secret, "/api/v1/bodies").await.assert_status(StatusCode::OK);
+    app.get_as(secret, "/api/v1/bodies")
+        .await
+        .assert_status(StatusCode::OK);
     let id: uuid::Uuid = token["id"].as_str().expect("id").parse().expect("uuid");
     wpt_db::entities::api_token::Entity::update_many()
         .col_expr(

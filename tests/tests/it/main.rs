@@ -2,8 +2,12 @@
 //! router against a real database (SQLite by default, PostgreSQL with
 //! `TEST_DATABASE_URL`); see `wpt_tests` for the harness.
 
+mod access;
+mod accounts;
+mod audit;
 mod conventions;
+mod identity;
 mod migrations;
 mod openapi;
 mod reference_data;
-mod identity;
+mod secrets;
