@@ -133,7 +133,11 @@ fn main() -> ExitCode {
 fn init_tracing(format: LogFormat) {
     let filter = EnvFilter::try_from_env("WPT_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    // Logs go to standard error; standard output is for what the operator must read
+    // (the address, a generated password), which never enters the log.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     match format {
         LogFormat::Pretty => builder.init(),
         LogFormat::Json => builder.json().flatten_event(true).init(),
