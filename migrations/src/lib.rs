@@ -10,6 +10,7 @@ pub use sea_orm_migration::prelude::*;
 mod helpers;
 mod m20261129_000001_foundation;
 mod m20261129_000002_identity;
+mod m20261129_000003_work_plan;
 
 /// The ordered list of the tracker's migrations.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_identity::Migration),
+            Box::new(m20261129_000003_work_plan::Migration),
         ]
     }
 }

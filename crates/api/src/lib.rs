@@ -116,6 +116,10 @@ async fn no_store(mut response: Response) -> Response {
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "bodies", description = "The ASEAN Sectoral Bodies"),
         (name = "work plans", description = "Work plans, their participating bodies and thematic areas"),
+        (name = "activities", description = "The activities of a work plan, their bodies, signal and history"),
+        (name = "progress", description = "Each body's own progress on its activities"),
+        (name = "milestones", description = "Dated checkpoints inside activities"),
+        (name = "indicators", description = "MERL indicators and each body's actuals"),
         (name = "operations", description = "Health and readiness probes"),
     ),
     components(schemas(error::Problem, wpt_domain::FieldError))
@@ -137,7 +141,10 @@ fn api_router() -> OpenApiRouter<AppState> {
                 )
                 .merge(routes::audit::router())
                 .merge(routes::bodies::router())
-                .merge(routes::work_plans::router()),
+                .merge(routes::work_plans::router())
+                .merge(routes::activities::router())
+                .merge(routes::milestones::router())
+                .merge(routes::indicators::router()),
         )
 }
 

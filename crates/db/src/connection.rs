@@ -148,6 +148,13 @@ impl Database {
         Ok(txn)
     }
 
+    /// Calls `observer` with the SQL of every statement this handle (and its clones
+    /// made afterwards) runs: how the tests count queries per request.
+    pub fn observe_statements(&mut self, observer: impl Fn(&str) + Send + Sync + 'static) {
+        self.conn
+            .set_metric_callback(move |info| observer(&info.statement.sql));
+    }
+
     /// Whether the database answers a trivial query now.
     pub async fn ping(&self) -> DbResult<()> {
         self.conn.ping().await.map_err(DbError::Unavailable)

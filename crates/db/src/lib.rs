@@ -6,6 +6,7 @@
 //! must not: anything HTTP (no axum); the API crate talks to this crate only through
 //! [`Database`], the use-case functions and [`DbError`].
 
+pub mod activities;
 pub mod api_tokens;
 pub mod audit;
 pub mod auth;
@@ -14,7 +15,10 @@ mod connection;
 pub mod context;
 pub mod entities;
 mod error;
+pub mod indicators;
+pub mod milestones;
 mod paging;
+pub mod progress;
 pub mod reference;
 pub mod users;
 pub mod work_plans;

@@ -127,3 +127,433 @@ pub async fn areas(db: &Database, id: Uuid, page: &PageRequest) -> DbResult<Page
         })
     })
 }
+
+/// Writes `sql` written with `$1`-style parameters for the backend (SQLite takes the
+/// same numbers as `?1`).
+fn portable(backend: sea_orm::DbBackend, sql: &str) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => sql.to_owned(),
+        _ => sql.replace('$', "?"),
+    }
+}
+
+fn timestamp(row: &sea_orm::QueryResult, col: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+    // PostgreSQL returns a timestamptz; SQLite returns the stored text, which MAX()
+    // hands back without its declared type.
+    row.try_get::<Option<chrono::DateTime<chrono::Utc>>>("", col)
+        .ok()
+        .flatten()
+        .or_else(|| {
+            let text: Option<String> = row.try_get("", col).ok().flatten();
+            text.and_then(|t| {
+                chrono::DateTime::parse_from_rfc3339(&t)
+                    .or_else(|_| chrono::DateTime::parse_from_str(&t, "%Y-%m-%d %H:%M:%S%.f%:z"))
+                    .ok()
+                    .map(|d| d.with_timezone(&chrono::Utc))
+            })
+        })
+}
+
+/// The plan at a glance: five aggregate queries, whatever the plan's size.
+pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::WorkPlanSummary> {
+    use sea_orm::{ConnectionTrait, Statement};
+    use wpt_domain::models::{BodyLastUpdate, MilestoneTotals, StatusCount, WorkPlanSummary};
+    ensure_exists(db, id).await?;
+    let conn = db.conn();
+    let backend = conn.get_database_backend();
+    let today = chrono::Utc::now().date_naive();
+    let stmt = |sql: &str, values: Vec<sea_orm::Value>| {
+        Statement::from_sql_and_values(backend, portable(backend, sql), values)
+    };
+
+    let activities: i64 = conn
+        .query_one_raw(stmt(
+            "SELECT COUNT(*) AS n FROM activities WHERE work_plan_id = $1 AND archived_at IS NULL",
+            vec![id.into()],
+        ))
+        .await?
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    let overdue_activities: i64 = conn
+        .query_one_raw(stmt(
+            "SELECT COUNT(*) AS n FROM activities a WHERE a.work_plan_id = $1 AND a.archived_at IS NULL
+               AND a.planned_end < $2
+               AND EXISTS (SELECT 1 FROM activity_assignments s WHERE s.activity_id = a.id
+                           AND (s.latest_status IS NULL OR s.latest_status NOT IN ('completed', 'discontinued')))",
+            vec![id.into(), today.into()],
+        ))
+        .await?
+        .map(|r| r.try_get::<i64>("", "n"))
+        .transpose()?
+        .unwrap_or(0);
+    let by_status = conn
+        .query_all_raw(stmt(
+            "SELECT t.code AS area, b.code AS body, COALESCE(s.latest_status, 'not_reported') AS status, COUNT(*) AS n
+               FROM activity_assignments s
+               JOIN activities a ON a.id = s.activity_id
+               JOIN thematic_areas t ON t.id = a.area_id
+               JOIN sectoral_bodies b ON b.id = s.body_id
+              WHERE a.work_plan_id = $1 AND a.archived_at IS NULL
+              GROUP BY t.code, b.code, COALESCE(s.latest_status, 'not_reported')
+              ORDER BY t.code, b.code, COALESCE(s.latest_status, 'not_reported')",
+            vec![id.into()],
+        ))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(StatusCount {
+                area: r.try_get("", "area")?,
+                body: r.try_get("", "body")?,
+                status: r.try_get("", "status")?,
+                count: r.try_get("", "n")?,
+            })
+        })
+        .collect::<DbResult<Vec<_>>>()?;
+    let m = conn
+        .query_one_raw(stmt(
+            "SELECT COUNT(*) AS total,
+                    COALESCE(SUM(CASE WHEN m.completed_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS completed,
+                    COALESCE(SUM(CASE WHEN m.due_on <= $2 THEN 1 ELSE 0 END), 0) AS due,
+                    COALESCE(SUM(CASE WHEN m.due_on <= $2 AND m.completed_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS done_of_due,
+                    COALESCE(SUM(CASE WHEN m.due_on < $2 AND m.completed_on IS NULL THEN 1 ELSE 0 END), 0) AS overdue
+               FROM milestones m JOIN activities a ON a.id = m.activity_id
+              WHERE a.work_plan_id = $1 AND a.archived_at IS NULL",
+            vec![id.into(), today.into()],
+        ))
+        .await?;
+    let get = |col: &str| -> DbResult<i64> {
+        Ok(match &m {
+            Some(r) => r.try_get::<i64>("", col)?,
+            None => 0,
+        })
+    };
+    let milestones = MilestoneTotals {
+        total: get("total")?,
+        completed: get("completed")?,
+        due: get("due")?,
+        done_of_due: get("done_of_due")?,
+        overdue: get("overdue")?,
+    };
+    let bodies = conn
+        .query_all_raw(stmt(
+            "SELECT b.code AS body, COUNT(s.id) AS assigned, MAX(s.latest_reported_at) AS last_reported_at
+               FROM plan_participations p
+               JOIN sectoral_bodies b ON b.id = p.body_id
+               LEFT JOIN activity_assignments s ON s.body_id = p.body_id
+                    AND s.activity_id IN (SELECT id FROM activities WHERE work_plan_id = $1 AND archived_at IS NULL)
+              WHERE p.work_plan_id = $1
+              GROUP BY b.code
+              ORDER BY b.code",
+            vec![id.into()],
+        ))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(BodyLastUpdate {
+                body: r.try_get("", "body")?,
+                assigned: r.try_get("", "assigned")?,
+                last_reported_at: timestamp(r, "last_reported_at"),
+            })
+        })
+        .collect::<DbResult<Vec<_>>>()?;
+    Ok(WorkPlanSummary {
+        work_plan_id: id,
+        as_of: today,
+        activities,
+        overdue_activities,
+        by_status,
+        milestones,
+        bodies,
+    })
+}
+
+/// A new work plan (`POST /work-plans`); its lead body takes part as `lead`.
+#[derive(Debug, Clone)]
+pub struct NewWorkPlan {
+    /// Unique code.
+    pub code: String,
+    /// Title.
+    pub title: String,
+    /// First day covered.
+    pub period_start: chrono::NaiveDate,
+    /// Last day covered.
+    pub period_end: chrono::NaiveDate,
+    /// Adoption date.
+    pub adopted_on: Option<chrono::NaiveDate>,
+    /// Adopting meeting.
+    pub adopted_at: Option<String>,
+    /// Status (default draft).
+    pub status: wpt_domain::WorkPlanStatus,
+    /// The lead body's code.
+    pub lead_body: String,
+    /// Member bodies' codes.
+    pub member_bodies: Vec<String>,
+}
+
+fn check_plan(
+    errors: &mut wpt_domain::ValidationErrors,
+    code: Option<&str>,
+    title: &str,
+    start: chrono::NaiveDate,
+    end: chrono::NaiveDate,
+    adopted_at: Option<&str>,
+) {
+    if let Some(code) = code {
+        wpt_domain::reference::check_code(errors, "code", code);
+    }
+    wpt_domain::validation::check_text(errors, "title", title, true, 500);
+    if end < start {
+        errors.add("period_end", "is before period_start");
+    }
+    if let Some(a) = adopted_at {
+        wpt_domain::validation::check_text(errors, "adopted_at", a, false, 300);
+    }
+}
+
+async fn plan_view(db: &impl sea_orm::ConnectionTrait, id: Uuid) -> DbResult<WorkPlan> {
+    to_model(
+        work_plan::Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or(DbError::NotFound("work plan"))?,
+    )
+}
+
+/// Creates a work plan with its four areas left to the secretariat, and its bodies.
+pub async fn create(
+    db: &Database,
+    grant: &wpt_domain::actor::AdminGrant,
+    input: NewWorkPlan,
+) -> DbResult<WorkPlan> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, PaginatorTrait};
+    use wpt_domain::Grant;
+    let mut errors = wpt_domain::ValidationErrors::new();
+    check_plan(
+        &mut errors,
+        Some(&input.code),
+        &input.title,
+        input.period_start,
+        input.period_end,
+        input.adopted_at.as_deref(),
+    );
+    let txn = db.begin_write().await?;
+    let bodies: std::collections::HashMap<String, Uuid> = sectoral_body::Entity::find()
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|b| (b.code, b.id))
+        .collect();
+    let mut members = Vec::new();
+    match bodies.get(&input.lead_body) {
+        Some(id) => members.push((*id, wpt_domain::ParticipationRole::Lead)),
+        None => errors.add(
+            "lead_body",
+            format!("no sectoral body has the code {:?}", input.lead_body),
+        ),
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (i, code) in input.member_bodies.iter().enumerate() {
+        let field = format!("member_bodies[{i}]");
+        if code == &input.lead_body || !seen.insert(code.clone()) {
+            errors.add(field, format!("{code} is listed twice"));
+        } else if let Some(id) = bodies.get(code) {
+            members.push((*id, wpt_domain::ParticipationRole::Member));
+        } else {
+            errors.add(field, format!("no sectoral body has the code {code:?}"));
+        }
+    }
+    errors.finish()?;
+    if work_plan::Entity::find()
+        .filter(work_plan::Column::Code.eq(&input.code))
+        .count(&txn)
+        .await?
+        > 0
+    {
+        return Err(DbError::Conflict(format!(
+            "a work plan {} exists",
+            input.code
+        )));
+    }
+    let now = chrono::Utc::now();
+    let id = Uuid::now_v7();
+    work_plan::ActiveModel {
+        id: Set(id),
+        code: Set(input.code),
+        title: Set(input.title.trim().to_owned()),
+        period_start: Set(input.period_start),
+        period_end: Set(input.period_end),
+        adopted_on: Set(input.adopted_on),
+        adopted_at: Set(input.adopted_at),
+        status: Set(input.status.as_str().to_owned()),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    for (body_id, role) in members {
+        plan_participation::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            work_plan_id: Set(id),
+            body_id: Set(body_id),
+            role: Set(role.as_str().to_owned()),
+            confirmed: Set(true),
+            created_at: Set(now),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let view = plan_view(&txn, id).await?;
+    crate::audit::append(
+        &txn,
+        grant.actor_id(),
+        crate::audit::Change::new::<(), _>("work_plan.create", "work_plan", id, None, Some(&view)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// Changes of `PATCH /work-plans/{id}`.
+#[derive(Debug, Clone, Default)]
+pub struct WorkPlanPatch {
+    /// New title.
+    pub title: Option<String>,
+    /// New first day.
+    pub period_start: Option<chrono::NaiveDate>,
+    /// New last day.
+    pub period_end: Option<chrono::NaiveDate>,
+    /// New adoption date.
+    pub adopted_on: Option<Option<chrono::NaiveDate>>,
+    /// New adopting meeting.
+    pub adopted_at: Option<Option<String>>,
+    /// New status (archiving is `archived`).
+    pub status: Option<wpt_domain::WorkPlanStatus>,
+}
+
+/// Applies a patch if the plan is still at `expected_version`.
+pub async fn update(
+    db: &Database,
+    grant: &wpt_domain::actor::AdminGrant,
+    id: Uuid,
+    expected_version: i32,
+    patch: WorkPlanPatch,
+) -> DbResult<WorkPlan> {
+    use sea_orm::ActiveValue::Set;
+    use wpt_domain::Grant;
+    let txn = db.begin_write().await?;
+    let row = work_plan::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("work plan"))?;
+    if row.version != expected_version {
+        return Err(DbError::StaleVersion(expected_version));
+    }
+    let before = to_model(row.clone())?;
+    let title = patch.title.unwrap_or(row.title.clone());
+    let start = patch.period_start.unwrap_or(row.period_start);
+    let end = patch.period_end.unwrap_or(row.period_end);
+    let adopted_at = patch.adopted_at.unwrap_or(row.adopted_at.clone());
+    let mut errors = wpt_domain::ValidationErrors::new();
+    check_plan(&mut errors, None, &title, start, end, adopted_at.as_deref());
+    errors.finish()?;
+    let mut am: work_plan::ActiveModel = row.clone().into();
+    am.title = Set(title.trim().to_owned());
+    am.period_start = Set(start);
+    am.period_end = Set(end);
+    am.adopted_on = Set(patch.adopted_on.unwrap_or(row.adopted_on));
+    am.adopted_at = Set(adopted_at);
+    am.status = Set(patch
+        .status
+        .map_or(row.status.clone(), |s| s.as_str().to_owned()));
+    am.version = Set(row.version + 1);
+    am.updated_at = Set(chrono::Utc::now());
+    let result = work_plan::Entity::update_many()
+        .set(am)
+        .filter(work_plan::Column::Id.eq(id))
+        .filter(work_plan::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    if result.rows_affected != 1 {
+        return Err(DbError::StaleVersion(expected_version));
+    }
+    let after = plan_view(&txn, id).await?;
+    crate::audit::append(
+        &txn,
+        grant.actor_id(),
+        crate::audit::Change::new(
+            "work_plan.update",
+            "work_plan",
+            id,
+            Some(&before),
+            Some(&after),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Adds a thematic area at the end of a plan's areas.
+pub async fn create_area(
+    db: &Database,
+    grant: &wpt_domain::actor::SecretariatGrant,
+    plan_id: Uuid,
+    code: &str,
+    title: &str,
+) -> DbResult<Area> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, PaginatorTrait};
+    use wpt_domain::Grant;
+    let mut errors = wpt_domain::ValidationErrors::new();
+    wpt_domain::reference::check_code(&mut errors, "code", code);
+    wpt_domain::validation::check_text(&mut errors, "title", title, true, 500);
+    errors.finish()?;
+    let txn = db.begin_write().await?;
+    work_plan::Entity::find_by_id(plan_id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("work plan"))?;
+    let existing = thematic_area::Entity::find()
+        .filter(thematic_area::Column::WorkPlanId.eq(plan_id))
+        .count(&txn)
+        .await?;
+    if thematic_area::Entity::find()
+        .filter(thematic_area::Column::WorkPlanId.eq(plan_id))
+        .filter(thematic_area::Column::Code.eq(code))
+        .count(&txn)
+        .await?
+        > 0
+    {
+        return Err(DbError::Conflict(format!(
+            "the work plan already has an area {code}"
+        )));
+    }
+    let now = chrono::Utc::now();
+    let row = thematic_area::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        work_plan_id: Set(plan_id),
+        code: Set(code.to_owned()),
+        title: Set(title.trim().to_owned()),
+        position: Set(i32::try_from(existing + 1).unwrap_or(i32::MAX)),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let area = Area {
+        id: row.id,
+        work_plan_id: row.work_plan_id,
+        code: row.code,
+        title: row.title,
+        position: row.position,
+    };
+    crate::audit::append(
+        &txn,
+        grant.actor_id(),
+        crate::audit::Change::new::<(), _>("area.create", "area", area.id, None, Some(&area)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(area)
+}

@@ -134,6 +134,62 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// What a body reports about its part of an activity.
+    ProgressStatus, "progress status" {
+        /// Not begun.
+        NotStarted => "not_started",
+        /// Going to plan.
+        OnTrack => "on_track",
+        /// Likely to slip.
+        AtRisk => "at_risk",
+        /// Behind plan.
+        Delayed => "delayed",
+        /// Done.
+        Completed => "completed",
+        /// Stopped for good.
+        Discontinued => "discontinued",
+    }
+}
+
+impl ProgressStatus {
+    /// Whether this body's part is finished (done or stopped).
+    pub const fn is_final(self) -> bool {
+        matches!(
+            self,
+            ProgressStatus::Completed | ProgressStatus::Discontinued
+        )
+    }
+}
+
+text_enum! {
+    /// The on-track signal of an activity, derived from dates or set by the secretariat.
+    Signal, "signal" {
+        /// No sign of slippage.
+        OnTrack => "on_track",
+        /// A milestone is overdue.
+        AtRisk => "at_risk",
+        /// Past its planned end and not completed.
+        OffTrack => "off_track",
+    }
+}
+
+text_enum! {
+    /// Orders of the activity list.
+    ActivitySort, "sort" {
+        /// By code (the default).
+        Code => "code",
+        /// By title.
+        Title => "title",
+        /// By planned end, earliest first (activities without one last).
+        PlannedEnd => "planned_end",
+        /// By the latest progress update, most recent first.
+        LastUpdate => "last_update",
+        /// By relevance to `q` (the default when `q` is given).
+        Relevance => "relevance",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,6 +10,7 @@ pub mod enums;
 pub mod models;
 pub mod page;
 pub mod reference;
+pub mod signal;
 pub mod validation;
 
 pub use actor::{Actor, ActorBody, Credential, Denied, Grant};

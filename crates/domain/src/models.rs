@@ -229,3 +229,245 @@ pub struct TokenPair {
     /// Seconds until the access token expires.
     pub expires_in: i64,
 }
+
+/// One body's part of an activity and its latest report.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ActivityBody {
+    /// The body's code.
+    pub body: String,
+    /// `lead` or `cooperating`.
+    pub role: crate::AssignmentRole,
+    /// The status in its latest progress update; `null` before its first.
+    pub latest_status: Option<crate::ProgressStatus>,
+    /// The percentage in its latest update, if it gave one.
+    pub latest_percent: Option<i32>,
+    /// When it last reported.
+    pub latest_reported_at: Option<DateTime<Utc>>,
+}
+
+/// The secretariat's override of an activity's signal, shown beside the derived one.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SignalOverride {
+    /// The signal the secretariat sets.
+    pub signal: crate::Signal,
+    /// Why.
+    pub reason: String,
+    /// Who set it.
+    pub set_by: Option<Uuid>,
+    /// When.
+    pub set_at: Option<DateTime<Utc>>,
+}
+
+/// An activity of a work plan: a row of the matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Activity {
+    /// Stable identifier.
+    pub id: Uuid,
+    /// The work plan.
+    pub work_plan_id: Uuid,
+    /// The area's code, e.g. `A`.
+    pub area: String,
+    /// Code, unique within the plan, e.g. `A.a.1`.
+    pub code: String,
+    /// Title: the programme, project or activity.
+    pub title: String,
+    /// Description.
+    pub description: Option<String>,
+    /// The ACTIP provision or APA section it implements.
+    pub actip_reference: Option<String>,
+    /// Expected outputs.
+    pub expected_outputs: Option<String>,
+    /// Planned start.
+    pub planned_start: Option<NaiveDate>,
+    /// Planned end.
+    pub planned_end: Option<NaiveDate>,
+    /// The lead body's code.
+    pub lead_body: String,
+    /// The cooperating bodies' codes.
+    pub cooperating_bodies: Vec<String>,
+    /// Each assigned body's part and latest reported status (lead first).
+    pub bodies: Vec<ActivityBody>,
+    /// The signal derived from dates: past the planned end and not completed is
+    /// `off_track`; an overdue milestone is `at_risk`.
+    pub derived_signal: crate::Signal,
+    /// The secretariat's override, if any; it never replaces `derived_signal`.
+    pub signal_override: Option<SignalOverride>,
+    /// Past the planned end and not completed.
+    pub overdue: bool,
+    /// Milestones past due and not completed.
+    pub overdue_milestones: i64,
+    /// Whether it was archived (archived activities leave the default lists).
+    pub archived: bool,
+    /// When the latest progress update of any body arrived.
+    pub last_progress_at: Option<DateTime<Utc>>,
+    /// Optimistic-concurrency version; the `ETag`. Progress and milestone changes bump it.
+    pub version: i32,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// When last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A body's progress update on an activity.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct ProgressUpdate {
+    /// Stable identifier.
+    pub id: Uuid,
+    /// The activity.
+    pub activity_id: Uuid,
+    /// The reporting body's code.
+    pub body: String,
+    /// Reported status.
+    pub status: crate::ProgressStatus,
+    /// Reported completion, 0 to 100, if given.
+    pub percent_complete: Option<i32>,
+    /// What was done.
+    pub narrative: String,
+    /// Difficulties met.
+    pub challenges: Option<String>,
+    /// What comes next.
+    pub next_steps: Option<String>,
+    /// Links to evidence.
+    pub evidence_urls: Vec<String>,
+    /// Who wrote it.
+    pub author_id: Uuid,
+    /// When.
+    pub created_at: DateTime<Utc>,
+}
+
+/// A dated checkpoint inside an activity.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Milestone {
+    /// Stable identifier.
+    pub id: Uuid,
+    /// The activity.
+    pub activity_id: Uuid,
+    /// What is to be reached, e.g. "regional workshop held".
+    pub title: String,
+    /// When it is due.
+    pub due_on: NaiveDate,
+    /// When it was reached, if it was.
+    pub completed_on: Option<NaiveDate>,
+    /// A note from whoever completed it.
+    pub note: Option<String>,
+    /// Who completed it.
+    pub completed_by: Option<Uuid>,
+    /// Past due and not completed.
+    pub overdue: bool,
+    /// Optimistic-concurrency version; the `ETag`.
+    pub version: i32,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// When last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A MERL indicator of an activity.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Indicator {
+    /// Stable identifier.
+    pub id: Uuid,
+    /// The activity.
+    pub activity_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Unit, e.g. "officials trained".
+    pub unit: Option<String>,
+    /// `number`, `percent` or `qualitative`.
+    pub measure: crate::IndicatorMeasure,
+    /// Baseline value.
+    pub baseline: Option<String>,
+    /// Target value.
+    pub target: Option<String>,
+    /// Optimistic-concurrency version; the `ETag`.
+    pub version: i32,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// When last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A body's measured value of an indicator for one period.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct IndicatorActual {
+    /// Stable identifier.
+    pub id: Uuid,
+    /// The indicator.
+    pub indicator_id: Uuid,
+    /// The reporting body's code.
+    pub body: String,
+    /// First day of the period.
+    pub period_start: NaiveDate,
+    /// Last day of the period.
+    pub period_end: NaiveDate,
+    /// The value (a number for `number` and `percent` indicators).
+    pub value: String,
+    /// A note.
+    pub note: Option<String>,
+    /// Who recorded it.
+    pub author_id: Uuid,
+    /// Optimistic-concurrency version.
+    pub version: i32,
+    /// When first recorded.
+    pub created_at: DateTime<Utc>,
+    /// When last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Activities of one area and body with one latest status.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct StatusCount {
+    /// Area code.
+    pub area: String,
+    /// Body code.
+    pub body: String,
+    /// The body's latest reported status, or `not_reported`.
+    pub status: String,
+    /// How many activities.
+    pub count: i64,
+}
+
+/// Milestone totals of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MilestoneTotals {
+    /// All milestones of non-archived activities.
+    pub total: i64,
+    /// Completed ones.
+    pub completed: i64,
+    /// Due by today.
+    pub due: i64,
+    /// Due by today and completed.
+    pub done_of_due: i64,
+    /// Past due and not completed.
+    pub overdue: i64,
+}
+
+/// When a body last reported on the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct BodyLastUpdate {
+    /// Body code.
+    pub body: String,
+    /// Activities it leads or cooperates on.
+    pub assigned: i64,
+    /// Its latest progress update on any of them; `null` if none.
+    pub last_reported_at: Option<DateTime<Utc>>,
+}
+
+/// A work plan at a glance, computed in the database.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct WorkPlanSummary {
+    /// The plan.
+    pub work_plan_id: Uuid,
+    /// The day the date-derived figures are for.
+    pub as_of: NaiveDate,
+    /// Non-archived activities.
+    pub activities: i64,
+    /// Past their planned end and not completed.
+    pub overdue_activities: i64,
+    /// Counts by area, body and latest status (one per assignment).
+    pub by_status: Vec<StatusCount>,
+    /// Milestones done versus due.
+    pub milestones: MilestoneTotals,
+    /// Each participating body's latest update.
+    pub bodies: Vec<BodyLastUpdate>,
+}

@@ -18,75 +18,94 @@ const WHO: [&str; 6] = [
 ];
 
 /// `(method, path as in the OpenAPI document, expected status per column of WHO)`.
+#[rustfmt::skip]
 const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/healthz", [200, 200, 200, 200, 200, 200]),
     ("GET", "/readyz", [200, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/auth/login", [200, 200, 200, 200, 200, 200]),
-    (
-        "POST",
-        "/api/v1/auth/refresh",
-        [401, 401, 401, 401, 401, 401],
-    ),
-    (
-        "POST",
-        "/api/v1/auth/logout",
-        [204, 204, 204, 204, 204, 204],
-    ),
+    ("POST", "/api/v1/auth/refresh", [401, 401, 401, 401, 401, 401]),
+    ("POST", "/api/v1/auth/logout", [204, 204, 204, 204, 204, 204]),
     ("GET", "/api/v1/me", [401, 200, 200, 200, 200, 200]),
-    (
-        "POST",
-        "/api/v1/me/password",
-        [401, 204, 204, 204, 204, 204],
-    ),
+    ("POST", "/api/v1/me/password", [401, 204, 204, 204, 204, 204]),
     ("GET", "/api/v1/me/tokens", [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/me/tokens", [401, 201, 201, 201, 201, 201]),
-    (
-        "DELETE",
-        "/api/v1/me/tokens/{id}",
-        [401, 204, 204, 204, 204, 204],
-    ),
+    ("DELETE", "/api/v1/me/tokens/{id}", [401, 204, 204, 204, 204, 204]),
     ("GET", "/api/v1/users", [401, 200, 403, 403, 403, 403]),
     ("POST", "/api/v1/users", [401, 201, 403, 403, 403, 403]),
     ("GET", "/api/v1/users/{id}", [401, 200, 403, 403, 403, 403]),
-    (
-        "PATCH",
-        "/api/v1/users/{id}",
-        [401, 200, 403, 403, 403, 403],
-    ),
+    ("PATCH", "/api/v1/users/{id}", [401, 200, 403, 403, 403, 403]),
     ("GET", "/api/v1/audit", [401, 200, 200, 403, 403, 403]),
-    (
-        "GET",
-        "/api/v1/audit/verify",
-        [401, 200, 200, 403, 403, 403],
-    ),
+    ("GET", "/api/v1/audit/verify", [401, 200, 200, 403, 403, 403]),
     ("GET", "/api/v1/bodies", [401, 200, 200, 200, 200, 200]),
-    (
-        "GET",
-        "/api/v1/bodies/{code}",
-        [401, 200, 200, 200, 200, 200],
-    ),
+    ("GET", "/api/v1/bodies/{code}", [401, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/work-plans", [401, 200, 200, 200, 200, 200]),
-    (
-        "GET",
-        "/api/v1/work-plans/{id}",
-        [401, 200, 200, 200, 200, 200],
-    ),
-    (
-        "GET",
-        "/api/v1/work-plans/{id}/bodies",
-        [401, 200, 200, 200, 200, 200],
-    ),
-    (
-        "GET",
-        "/api/v1/work-plans/{id}/areas",
-        [401, 200, 200, 200, 200, 200],
-    ),
+    ("GET", "/api/v1/work-plans/{id}", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/work-plans/{id}/bodies", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/work-plans/{id}/areas", [401, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/work-plans", [401, 201, 403, 403, 403, 403]),
+    ("PATCH", "/api/v1/work-plans/{id}", [401, 200, 403, 403, 403, 403]),
+    ("POST", "/api/v1/work-plans/{id}/areas", [401, 201, 201, 403, 403, 403]),
+    ("GET", "/api/v1/work-plans/{id}/summary", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/activities", [401, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/work-plans/{id}/activities", [401, 201, 201, 403, 403, 403]),
+    ("GET", "/api/v1/activities/{id}", [401, 200, 200, 200, 200, 200]),
+    ("PATCH", "/api/v1/activities/{id}", [401, 200, 200, 403, 403, 403]),
+    ("DELETE", "/api/v1/activities/{id}", [401, 204, 204, 403, 403, 403]),
+    ("GET", "/api/v1/activities/{id}/history", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/activities/{id}/progress", [401, 200, 200, 200, 200, 200]),
+    // The officer's body leads the activity; the other officer's body is not assigned.
+    ("POST", "/api/v1/activities/{id}/progress", [401, 403, 403, 201, 403, 403]),
+    ("GET", "/api/v1/activities/{id}/milestones", [401, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/activities/{id}/milestones", [401, 201, 201, 403, 403, 403]),
+    ("GET", "/api/v1/activities/{id}/indicators", [401, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/activities/{id}/indicators", [401, 201, 201, 403, 403, 403]),
+    ("GET", "/api/v1/milestones/{id}", [401, 200, 200, 200, 200, 200]),
+    ("PATCH", "/api/v1/milestones/{id}", [401, 200, 200, 200, 403, 403]),
+    ("GET", "/api/v1/indicators/{id}", [401, 200, 200, 200, 200, 200]),
+    ("PATCH", "/api/v1/indicators/{id}", [401, 200, 200, 403, 403, 403]),
+    ("GET", "/api/v1/indicators/{id}/actuals", [401, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/indicators/{id}/actuals", [401, 403, 403, 201, 403, 403]),
 ];
+
+/// A fresh activity of the current plan, led by DGICM with AICHR cooperating.
+async fn fresh_activity(app: &TestApp, admin: &Caller, plan_id: &str) -> String {
+    let code = format!("T.{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_uppercase();
+    let res = app
+        .request(Method::POST, &format!("/api/v1/work-plans/{plan_id}/activities"))
+        .bearer(&admin.token)
+        .json(&json!({"area": "A", "code": code, "title": "Access table activity", "lead_body": "DGICM", "cooperating_bodies": ["AICHR"]}))
+        .send()
+        .await;
+    res.assert_status(StatusCode::CREATED);
+    res.json()["id"].as_str().expect("id").to_owned()
+}
+
+async fn fresh_child(app: &TestApp, admin: &Caller, activity: &str, kind: &str) -> String {
+    let body = if kind == "milestones" {
+        json!({"title": "Workshop held", "due_on": "2027-01-31"})
+    } else {
+        json!({"name": "Officials trained", "measure": "number", "baseline": "0", "target": "100"})
+    };
+    let res = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/activities/{activity}/{kind}"),
+        )
+        .bearer(&admin.token)
+        .json(&body)
+        .send()
+        .await;
+    res.assert_status(StatusCode::CREATED);
+    res.json()["id"].as_str().expect("id").to_owned()
+}
 
 struct World {
     callers: Vec<Option<Caller>>,
     plan_id: String,
     login_email: String,
+    activity_id: String,
+    milestone_id: String,
+    indicator_id: String,
 }
 
 async fn world(app: &TestApp) -> World {
@@ -100,10 +119,18 @@ async fn world(app: &TestApp) -> World {
     ];
     let login_email = "login-target@test.example".to_owned();
     app.create_account(&login_email, Role::Viewer, None).await;
+    let plan_id = wpt_domain::reference_id("work_plan", "MSWP-TIP-2023-2028").to_string();
+    let admin = callers[1].clone().expect("admin");
+    let activity_id = fresh_activity(app, &admin, &plan_id).await;
+    let milestone_id = fresh_child(app, &admin, &activity_id, "milestones").await;
+    let indicator_id = fresh_child(app, &admin, &activity_id, "indicators").await;
     World {
         callers,
-        plan_id: wpt_domain::reference_id("work_plan", "MSWP-TIP-2023-2028").to_string(),
+        plan_id,
         login_email,
+        activity_id,
+        milestone_id,
+        indicator_id,
     }
 }
 
@@ -114,10 +141,45 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
     let admin = w.callers[1].as_ref().expect("admin");
     let mut headers: Vec<(&str, String)> = Vec::new();
     let mut body: Option<Value> = None;
-    let concrete = match path {
-        "/api/v1/bodies/{code}" => path.replace("{code}", "SOMTC"),
-        p if p.starts_with("/api/v1/work-plans/{id}") => p.replace("{id}", &w.plan_id),
-        "/api/v1/users/{id}" => {
+    let concrete = match (method, path) {
+        ("PATCH", "/api/v1/work-plans/{id}") => {
+            let code =
+                format!("P-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_uppercase();
+            let res = app
+                .request(Method::POST, "/api/v1/work-plans")
+                .bearer(&admin.token)
+                .json(&json!({"code": code, "title": "Plan", "period_start": "2029-01-01", "period_end": "2033-12-31", "lead_body": "SOMTC"}))
+                .send()
+                .await;
+            headers.push(("if-match", "\"1\"".into()));
+            path.replace("{id}", res.json()["id"].as_str().expect("id"))
+        }
+        ("PATCH" | "DELETE", "/api/v1/activities/{id}") => {
+            headers.push(("if-match", "\"1\"".into()));
+            path.replace("{id}", &fresh_activity(app, admin, &w.plan_id).await)
+        }
+        ("PATCH", "/api/v1/milestones/{id}") => {
+            let activity = fresh_activity(app, admin, &w.plan_id).await;
+            headers.push(("if-match", "\"1\"".into()));
+            path.replace(
+                "{id}",
+                &fresh_child(app, admin, &activity, "milestones").await,
+            )
+        }
+        ("PATCH", "/api/v1/indicators/{id}") => {
+            let activity = fresh_activity(app, admin, &w.plan_id).await;
+            headers.push(("if-match", "\"1\"".into()));
+            path.replace(
+                "{id}",
+                &fresh_child(app, admin, &activity, "indicators").await,
+            )
+        }
+        (_, p) if p.starts_with("/api/v1/activities/{id}") => p.replace("{id}", &w.activity_id),
+        (_, p) if p.starts_with("/api/v1/milestones/{id}") => p.replace("{id}", &w.milestone_id),
+        (_, p) if p.starts_with("/api/v1/indicators/{id}") => p.replace("{id}", &w.indicator_id),
+        (_, "/api/v1/bodies/{code}") => path.replace("{code}", "SOMTC"),
+        (_, p) if p.starts_with("/api/v1/work-plans/{id}") => p.replace("{id}", &w.plan_id),
+        (_, "/api/v1/users/{id}") => {
             let n = uuid::Uuid::new_v4().simple().to_string();
             let target = app
                 .create_account(&format!("t{n}@test.example"), Role::Viewer, None)
@@ -125,7 +187,7 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
             headers.push(("if-match", "\"1\"".into()));
             path.replace("{id}", &target.id.to_string())
         }
-        "/api/v1/me/tokens/{id}" => {
+        (_, "/api/v1/me/tokens/{id}") => {
             // The caller's own token; for the anonymous column, the admin's.
             let owner = caller.unwrap_or(admin);
             let res = app
@@ -136,8 +198,9 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
                 .await;
             path.replace("{id}", res.json()["id"].as_str().expect("id"))
         }
-        p => p.to_owned(),
+        (_, p) => p.to_owned(),
     };
+    let unique = || uuid::Uuid::new_v4().simple().to_string()[..6].to_uppercase();
     match (method, path) {
         ("POST", "/api/v1/auth/login") => {
             body = Some(json!({"email": w.login_email, "password": TEST_PASSWORD}));
@@ -156,6 +219,45 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
             );
         }
         ("PATCH", "/api/v1/users/{id}") => body = Some(json!({"name": "Renamed"})),
+        ("POST", "/api/v1/work-plans") => {
+            body = Some(
+                json!({"code": format!("WP-{}", unique()), "title": "A plan", "period_start": "2029-01-01", "period_end": "2033-12-31", "lead_body": "SOMTC", "member_bodies": ["DGICM"]}),
+            );
+        }
+        ("PATCH", "/api/v1/work-plans/{id}") => body = Some(json!({"title": "Renamed plan"})),
+        ("POST", "/api/v1/work-plans/{id}/areas") => {
+            body = Some(json!({"code": format!("E{}", unique()), "title": "Another area"}))
+        }
+        ("POST", "/api/v1/work-plans/{id}/activities") => {
+            body = Some(
+                json!({"area": "A", "code": format!("X.{}", unique()), "title": "Created", "lead_body": "SOMTC"}),
+            );
+        }
+        ("PATCH", "/api/v1/activities/{id}") => body = Some(json!({"title": "Retitled"})),
+        ("POST", "/api/v1/activities/{id}/progress") => {
+            body = Some(
+                json!({"status": "on_track", "percent_complete": 40, "narrative": "Workshop planned"}),
+            );
+        }
+        ("POST", "/api/v1/activities/{id}/milestones") => {
+            body = Some(json!({"title": "Guidelines endorsed", "due_on": "2027-06-30"}))
+        }
+        ("POST", "/api/v1/activities/{id}/indicators") => {
+            body = Some(json!({"name": "Cases referred", "measure": "number"}))
+        }
+        ("PATCH", "/api/v1/milestones/{id}") => {
+            body = Some(if matches!(who, 3 | 4) {
+                json!({"completed_on": "2026-01-15", "note": "Held in Manila"})
+            } else {
+                json!({"title": "Workshop held (revised)"})
+            });
+        }
+        ("PATCH", "/api/v1/indicators/{id}") => body = Some(json!({"target": "120"})),
+        ("POST", "/api/v1/indicators/{id}/actuals") => {
+            body = Some(
+                json!({"period_start": "2025-07-01", "period_end": "2026-06-30", "value": "35"}),
+            );
+        }
         _ => {}
     }
     let method: Method = method.parse().expect("method");

@@ -29,7 +29,9 @@ async fn every_entity_reads_its_table(db: &wpt_db::Database) {
         session,
         refresh_token,
         api_token,
-        login_failure
+        login_failure,
+        progress_update,
+        indicator_actual
     );
 }
 

@@ -172,20 +172,11 @@ pub struct UpdateUser {
     /// New role. Changing an officer to another role clears its body.
     pub role: Option<Role>,
     /// New body code (officers only); `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "super::double_option")]
     #[schema(value_type = Option<String>)]
     pub body: Option<Option<String>>,
     /// `false` deactivates the account and ends all its sessions at once.
     pub active: Option<bool>,
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn double_option<'de, D, T>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: serde::Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(de).map(Some)
 }
 
 /// Update a user

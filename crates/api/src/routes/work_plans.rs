@@ -3,12 +3,17 @@
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
+use chrono::NaiveDate;
+use serde::Deserialize;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
-use wpt_domain::models::{Area, Page, WorkPlan, WorkPlanBody};
+use wpt_db::work_plans::{NewWorkPlan, WorkPlanPatch};
+use wpt_domain::WorkPlanStatus;
+use wpt_domain::models::{Area, Page, WorkPlan, WorkPlanBody, WorkPlanSummary};
 
-use super::PageQuery;
-use crate::auth::CurrentActor;
+use super::{PageQuery, created, double_option, updated};
+use crate::auth::{CurrentActor, IfMatch};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, Path, Query};
 use crate::{AppState, etag};
@@ -16,10 +21,11 @@ use crate::{AppState, etag};
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_work_plans))
-        .routes(routes!(get_work_plan))
+        .routes(routes!(list_work_plans, create_work_plan))
+        .routes(routes!(get_work_plan, update_work_plan))
         .routes(routes!(list_work_plan_bodies))
-        .routes(routes!(list_work_plan_areas))
+        .routes(routes!(list_work_plan_areas, create_area))
+        .routes(routes!(work_plan_summary))
 }
 
 /// List work plans
@@ -126,4 +132,209 @@ async fn list_work_plan_areas(
 ) -> Result<Json<Page<Area>>, ApiError> {
     let page = query.page()?;
     Ok(Json(wpt_db::work_plans::areas(&state.db, id, &page).await?))
+}
+
+/// A new work plan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateWorkPlan {
+    /// Unique code, e.g. `MSWP-TIP-2029-2033`.
+    #[schema(max_length = 40)]
+    pub code: String,
+    /// Title.
+    #[schema(max_length = 500)]
+    pub title: String,
+    /// First day covered.
+    pub period_start: NaiveDate,
+    /// Last day covered.
+    pub period_end: NaiveDate,
+    /// Adoption date.
+    pub adopted_on: Option<NaiveDate>,
+    /// Adopting meeting.
+    #[schema(max_length = 300)]
+    pub adopted_at: Option<String>,
+    /// `draft` (default), `active` or `archived`.
+    pub status: Option<WorkPlanStatus>,
+    /// The body that leads the plan (its code).
+    pub lead_body: String,
+    /// The other participating bodies (codes).
+    #[serde(default)]
+    pub member_bodies: Vec<String>,
+}
+
+/// Create a work plan
+#[utoipa::path(
+    post,
+    path = "/work-plans",
+    tag = "work plans",
+    security(("bearer" = [])),
+    request_body = CreateWorkPlan,
+    responses(
+        (status = 201, description = "Created", body = WorkPlan, headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The plan"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn create_work_plan(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Json(input): Json<CreateWorkPlan>,
+) -> Result<Response, ApiError> {
+    let grant = actor.administer()?;
+    let plan = wpt_db::work_plans::create(
+        &state.db,
+        &grant,
+        NewWorkPlan {
+            code: input.code,
+            title: input.title,
+            period_start: input.period_start,
+            period_end: input.period_end,
+            adopted_on: input.adopted_on,
+            adopted_at: input.adopted_at,
+            status: input.status.unwrap_or(WorkPlanStatus::Draft),
+            lead_body: input.lead_body,
+            member_bodies: input.member_bodies,
+        },
+    )
+    .await?;
+    Ok(created(
+        format!("/api/v1/work-plans/{}", plan.id),
+        Some(plan.version),
+        plan,
+    ))
+}
+
+/// Changes to a work plan.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateWorkPlan {
+    /// New title.
+    #[schema(max_length = 500)]
+    pub title: Option<String>,
+    /// New first day.
+    pub period_start: Option<NaiveDate>,
+    /// New last day.
+    pub period_end: Option<NaiveDate>,
+    /// New adoption date; `null` clears.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub adopted_on: Option<Option<NaiveDate>>,
+    /// New adopting meeting; `null` clears.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 300)]
+    pub adopted_at: Option<Option<String>>,
+    /// New status; `archived` archives the plan.
+    pub status: Option<WorkPlanStatus>,
+}
+
+/// Update a work plan
+///
+/// Requires `If-Match`. Archiving is `{"status": "archived"}`.
+#[utoipa::path(
+    patch,
+    path = "/work-plans/{id}",
+    tag = "work plans",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The work plan's id"), ("If-Match" = String, Header, description = "The ETag last read")),
+    request_body = UpdateWorkPlan,
+    responses(
+        (status = 200, description = "Updated", body = WorkPlan, headers(("ETag" = String, description = "The new version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such work plan", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn update_work_plan(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+    IfMatch(version): IfMatch,
+    Json(input): Json<UpdateWorkPlan>,
+) -> Result<Response, ApiError> {
+    let grant = actor.administer()?;
+    let patch = WorkPlanPatch {
+        title: input.title,
+        period_start: input.period_start,
+        period_end: input.period_end,
+        adopted_on: input.adopted_on,
+        adopted_at: input.adopted_at,
+        status: input.status,
+    };
+    let plan = wpt_db::work_plans::update(&state.db, &grant, id, version, patch).await?;
+    Ok(updated(plan.version, plan))
+}
+
+/// A new thematic area.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateArea {
+    /// Its letter in the plan, e.g. `E`.
+    #[schema(max_length = 40)]
+    pub code: String,
+    /// Title.
+    #[schema(max_length = 500)]
+    pub title: String,
+}
+
+/// Add an area
+#[utoipa::path(
+    post,
+    path = "/work-plans/{id}/areas",
+    tag = "work plans",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The work plan's id")),
+    request_body = CreateArea,
+    responses(
+        (status = 201, description = "Created", body = Area),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither secretariat nor administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such work plan", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is taken in this plan", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn create_area(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+    Json(input): Json<CreateArea>,
+) -> Result<Response, ApiError> {
+    let grant = actor.secretariat()?;
+    let area =
+        wpt_db::work_plans::create_area(&state.db, &grant, id, &input.code, &input.title).await?;
+    Ok(created(
+        format!("/api/v1/work-plans/{id}/areas"),
+        None,
+        area,
+    ))
+}
+
+/// A work plan's summary
+///
+/// Counts by area, body and latest status, milestones done versus due, overdue
+/// activities and each body's latest update, computed in the database.
+#[utoipa::path(
+    get,
+    path = "/work-plans/{id}/summary",
+    tag = "work plans",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The work plan's id")),
+    responses(
+        (status = 200, description = "The summary", body = WorkPlanSummary),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such work plan", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn work_plan_summary(
+    State(state): State<AppState>,
+    _actor: CurrentActor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<WorkPlanSummary>, ApiError> {
+    Ok(Json(wpt_db::work_plans::summary(&state.db, id).await?))
 }

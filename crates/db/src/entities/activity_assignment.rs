@@ -15,9 +15,25 @@ pub struct Model {
     pub body_id: Uuid,
     pub role: String,
     pub created_at: DateTimeUtc,
+    pub latest_status: Option<String>,
+    pub latest_percent: Option<i32>,
+    pub latest_reported_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::sectoral_body::Entity",
+        from = "Column::BodyId",
+        to = "super::sectoral_body::Column::Id"
+    )]
+    Body,
+}
+
+impl Related<super::sectoral_body::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Body.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

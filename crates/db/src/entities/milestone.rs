@@ -16,6 +16,7 @@ pub struct Model {
     pub due_on: Date,
     pub completed_on: Option<Date>,
     pub note: Option<String>,
+    pub completed_by: Option<Uuid>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -1,0 +1,217 @@
+//! Each body's own progress on an activity: appended by that body's officers only,
+//! read by everyone as one timeline.
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
+};
+use std::collections::HashMap;
+use uuid::Uuid;
+use wpt_domain::actor::BodyGrant;
+use wpt_domain::models::{Page, ProgressUpdate};
+use wpt_domain::page::{Cursor, PageRequest};
+use wpt_domain::validation::check_text;
+use wpt_domain::{Grant, ProgressStatus, ValidationErrors};
+
+use crate::activities::{self, MAX_TEXT};
+use crate::audit::{self, Change};
+use crate::entities::{activity_assignment, progress_update, sectoral_body};
+use crate::paging::paginate;
+use crate::{Database, DbError, DbResult, stored};
+
+/// At most this many evidence links per update.
+pub const MAX_EVIDENCE_URLS: usize = 20;
+
+/// What an officer reports.
+#[derive(Debug, Clone)]
+pub struct NewProgress {
+    /// Status.
+    pub status: ProgressStatus,
+    /// Completion, 0 to 100.
+    pub percent_complete: Option<i32>,
+    /// What was done.
+    pub narrative: String,
+    /// Difficulties.
+    pub challenges: Option<String>,
+    /// What comes next.
+    pub next_steps: Option<String>,
+    /// Links to evidence (http or https).
+    pub evidence_urls: Vec<String>,
+}
+
+/// Checks a report's fields; `prefix` names them inside a larger document.
+pub fn validate(errors: &mut ValidationErrors, prefix: &str, p: &NewProgress) {
+    if let Some(pc) = p.percent_complete
+        && !(0..=100).contains(&pc)
+    {
+        errors.add(format!("{prefix}percent_complete"), "must be from 0 to 100");
+    }
+    check_text(
+        errors,
+        &format!("{prefix}narrative"),
+        &p.narrative,
+        true,
+        MAX_TEXT,
+    );
+    for (field, value) in [("challenges", &p.challenges), ("next_steps", &p.next_steps)] {
+        if let Some(v) = value {
+            check_text(errors, &format!("{prefix}{field}"), v, false, MAX_TEXT);
+        }
+    }
+    if p.evidence_urls.len() > MAX_EVIDENCE_URLS {
+        errors.add(
+            format!("{prefix}evidence_urls"),
+            format!("at most {MAX_EVIDENCE_URLS} links"),
+        );
+    }
+    for (i, url) in p.evidence_urls.iter().enumerate() {
+        let ok = (url.starts_with("https://") || url.starts_with("http://"))
+            && url.len() <= 2000
+            && url.len() > 8
+            && !url.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            errors.add(
+                format!("{prefix}evidence_urls[{i}]"),
+                "must be an http(s) link without spaces, at most 2000 characters",
+            );
+        }
+    }
+}
+
+fn to_model(r: progress_update::Model, body: String) -> DbResult<ProgressUpdate> {
+    Ok(ProgressUpdate {
+        status: stored(&r.status)?,
+        evidence_urls: serde_json::from_value(r.evidence_urls).unwrap_or_default(),
+        id: r.id,
+        activity_id: r.activity_id,
+        body,
+        percent_complete: r.percent_complete,
+        narrative: r.narrative,
+        challenges: r.challenges,
+        next_steps: r.next_steps,
+        author_id: r.author_id,
+        created_at: r.created_at,
+    })
+}
+
+/// Records the officer's body's progress on an activity it leads or cooperates on.
+pub async fn record(
+    db: &Database,
+    grant: &BodyGrant,
+    activity_id: Uuid,
+    input: NewProgress,
+) -> DbResult<ProgressUpdate> {
+    let mut errors = ValidationErrors::new();
+    validate(&mut errors, "", &input);
+    let txn = db.begin_write().await?;
+    let body = grant.body().clone();
+    let (activity, assignment) = activities::assignment(&txn, activity_id, body.id).await?;
+    let Some(assignment) = assignment else {
+        return Err(DbError::Forbidden(format!(
+            "{} is neither the lead nor a cooperating body of this activity",
+            body.code
+        )));
+    };
+    if activity.archived_at.is_some() {
+        return Err(DbError::Conflict(
+            "the activity is archived; restore it before reporting".into(),
+        ));
+    }
+    errors.finish()?;
+    let now = Utc::now();
+    let row = progress_update::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        activity_id: Set(activity_id),
+        body_id: Set(body.id),
+        status: Set(input.status.as_str().to_owned()),
+        percent_complete: Set(input.percent_complete),
+        narrative: Set(input.narrative),
+        challenges: Set(input.challenges),
+        next_steps: Set(input.next_steps),
+        evidence_urls: Set(serde_json::json!(input.evidence_urls)),
+        author_id: Set(grant.actor_id().unwrap_or_default()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    activity_assignment::Entity::update_many()
+        .col_expr(
+            activity_assignment::Column::LatestStatus,
+            Expr::value(input.status.as_str()),
+        )
+        .col_expr(
+            activity_assignment::Column::LatestPercent,
+            Expr::value(input.percent_complete),
+        )
+        .col_expr(
+            activity_assignment::Column::LatestReportedAt,
+            Expr::value(now),
+        )
+        .filter(activity_assignment::Column::Id.eq(assignment.id))
+        .exec(&txn)
+        .await?;
+    activities::touch(&txn, activity_id, Some(now)).await?;
+    let view = to_model(row, body.code.clone())?;
+    audit::append(
+        &txn,
+        grant.actor_id(),
+        Change::new::<(), _>(
+            "progress.create",
+            "activity",
+            activity_id,
+            None,
+            Some(&view),
+        ),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// The timeline of an activity, all bodies, newest first; two queries.
+pub async fn timeline(
+    db: &Database,
+    activity_id: Uuid,
+    page: &PageRequest,
+) -> DbResult<Page<ProgressUpdate>> {
+    crate::entities::activity::Entity::find_by_id(activity_id)
+        .one(db.conn())
+        .await?
+        .ok_or(DbError::NotFound("activity"))?;
+    let mut query =
+        progress_update::Entity::find().filter(progress_update::Column::ActivityId.eq(activity_id));
+    if let Some(after) = &page.after {
+        // Ids are UUIDv7: time-ordered, so the id alone resumes the newest-first order.
+        query = query.filter(progress_update::Column::Id.lt(after.id));
+    }
+    let rows = query
+        .order_by_desc(progress_update::Column::Id)
+        .limit(page.limit + 1)
+        .all(db.conn())
+        .await?;
+    let codes: HashMap<Uuid, String> = sectoral_body::Entity::find()
+        .select_only()
+        .columns([sectoral_body::Column::Id, sectoral_body::Column::Code])
+        .into_tuple::<(Uuid, String)>()
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .collect();
+    let page = paginate(rows, page.limit, |r| Cursor {
+        key: String::new(),
+        id: r.id,
+    })?;
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|r| {
+                let code = codes.get(&r.body_id).cloned().unwrap_or_default();
+                to_model(r, code)
+            })
+            .collect::<DbResult<_>>()?,
+        next_cursor: page.next_cursor,
+    })
+}
