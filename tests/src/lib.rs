@@ -301,6 +301,8 @@ pub struct TestApp {
     pub state: AppState,
     /// The token requests carry unless told otherwise (a viewer's).
     pub default_token: Option<String>,
+    /// How many SQL statements the application has run so far.
+    pub statements: std::sync::Arc<AtomicUsize>,
 }
 
 impl TestApp {
@@ -314,8 +316,15 @@ impl TestApp {
     }
 
     /// The application on a given database, with no default token.
-    pub fn on(db: TestDb) -> Self {
-        Self::with_state(AppState::new(db.db.clone(), test_auth()), db)
+    pub fn on(mut db: TestDb) -> Self {
+        let statements = std::sync::Arc::new(AtomicUsize::new(0));
+        let counter = statements.clone();
+        db.db.observe_statements(move |_| {
+            counter.fetch_add(1, Ordering::Relaxed);
+        });
+        let mut app = Self::with_state(AppState::new(db.db.clone(), test_auth()), db);
+        app.statements = statements;
+        app
     }
 
     /// The application with a given state (custom limits, say).
@@ -326,7 +335,15 @@ impl TestApp {
             db,
             state,
             default_token: None,
+            statements: std::sync::Arc::new(AtomicUsize::new(0)),
         }
+    }
+
+    /// Runs `f` and returns how many SQL statements the application ran meanwhile.
+    pub async fn count_statements<F: std::future::Future>(&self, f: F) -> (F::Output, usize) {
+        let before = self.statements.load(Ordering::SeqCst);
+        let out = f.await;
+        (out, self.statements.load(Ordering::SeqCst) - before)
     }
 
     /// The database handle.

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use wpt_domain::actor::SecretariatGrant;
 use wpt_domain::models::{Activity, ActivityBody, AuditEntry, Page, SignalOverride};
 use wpt_domain::page::{Cursor, PageRequest};
-use wpt_domain::reference::check_code;
+use wpt_domain::reference::check_activity_code;
 use wpt_domain::validation::check_text;
 use wpt_domain::{
     ActivitySort, AssignmentRole, Grant, ProgressStatus, Signal, ValidationErrors, signal,
@@ -294,7 +294,7 @@ fn resolve_bodies(
 }
 
 fn check_fields(errors: &mut ValidationErrors, a: &NewActivity) {
-    check_code(errors, "code", &a.code);
+    check_activity_code(errors, "code", &a.code);
     check_text(errors, "title", &a.title, true, 500);
     for (field, value, max) in [
         ("description", &a.description, MAX_TEXT),
@@ -668,15 +668,14 @@ fn relevance(backend: DbBackend, words: &[String]) -> SimpleExpr {
             )
         }
         _ => {
+            // SQLite's placeholders are positional `?`: one value per occurrence.
             let mut sql = Vec::new();
             let mut values = Vec::new();
             for w in words {
-                let n = values.len();
-                sql.push(format!(
-                    "(instr(lower(\"activities\".\"code\"), ${a}) > 0) * 4 + (instr(lower(\"activities\".\"title\"), ${a}) > 0) * 3 + (instr(lower(coalesce(\"activities\".\"description\", '')), ${a}) > 0) + (instr(lower(coalesce(\"activities\".\"expected_outputs\", '')), ${a}) > 0)",
-                    a = n + 1
-                ));
-                values.push(w.clone());
+                sql.push(
+                    "(instr(lower(\"activities\".\"code\"), ?) > 0) * 4 + (instr(lower(\"activities\".\"title\"), ?) > 0) * 3 + (instr(lower(coalesce(\"activities\".\"description\", '')), ?) > 0) + (instr(lower(coalesce(\"activities\".\"expected_outputs\", '')), ?) > 0)",
+                );
+                values.extend(std::iter::repeat_n(w.clone(), 4));
             }
             Expr::cust_with_values(format!("CAST(({}) AS INTEGER)", sql.join(" + ")), values)
         }
@@ -695,7 +694,7 @@ fn search_match(backend: DbBackend, words: &[String]) -> SimpleExpr {
         _ => {
             let query: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
             Expr::cust_with_values(
-                "\"activities\".\"rowid\" IN (SELECT rowid FROM activities_fts WHERE activities_fts MATCH $1)",
+                "\"activities\".\"rowid\" IN (SELECT rowid FROM activities_fts WHERE activities_fts MATCH ?)",
                 [query.join(" ")],
             )
         }

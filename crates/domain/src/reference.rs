@@ -210,6 +210,22 @@ pub fn check_code(errors: &mut ValidationErrors, field: &str, code: &str) {
     }
 }
 
+/// Checks an activity code such as `A.a.1`: 1 to 40 characters of letters (either
+/// case, as the matrix letters its items), digits, `.` and `-`.
+pub fn check_activity_code(errors: &mut ValidationErrors, field: &str, code: &str) {
+    let ok = !code.is_empty()
+        && code.len() <= 40
+        && code
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '.');
+    if !ok {
+        errors.add(
+            field,
+            "must be 1 to 40 characters of letters, digits, '-' or '.'",
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

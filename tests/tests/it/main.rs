@@ -11,3 +11,4 @@ mod migrations;
 mod openapi;
 mod reference_data;
 mod secrets;
+mod work_plan;

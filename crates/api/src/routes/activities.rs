@@ -113,7 +113,7 @@ pub struct CreateActivity {
     #[schema(max_length = 40)]
     pub area: String,
     /// Code, unique within the plan, e.g. `A.a.1`.
-    #[schema(max_length = 40, pattern = "^[A-Z0-9.-]+$")]
+    #[schema(max_length = 40, pattern = "^[A-Za-z0-9.-]+$")]
     pub code: String,
     /// Title.
     #[schema(max_length = 500)]
