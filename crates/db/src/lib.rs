@@ -20,6 +20,7 @@ pub mod milestones;
 mod paging;
 pub mod progress;
 pub mod reference;
+pub mod seed;
 pub mod users;
 pub mod work_plans;
 

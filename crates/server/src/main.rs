@@ -41,6 +41,21 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Load illustrative demo data (--demo) or synthetic benchmark data (--synthetic N)
+    /// into the 2023-2028 plan.
+    Seed {
+        /// Illustrative activities, one officer per body, a secretariat and a viewer
+        /// account, milestones and months of progress; prints the logins.
+        #[arg(
+            long,
+            conflicts_with = "synthetic",
+            required_unless_present = "synthetic"
+        )]
+        demo: bool,
+        /// N synthetic activities with about ten progress updates each.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        synthetic: Option<u32>,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -153,6 +168,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Migrate { action } => migrate(db, action).await,
         Command::Openapi => Ok(()),
         Command::User { action } => user(db, &config, action).await,
+        Command::Seed { demo, synthetic } => seed(db, &config, demo, synthetic).await,
         Command::Audit {
             action: AuditAction::Verify,
         } => {
@@ -171,6 +187,40 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+async fn seed(
+    db: Database,
+    config: &Config,
+    demo: bool,
+    synthetic: Option<u32>,
+) -> anyhow::Result<()> {
+    let (reference, origin) = wpt_server::read_reference(&config.reference_data)?;
+    wpt_server::prepare(&db, true, &reference, origin).await?;
+    let hasher = wpt_db::auth::PasswordHasher::owasp();
+    if demo {
+        let outcome = wpt_db::seed::demo(&db, &hasher).await?;
+        println!(
+            "Loaded {} illustrative activities into {}. Demo logins (password for all: {}):",
+            outcome.activities,
+            wpt_db::seed::PLAN_CODE,
+            outcome.password
+        );
+        for login in &outcome.logins {
+            match &login.body {
+                Some(body) => println!("  {:<32} {} of {body}", login.email, login.role),
+                None => println!("  {:<32} {}", login.email, login.role),
+            }
+        }
+    } else if let Some(n) = synthetic {
+        let started = std::time::Instant::now();
+        let made = wpt_db::seed::synthetic(&db, &hasher, n as usize).await?;
+        println!(
+            "Generated {made} synthetic activities in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+    }
+    Ok(())
 }
 
 /// A password from standard input, or a generated one that is printed.

@@ -11,4 +11,5 @@ mod migrations;
 mod openapi;
 mod reference_data;
 mod secrets;
+mod seed;
 mod work_plan;
