@@ -87,7 +87,7 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-fn bytes_rejection(rejection: BytesRejection) -> ApiError {
+pub(crate) fn bytes_rejection(rejection: BytesRejection) -> ApiError {
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(
             ErrorCode::PayloadTooLarge,

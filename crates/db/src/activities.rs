@@ -231,7 +231,10 @@ pub async fn get(db: &Database, id: Uuid) -> DbResult<Activity> {
 }
 
 /// The plan's participating bodies by code.
-async fn participants(db: &impl ConnectionTrait, plan_id: Uuid) -> DbResult<HashMap<String, Uuid>> {
+pub(crate) async fn participants(
+    db: &impl ConnectionTrait,
+    plan_id: Uuid,
+) -> DbResult<HashMap<String, Uuid>> {
     Ok(plan_participation::Entity::find()
         .filter(plan_participation::Column::WorkPlanId.eq(plan_id))
         .find_also_related(sectoral_body::Entity)
@@ -242,7 +245,7 @@ async fn participants(db: &impl ConnectionTrait, plan_id: Uuid) -> DbResult<Hash
         .collect())
 }
 
-async fn known_bodies(db: &impl ConnectionTrait) -> DbResult<HashSet<String>> {
+pub(crate) async fn known_bodies(db: &impl ConnectionTrait) -> DbResult<HashSet<String>> {
     Ok(sectoral_body::Entity::find()
         .select_only()
         .column(sectoral_body::Column::Code)
@@ -254,7 +257,7 @@ async fn known_bodies(db: &impl ConnectionTrait) -> DbResult<HashSet<String>> {
 }
 
 /// Checks lead and cooperating bodies against the plan; returns their ids.
-fn resolve_bodies(
+pub(crate) fn resolve_bodies(
     errors: &mut ValidationErrors,
     lead: &str,
     cooperating: &[String],
@@ -293,7 +296,7 @@ fn resolve_bodies(
     out
 }
 
-fn check_fields(errors: &mut ValidationErrors, a: &NewActivity) {
+pub(crate) fn check_fields(errors: &mut ValidationErrors, a: &NewActivity) {
     check_activity_code(errors, "code", &a.code);
     check_text(errors, "title", &a.title, true, 500);
     for (field, value, max) in [
@@ -329,7 +332,7 @@ async fn area_id(
     Ok(found.map(|a| a.id))
 }
 
-async fn write_assignments(
+pub(crate) async fn write_assignments(
     db: &impl ConnectionTrait,
     activity_id: Uuid,
     bodies: &[(Uuid, AssignmentRole)],

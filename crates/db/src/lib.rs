@@ -15,6 +15,7 @@ mod connection;
 pub mod context;
 pub mod entities;
 mod error;
+pub mod import;
 pub mod indicators;
 pub mod milestones;
 mod paging;

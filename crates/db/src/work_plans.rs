@@ -557,3 +557,13 @@ pub async fn create_area(
     txn.commit().await?;
     Ok(area)
 }
+
+/// One work plan by its code.
+pub async fn find_by_code(db: &Database, code: &str) -> DbResult<WorkPlan> {
+    let row = work_plan::Entity::find()
+        .filter(work_plan::Column::Code.eq(code))
+        .one(db.conn())
+        .await?
+        .ok_or(DbError::NotFound("work plan"))?;
+    to_model(row)
+}

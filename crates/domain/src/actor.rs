@@ -97,7 +97,7 @@ impl Grant for AdminGrant {
 }
 impl Grant for SecretariatGrant {
     fn actor_id(&self) -> Option<Uuid> {
-        Some(self.actor)
+        (!self.actor.is_nil()).then_some(self.actor)
     }
 }
 impl Grant for BodyGrant {
@@ -134,6 +134,13 @@ impl SelfGrant {
 impl AdminGrant {
     /// The grant the server itself holds for start-up work (the first administrator,
     /// reference data) and the operator's command line: audited with no actor.
+    pub fn system() -> Self {
+        Self { actor: Uuid::nil() }
+    }
+}
+
+impl SecretariatGrant {
+    /// The grant of the operator's command line (`wpt import`): audited with no actor.
     pub fn system() -> Self {
         Self { actor: Uuid::nil() }
     }

@@ -471,3 +471,14 @@ pub struct WorkPlanSummary {
     /// Each participating body's latest update.
     pub bodies: Vec<BodyLastUpdate>,
 }
+
+/// What an import of the matrix did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ImportReport {
+    /// Activities created.
+    pub created: usize,
+    /// Activities changed.
+    pub updated: usize,
+    /// Rows that already matched their activity.
+    pub unchanged: usize,
+}

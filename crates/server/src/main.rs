@@ -56,6 +56,11 @@ enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         synthetic: Option<u32>,
     },
+    /// Import data files.
+    Import {
+        #[command(subcommand)]
+        what: ImportWhat,
+    },
     /// Check the audit log.
     Audit {
         #[command(subcommand)]
@@ -92,6 +97,19 @@ enum UserAction {
         /// Read the password from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ImportWhat {
+    /// The classic matrix (CSV or XLSX, by extension) into a work plan; all rows are
+    /// checked first and nothing is written if one is wrong.
+    Plan {
+        /// The work plan's code, e.g. MSWP-TIP-2023-2028.
+        #[arg(long)]
+        work_plan: String,
+        /// The file (.csv or .xlsx).
+        file: PathBuf,
     },
 }
 
@@ -169,6 +187,47 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Openapi => Ok(()),
         Command::User { action } => user(db, &config, action).await,
         Command::Seed { demo, synthetic } => seed(db, &config, demo, synthetic).await,
+        Command::Import {
+            what: ImportWhat::Plan { work_plan, file },
+        } => {
+            let format = match file
+                .extension()
+                .and_then(|e| e.to_str())
+                .map(str::to_ascii_lowercase)
+                .as_deref()
+            {
+                Some("csv") => wpt_db::import::Format::Csv,
+                Some("xlsx") => wpt_db::import::Format::Xlsx,
+                _ => anyhow::bail!("{} must end in .csv or .xlsx", file.display()),
+            };
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+            let plan = wpt_db::work_plans::find_by_code(&db, &work_plan).await?;
+            match wpt_db::import::import(
+                &db,
+                &wpt_domain::actor::SecretariatGrant::system(),
+                plan.id,
+                format,
+                &bytes,
+            )
+            .await
+            {
+                Ok(r) => {
+                    println!(
+                        "imported into {work_plan}: {} created, {} updated, {} unchanged",
+                        r.created, r.updated, r.unchanged
+                    );
+                    Ok(())
+                }
+                Err(wpt_db::DbError::Validation(errors)) => {
+                    for e in &errors.0 {
+                        eprintln!("{}: {}", e.field, e.message);
+                    }
+                    anyhow::bail!("{} problem(s); nothing was imported", errors.0.len())
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
         Command::Audit {
             action: AuditAction::Verify,
         } => {

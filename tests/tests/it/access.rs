@@ -65,6 +65,7 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("PATCH", "/api/v1/indicators/{id}", [401, 200, 200, 403, 403, 403]),
     ("GET", "/api/v1/indicators/{id}/actuals", [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/indicators/{id}/actuals", [401, 403, 403, 201, 403, 403]),
+    ("POST", "/api/v1/work-plans/{id}/import", [401, 200, 200, 403, 403, 403]),
 ];
 
 /// A fresh activity of the current plan, led by DGICM with AICHR cooperating.
@@ -264,6 +265,11 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
     let mut request = app.request(method, &concrete).anonymous();
     if let Some(c) = caller {
         request = request.bearer(&c.token);
+    }
+    if path == "/api/v1/work-plans/{id}/import" {
+        request = request
+            .header("content-type", "text/csv")
+            .raw("code,area,activity,lead_body\nI.1,A,Imported,SOMTC\n");
     }
     for (name, value) in &headers {
         request = request.header(name, value);

@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod conventions;
 mod identity;
+mod import;
 mod migrations;
 mod openapi;
 mod reference_data;

@@ -26,6 +26,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_work_plan_bodies))
         .routes(routes!(list_work_plan_areas, create_area))
         .routes(routes!(work_plan_summary))
+        .routes(routes!(import_matrix))
 }
 
 /// List work plans
@@ -337,4 +338,66 @@ async fn work_plan_summary(
     Path(id): Path<Uuid>,
 ) -> Result<Json<WorkPlanSummary>, ApiError> {
     Ok(Json(wpt_db::work_plans::summary(&state.db, id).await?))
+}
+
+/// The import media types.
+const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// Import the matrix
+///
+/// Creates or updates the plan's activities from a CSV or XLSX file with the columns of
+/// the classic matrix: `code`, `area`, `actip_reference`, `activity` (title),
+/// `description`, `expected_outputs`, `lead_body`, `cooperating_bodies` (separated by
+/// `;`), `status`, `planned_start`, `planned_end`. Every row is checked first; errors
+/// name the row and column (`rows[3].lead_body`) and nothing is written. Rows match
+/// activities by code, so importing the same file again changes nothing. The `status`
+/// column is checked but not recorded: only a body's officers report progress.
+#[utoipa::path(
+    post,
+    path = "/work-plans/{id}/import",
+    tag = "work plans",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The work plan's id")),
+    request_body(content(
+        (String = "text/csv"),
+        (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ), description = "The matrix, at most 1 MiB"),
+    responses(
+        (status = 200, description = "Imported", body = wpt_domain::models::ImportReport),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither secretariat nor administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such work plan", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Over 1 MiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Neither CSV nor XLSX", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid rows; nothing was written", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn import_matrix(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Json<wpt_domain::models::ImportReport>, ApiError> {
+    let grant = actor.secretariat()?;
+    let mime = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|v| v.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let format = match mime.as_str() {
+        "text/csv" => wpt_db::import::Format::Csv,
+        XLSX => wpt_db::import::Format::Xlsx,
+        _ => {
+            return Err(ApiError::new(
+                crate::error::ErrorCode::UnsupportedMediaType,
+                format!("send the matrix as text/csv or {XLSX}"),
+            ));
+        }
+    };
+    let bytes = body.map_err(crate::extract::bytes_rejection)?;
+    Ok(Json(
+        wpt_db::import::import(&state.db, &grant, id, format, &bytes).await?,
+    ))
 }

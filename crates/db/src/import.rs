@@ -1,0 +1,428 @@
+//! Importing the classic matrix (the 2017-2020 plan's columns) from CSV or XLSX.
+//!
+//! Every row is checked before anything is written, and problems are reported by row
+//! and column (`rows[3].lead_body`, counting spreadsheet rows, the header being row 1).
+//! One bad row means nothing is written. Rows are matched to activities by code:
+//! importing the same file twice changes nothing the second time.
+
+use std::collections::HashMap;
+use std::io::Cursor;
+
+use calamine::{Data, DataType, Reader, Xlsx, open_workbook_from_rs};
+use chrono::{NaiveDate, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
+use wpt_domain::actor::SecretariatGrant;
+pub use wpt_domain::models::ImportReport;
+use wpt_domain::{AssignmentRole, Grant, ProgressStatus, ValidationErrors};
+
+use crate::activities::{self, NewActivity};
+use crate::audit::{self, Change};
+use crate::entities::{activity, activity_assignment, thematic_area, work_plan};
+use crate::{Database, DbError, DbResult};
+
+/// Most rows one import takes.
+pub const MAX_ROWS: usize = 5000;
+
+/// The file's format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Comma-separated values with a header row.
+    Csv,
+    /// An Excel workbook; the first sheet, with a header row.
+    Xlsx,
+}
+
+/// The columns, with the header spellings accepted for each (case-insensitive).
+const COLUMNS: &[(&str, &[&str])] = &[
+    ("code", &["code", "activity code", "no", "no."]),
+    ("area", &["area", "thematic area"]),
+    (
+        "actip_reference",
+        &[
+            "actip_reference",
+            "actip/apa reference",
+            "actip / apa reference",
+            "actip",
+            "apa",
+            "reference",
+        ],
+    ),
+    (
+        "title",
+        &[
+            "activity",
+            "title",
+            "proposed programme/project/activity",
+            "programme/project/activity",
+        ],
+    ),
+    ("description", &["description", "area of collaboration"]),
+    (
+        "expected_outputs",
+        &["expected_outputs", "expected outputs", "outputs"],
+    ),
+    (
+        "lead_body",
+        &["lead_body", "lead", "lead body", "lead sectoral body"],
+    ),
+    (
+        "cooperating_bodies",
+        &[
+            "cooperating_bodies",
+            "cooperating",
+            "cooperating bodies",
+            "cooperating sectoral bodies",
+        ],
+    ),
+    ("status", &["status", "implementation status"]),
+    (
+        "planned_start",
+        &["planned_start", "planned start", "start"],
+    ),
+    ("planned_end", &["planned_end", "planned end", "end"]),
+];
+
+type Table = Vec<Vec<String>>;
+
+fn read_table(format: Format, bytes: &[u8]) -> Result<Table, String> {
+    match format {
+        Format::Csv => {
+            let text =
+                std::str::from_utf8(bytes).map_err(|_| "the CSV file is not UTF-8".to_owned())?;
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .flexible(true)
+                .from_reader(text.as_bytes());
+            reader
+                .records()
+                .map(|r| {
+                    r.map(|rec| rec.iter().map(|c| c.trim().to_owned()).collect())
+                        .map_err(|e| format!("the CSV file cannot be read: {e}"))
+                })
+                .collect()
+        }
+        Format::Xlsx => {
+            let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
+                .map_err(|e| format!("the XLSX file cannot be read: {e}"))?;
+            let range = book
+                .worksheet_range_at(0)
+                .ok_or_else(|| "the workbook has no sheet".to_owned())?
+                .map_err(|e| format!("the first sheet cannot be read: {e}"))?;
+            Ok(range
+                .rows()
+                .map(|row| {
+                    row.iter()
+                        .map(|c| match c {
+                            Data::DateTime(_) | Data::DateTimeIso(_) => {
+                                c.as_date().map(|d| d.to_string()).unwrap_or_default()
+                            }
+                            Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
+                            other => other.to_string().trim().to_owned(),
+                        })
+                        .collect()
+                })
+                .collect())
+        }
+    }
+}
+
+struct Row {
+    line: usize,
+    input: NewActivity,
+}
+
+fn parse(table: Table, errors: &mut ValidationErrors) -> Vec<Row> {
+    let mut rows = table.into_iter();
+    let Some(header) = rows.next() else {
+        errors.add("file", "is empty; the first row must name the columns");
+        return Vec::new();
+    };
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    for (i, name) in header.iter().enumerate() {
+        let name = name.trim().to_lowercase();
+        if let Some((col, _)) = COLUMNS
+            .iter()
+            .find(|(_, spellings)| spellings.contains(&name.as_str()))
+        {
+            index.insert(col, i);
+        } else if !name.is_empty() {
+            errors.add(format!("header.{name}"), "is not a column of the matrix");
+        }
+    }
+    for required in ["code", "area", "title", "lead_body"] {
+        if !index.contains_key(required) {
+            errors.add(format!("header.{required}"), "is required");
+        }
+    }
+    if !errors.is_empty() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut codes = HashMap::new();
+    for (n, cells) in rows.enumerate() {
+        let line = n + 2;
+        if cells.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        if out.len() >= MAX_ROWS {
+            errors.add("file", format!("has more than {MAX_ROWS} rows"));
+            break;
+        }
+        let get = |col: &str| {
+            index
+                .get(col)
+                .and_then(|i| cells.get(*i))
+                .map(|s| s.trim().to_owned())
+                .filter(|s| !s.is_empty())
+        };
+        let date = |col: &str, errors: &mut ValidationErrors| -> Option<NaiveDate> {
+            let text = get(col)?;
+            match text.parse::<NaiveDate>() {
+                Ok(d) => Some(d),
+                Err(_) => {
+                    errors.add(format!("rows[{line}].{col}"), "must be a date YYYY-MM-DD");
+                    None
+                }
+            }
+        };
+        if let Some(status) = get("status")
+            && status.parse::<ProgressStatus>().is_err()
+        {
+            errors.add(
+                format!("rows[{line}].status"),
+                format!(
+                    "{status:?} is not one of {}",
+                    ProgressStatus::ALL
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
+        }
+        let code = get("code").unwrap_or_default();
+        if let Some(previous) = codes.insert(code.clone(), line) {
+            errors.add(
+                format!("rows[{line}].code"),
+                format!("{code} is also on row {previous}"),
+            );
+        }
+        let input = NewActivity {
+            area: get("area").unwrap_or_default(),
+            code,
+            title: get("title").unwrap_or_default(),
+            description: get("description"),
+            actip_reference: get("actip_reference"),
+            expected_outputs: get("expected_outputs"),
+            planned_start: date("planned_start", errors),
+            planned_end: date("planned_end", errors),
+            lead_body: get("lead_body").unwrap_or_default(),
+            cooperating_bodies: get("cooperating_bodies")
+                .map(|s| {
+                    s.split([';', ',', '\n'])
+                        .map(|b| b.trim().to_owned())
+                        .filter(|b| !b.is_empty())
+                        .collect()
+                })
+                .unwrap_or_default(),
+        };
+        out.push(Row { line, input });
+    }
+    out
+}
+
+/// Checks and applies a matrix file to a plan; nothing is written unless every row is valid.
+pub async fn import(
+    db: &Database,
+    grant: &SecretariatGrant,
+    plan_id: Uuid,
+    format: Format,
+    bytes: &[u8],
+) -> DbResult<ImportReport> {
+    let table = read_table(format, bytes).map_err(|message| {
+        let mut e = ValidationErrors::new();
+        e.add("file", message);
+        DbError::Validation(e)
+    })?;
+    let mut errors = ValidationErrors::new();
+    let rows = parse(table, &mut errors);
+    // A header problem makes the rows meaningless; row problems are collected with
+    // the ones found against the database below, so every one is reported at once.
+    if rows.is_empty() && !errors.is_empty() {
+        return Err(DbError::Validation(errors));
+    }
+
+    let txn = db.begin_write().await?;
+    work_plan::Entity::find_by_id(plan_id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("work plan"))?;
+    let areas: HashMap<String, Uuid> = thematic_area::Entity::find()
+        .filter(thematic_area::Column::WorkPlanId.eq(plan_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.code, a.id))
+        .collect();
+    let parts = activities::participants(&txn, plan_id).await?;
+    let known = activities::known_bodies(&txn).await?;
+    let existing: HashMap<String, activity::Model> = activity::Entity::find()
+        .filter(activity::Column::WorkPlanId.eq(plan_id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|a| (a.code.clone(), a))
+        .collect();
+
+    // Every row is checked before anything is written.
+    let mut checked = Vec::new();
+    for row in rows {
+        let mut row_errors = ValidationErrors::new();
+        activities::check_fields(&mut row_errors, &row.input);
+        let area = areas.get(&row.input.area).copied();
+        if area.is_none() {
+            row_errors.add(
+                "area",
+                format!("the work plan has no area {:?}", row.input.area),
+            );
+        }
+        let bodies = activities::resolve_bodies(
+            &mut row_errors,
+            &row.input.lead_body,
+            &row.input.cooperating_bodies,
+            &parts,
+            &known,
+        );
+        for e in row_errors.0 {
+            let column = e.field.split('[').next().unwrap_or(&e.field).to_owned();
+            errors.add(format!("rows[{}].{column}", row.line), e.message);
+        }
+        checked.push((row, area.unwrap_or_default(), bodies));
+    }
+    errors.finish()?;
+
+    let ids: Vec<Uuid> = existing.values().map(|a| a.id).collect();
+    let mut assigned: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
+    for a in activity_assignment::Entity::find()
+        .filter(activity_assignment::Column::ActivityId.is_in(ids))
+        .all(&txn)
+        .await?
+    {
+        assigned
+            .entry(a.activity_id)
+            .or_default()
+            .push((a.body_id, a.role));
+    }
+    let mut report = ImportReport::default();
+    let now = Utc::now();
+    for (row, area_id, bodies) in checked {
+        let i = row.input;
+        let mut wanted: Vec<(Uuid, String)> = bodies
+            .iter()
+            .map(|(b, r)| (*b, r.as_str().to_owned()))
+            .collect();
+        wanted.sort();
+        match existing.get(&i.code) {
+            None => {
+                let id = Uuid::now_v7();
+                activity::Entity::insert(activity::ActiveModel {
+                    id: Set(id),
+                    work_plan_id: Set(plan_id),
+                    area_id: Set(area_id),
+                    code: Set(i.code.clone()),
+                    title: Set(i.title.trim().to_owned()),
+                    description: Set(i.description.clone()),
+                    actip_reference: Set(i.actip_reference.clone()),
+                    expected_outputs: Set(i.expected_outputs.clone()),
+                    planned_start: Set(i.planned_start),
+                    planned_end: Set(i.planned_end),
+                    archived_at: Set(None),
+                    last_progress_at: Set(None),
+                    signal_override: Set(None),
+                    signal_override_reason: Set(None),
+                    signal_override_by: Set(None),
+                    signal_override_at: Set(None),
+                    version: Set(1),
+                    created_at: Set(now),
+                    updated_at: Set(now),
+                })
+                .exec(&txn)
+                .await?;
+                activities::write_assignments(&txn, id, &bodies).await?;
+                audit::append(
+                    &txn,
+                    grant.actor_id(),
+                    Change::new::<(), _>(
+                        "activity.import",
+                        "activity",
+                        id,
+                        None,
+                        Some(
+                            &serde_json::json!({"code": i.code, "title": i.title, "row": row.line}),
+                        ),
+                    ),
+                )
+                .await?;
+                report.created += 1;
+            }
+            Some(old) => {
+                let mut had = assigned.remove(&old.id).unwrap_or_default();
+                had.sort();
+                let same = old.area_id == area_id
+                    && old.title == i.title.trim()
+                    && old.description == i.description
+                    && old.actip_reference == i.actip_reference
+                    && old.expected_outputs == i.expected_outputs
+                    && old.planned_start == i.planned_start
+                    && old.planned_end == i.planned_end
+                    && had == wanted;
+                if same {
+                    report.unchanged += 1;
+                    continue;
+                }
+                let before = activities::views(&txn, vec![old.clone()]).await?.remove(0);
+                let mut am: activity::ActiveModel = old.clone().into();
+                am.area_id = Set(area_id);
+                am.title = Set(i.title.trim().to_owned());
+                am.description = Set(i.description.clone());
+                am.actip_reference = Set(i.actip_reference.clone());
+                am.expected_outputs = Set(i.expected_outputs.clone());
+                am.planned_start = Set(i.planned_start);
+                am.planned_end = Set(i.planned_end);
+                am.version = Set(old.version + 1);
+                am.updated_at = Set(now);
+                activity::Entity::update(am).exec(&txn).await?;
+                if had != wanted {
+                    activity_assignment::Entity::delete_many()
+                        .filter(activity_assignment::Column::ActivityId.eq(old.id))
+                        .exec(&txn)
+                        .await?;
+                    let mut ordered = bodies.clone();
+                    ordered.sort_by_key(|(_, r)| *r == AssignmentRole::Lead);
+                    activities::write_assignments(&txn, old.id, &ordered).await?;
+                }
+                let row = activity::Entity::find_by_id(old.id)
+                    .one(&txn)
+                    .await?
+                    .ok_or(DbError::NotFound("activity"))?;
+                let after = activities::views(&txn, vec![row]).await?.remove(0);
+                audit::append(
+                    &txn,
+                    grant.actor_id(),
+                    Change::new(
+                        "activity.import",
+                        "activity",
+                        old.id,
+                        Some(&before),
+                        Some(&after),
+                    ),
+                )
+                .await?;
+                report.updated += 1;
+            }
+        }
+    }
+    txn.commit().await?;
+    Ok(report)
+}

@@ -1,0 +1,197 @@
+//! Importing the classic matrix: all rows checked first, nothing half-written, and a
+//! second import of the same file changes nothing.
+
+use axum::http::{Method, StatusCode};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use wpt_domain::Role;
+use wpt_tests::TestApp;
+
+const PLAN: &str = "MSWP-TIP-2023-2028";
+
+const MATRIX: &str = "Code,Area,ACTIP/APA reference,Activity,Expected outputs,Lead body,Cooperating bodies,Implementation status,Planned start,Planned end
+A.a.1,A,APA A.1,Regional awareness campaign,Campaign materials,SOMTC,DGICM;ACW,on_track,2024-01-01,2026-12-31
+B.a.1,B,ACTIP Art. 14,Victim identification guidelines,Guidelines endorsed,DGICM,,not_started,,
+C.a.1,C,ACTIP Art. 16,\"Prosecutors' training, phase 1\",200 prosecutors trained,SOMTC,SLOM,,2025-01-01,2025-12-31
+";
+
+fn path() -> String {
+    format!(
+        "/api/v1/work-plans/{}/import",
+        wpt_domain::reference_id("work_plan", PLAN)
+    )
+}
+
+async fn counts(app: &TestApp) -> (u64, u64, u64) {
+    let c = app.database().conn();
+    (
+        wpt_db::entities::activity::Entity::find()
+            .count(c)
+            .await
+            .expect("count"),
+        wpt_db::entities::activity_assignment::Entity::find()
+            .count(c)
+            .await
+            .expect("count"),
+        wpt_db::entities::audit_log::Entity::find()
+            .count(c)
+            .await
+            .expect("count"),
+    )
+}
+
+async fn send(
+    app: &TestApp,
+    token: &str,
+    content_type: &str,
+    body: impl Into<Vec<u8>>,
+) -> wpt_tests::TestResponse {
+    app.request(Method::POST, &path())
+        .bearer(token)
+        .header("content-type", content_type)
+        .raw(body)
+        .send()
+        .await
+}
+
+#[tokio::test]
+async fn a_csv_matrix_imports_and_importing_it_again_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let sec = app.caller(Role::Secretariat, None).await;
+    let first = send(&app, &sec.token, "text/csv", MATRIX).await;
+    first.assert_status(StatusCode::OK);
+    assert_eq!(
+        first.json(),
+        serde_json::json!({"created": 3, "updated": 0, "unchanged": 0})
+    );
+    let list = app
+        .get(&format!(
+            "/api/v1/activities?work_plan={}",
+            wpt_domain::reference_id("work_plan", PLAN)
+        ))
+        .await
+        .json();
+    let a = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|a| a["code"] == "A.a.1")
+        .expect("A.a.1")
+        .clone();
+    assert_eq!(a["lead_body"], "SOMTC");
+    assert_eq!(a["cooperating_bodies"], serde_json::json!(["ACW", "DGICM"]));
+    assert_eq!(a["planned_end"], "2026-12-31");
+    let c = list["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|a| a["code"] == "C.a.1")
+        .expect("C.a.1")
+        .clone();
+    assert_eq!(c["title"], "Prosecutors' training, phase 1");
+
+    let before = counts(&app).await;
+    let again = send(&app, &sec.token, "text/csv", MATRIX).await;
+    assert_eq!(
+        again.json(),
+        serde_json::json!({"created": 0, "updated": 0, "unchanged": 3})
+    );
+    assert_eq!(
+        counts(&app).await,
+        before,
+        "no row, assignment or audit entry was written"
+    );
+
+    let changed = MATRIX
+        .replace(
+            "Campaign materials",
+            "Campaign materials in all ASEAN languages",
+        )
+        .replace("SOMTC,SLOM", "SOMTC,SLOM;SOMHD");
+    let third = send(&app, &sec.token, "text/csv; charset=utf-8", changed)
+        .await
+        .json();
+    assert_eq!(
+        third,
+        serde_json::json!({"created": 0, "updated": 2, "unchanged": 1})
+    );
+}
+
+#[tokio::test]
+async fn one_bad_row_leaves_the_database_exactly_as_it_was() {
+    let app = TestApp::spawn().await;
+    let sec = app.caller(Role::Secretariat, None).await;
+    send(&app, &sec.token, "text/csv", MATRIX)
+        .await
+        .assert_status(StatusCode::OK);
+    let before = counts(&app).await;
+    let bad = MATRIX.replace("Regional awareness campaign", "Renamed campaign")
+        + "D.a.1,D,,Dialogue,,NOPE,,,,\nD.a.2,Z,,Another,,SOMTC,,finished,2026-13-01,\n";
+    let res = send(&app, &sec.token, "text/csv", bad).await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let fields = res.error_fields();
+    for f in [
+        "rows[5].lead_body",
+        "rows[6].area",
+        "rows[6].status",
+        "rows[6].planned_start",
+    ] {
+        assert!(fields.contains(&f.to_owned()), "{f} in {fields:?}");
+    }
+    assert_eq!(counts(&app).await, before, "nothing was written");
+    let a = app.get("/api/v1/activities?q=campaign").await.json();
+    assert_eq!(
+        a["items"][0]["title"], "Regional awareness campaign",
+        "the good row was not applied either"
+    );
+}
+
+#[tokio::test]
+async fn an_xlsx_matrix_imports_too() {
+    let app = TestApp::spawn().await;
+    let sec = app.caller(Role::Secretariat, None).await;
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    for (r, line) in MATRIX.lines().enumerate() {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(false)
+            .from_reader(line.as_bytes());
+        let record = reader.records().next().expect("a record").expect("csv");
+        for (c, cell) in record.iter().enumerate() {
+            sheet.write_string(r as u32, c as u16, cell).expect("write");
+        }
+    }
+    let bytes = book.save_to_buffer().expect("xlsx");
+    let res = send(
+        &app,
+        &sec.token,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        bytes,
+    )
+    .await;
+    res.assert_status(StatusCode::OK);
+    assert_eq!(res.json()["created"], 3);
+}
+
+#[tokio::test]
+async fn only_the_secretariat_imports_and_only_csv_or_xlsx() {
+    let app = TestApp::spawn().await;
+    let officer = app.caller(Role::Officer, Some("SOMTC")).await;
+    send(&app, &officer.token, "text/csv", MATRIX)
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    let sec = app.caller(Role::Secretariat, None).await;
+    send(&app, &sec.token, "application/json", "{}")
+        .await
+        .assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+    send(
+        &app,
+        &sec.token,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "not a zip",
+    )
+    .await
+    .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    let res = send(&app, &sec.token, "text/csv", "Title,Colour\nx,y\n").await;
+    res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert!(res.error_fields().contains(&"header.colour".to_owned()));
+}
