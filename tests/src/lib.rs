@@ -116,6 +116,7 @@ fn template_name() -> String {
     }
     hasher.update(REFERENCE.as_bytes());
     hasher.update(env!("CARGO_PKG_VERSION").as_bytes());
+    hasher.update(env!("WPT_MIGRATIONS_HASH").as_bytes());
     format!("wpt_tpl_{}", &hex::encode(hasher.finalize())[..16])
 }
 
@@ -178,6 +179,25 @@ async fn ensure_template(admin_url: &str) -> String {
             &format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\""),
         )
         .await;
+        // Templates of older schemas are of no further use; one still being cloned by
+        // another run cannot be dropped, and is left for next time.
+        let stale = admin
+            .conn()
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                "SELECT datname FROM pg_database WHERE starts_with(datname, 'wpt_tpl_') AND datname <> $1",
+                [name.clone().into()],
+            ))
+            .await
+            .unwrap_or_default();
+        for row in stale {
+            if let Ok(old) = row.try_get::<String>("", "datname") {
+                let _ = admin
+                    .conn()
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS \"{old}\""))
+                    .await;
+            }
+        }
     }
     exec(
         &admin,
