@@ -11,6 +11,7 @@ mod helpers;
 mod m20261129_000001_foundation;
 mod m20261129_000002_identity;
 mod m20261129_000003_work_plan;
+mod m20261129_000004_reporting;
 
 /// The ordered list of the tracker's migrations.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000001_foundation::Migration),
             Box::new(m20261129_000002_identity::Migration),
             Box::new(m20261129_000003_work_plan::Migration),
+            Box::new(m20261129_000004_reporting::Migration),
         ]
     }
 }

@@ -10,6 +10,7 @@ pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod middleware;
+pub mod report;
 pub mod request_id;
 pub mod routes;
 pub mod throttle;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Failed logins per client address.
     pub login_throttle: Arc<throttle::AddressThrottle>,
+    /// Default lead times of reporting cycles.
+    pub cycles: wpt_db::cycles::CycleSettings,
 }
 
 impl AppState {
@@ -57,6 +60,7 @@ impl AppState {
                 20,
                 Duration::from_secs(15 * 60),
             )),
+            cycles: wpt_db::cycles::CycleSettings::default(),
         }
     }
 }
@@ -120,6 +124,8 @@ async fn no_store(mut response: Response) -> Response {
         (name = "progress", description = "Each body's own progress on its activities"),
         (name = "milestones", description = "Dated checkpoints inside activities"),
         (name = "indicators", description = "MERL indicators and each body's actuals"),
+        (name = "cycles", description = "SOMTC and AMMTC reporting cycles, their schedule, report and edition"),
+        (name = "submissions", description = "Each body's report for a cycle and its review"),
         (name = "operations", description = "Health and readiness probes"),
     ),
     components(schemas(error::Problem, wpt_domain::FieldError))
@@ -144,7 +150,8 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(routes::work_plans::router())
                 .merge(routes::activities::router())
                 .merge(routes::milestones::router())
-                .merge(routes::indicators::router()),
+                .merge(routes::indicators::router())
+                .merge(routes::cycles::router()),
         )
 }
 

@@ -93,6 +93,12 @@ fn redact(value: Option<Value>) -> Option<Value> {
     })
 }
 
+/// Canonical JSON (object keys sorted at every depth, no spaces): what the audit chain
+/// and cycle editions hash.
+pub fn canonical_json_pub(value: &Value, out: &mut String) {
+    canonical_json(value, out);
+}
+
 /// Writes `value` as JSON with object keys sorted at every depth, whatever order the
 /// map type or the database (PostgreSQL's jsonb reorders keys) hands them in.
 fn canonical_json(value: &Value, out: &mut String) {

@@ -12,6 +12,7 @@ pub mod audit;
 pub mod auth;
 pub mod bodies;
 mod connection;
+pub mod cycles;
 pub mod context;
 pub mod entities;
 mod error;

@@ -190,6 +190,50 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// What a reporting cycle prepares for.
+    CycleKind, "cycle kind" {
+        /// A SOMTC meeting.
+        Somtc => "somtc",
+        /// An AMMTC meeting.
+        Ammtc => "ammtc",
+        /// The mid-term review.
+        MidTermReview => "mid_term_review",
+        /// The final review.
+        FinalReview => "final_review",
+        /// Any other occasion.
+        AdHoc => "ad_hoc",
+    }
+}
+
+text_enum! {
+    /// Where a reporting cycle stands.
+    CycleState, "cycle state" {
+        /// Scheduled; bodies cannot enter data yet.
+        Planned => "planned",
+        /// Bodies enter and submit; the secretariat reviews.
+        Open => "open",
+        /// Frozen: its edition is final and nothing changes.
+        Closed => "closed",
+    }
+}
+
+text_enum! {
+    /// Where a body's submission for a cycle stands.
+    SubmissionStatus, "submission status" {
+        /// Nothing entered yet.
+        NotStarted => "not_started",
+        /// Being written by the body.
+        Draft => "draft",
+        /// Handed to the secretariat.
+        Submitted => "submitted",
+        /// Sent back by the secretariat with a reason.
+        Returned => "returned",
+        /// Accepted by the secretariat; locked.
+        Accepted => "accepted",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,6 +12,7 @@ pub mod page;
 pub mod reference;
 pub mod signal;
 pub mod validation;
+pub mod workflow;
 
 pub use actor::{Actor, ActorBody, Credential, Denied, Grant};
 pub use enums::*;

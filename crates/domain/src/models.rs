@@ -482,3 +482,192 @@ pub struct ImportReport {
     /// Rows that already matched their activity.
     pub unchanged: usize,
 }
+
+/// A reporting cycle: one meeting's round of reports.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Cycle {
+    /// Stable identifier.
+    pub id: Uuid,
+    /// The work plan reported on.
+    pub work_plan_id: Uuid,
+    /// What it prepares for.
+    pub kind: crate::CycleKind,
+    /// Name, e.g. "26th SOMTC".
+    pub name: String,
+    /// The meeting's date.
+    pub meeting_date: NaiveDate,
+    /// First day the data covers.
+    pub period_start: NaiveDate,
+    /// Last day the data covers.
+    pub period_end: NaiveDate,
+    /// When bodies may start entering data.
+    pub opens_on: NaiveDate,
+    /// When bodies' submissions are due.
+    pub due_on: NaiveDate,
+    /// When the secretariat's review is due.
+    pub review_due_on: NaiveDate,
+    /// `planned`, `open` or `closed`.
+    pub state: crate::CycleState,
+    /// When it was opened.
+    pub opened_at: Option<DateTime<Utc>>,
+    /// When it was closed.
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Optimistic-concurrency version; the `ETag`.
+    pub version: i32,
+    /// When created.
+    pub created_at: DateTime<Utc>,
+    /// When last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// One participating body's row on the secretariat's board.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SubmissionSummary {
+    /// The body's code.
+    pub body: String,
+    /// Its status (`not_started` until it writes).
+    pub status: crate::SubmissionStatus,
+    /// Submitted after the due day.
+    pub late: bool,
+    /// Past the due day and not submitted or accepted.
+    pub missing: bool,
+    /// Entries (activities the body is assigned to).
+    pub entries: i64,
+    /// Who first wrote it, and when.
+    pub author_id: Option<Uuid>,
+    /// When it was first written.
+    pub authored_at: Option<DateTime<Utc>>,
+    /// Who last submitted it.
+    pub submitter_id: Option<Uuid>,
+    /// When it was last submitted.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Who last reviewed it.
+    pub reviewer_id: Option<Uuid>,
+    /// When it was last reviewed.
+    pub reviewed_at: Option<DateTime<Utc>>,
+    /// Why it was last returned.
+    pub return_reason: Option<String>,
+}
+
+/// One activity's entry in a body's report.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SubmissionEntry {
+    /// The activity.
+    pub activity_id: Uuid,
+    /// Its code.
+    pub activity_code: String,
+    /// Its title.
+    pub activity_title: String,
+    /// Reported status.
+    pub status: crate::ProgressStatus,
+    /// Completion, 0 to 100.
+    pub percent_complete: Option<i32>,
+    /// What was done.
+    pub narrative: String,
+    /// Difficulties.
+    pub challenges: Option<String>,
+    /// What comes next.
+    pub next_steps: Option<String>,
+    /// Evidence links.
+    pub evidence_urls: Vec<String>,
+    /// Who last changed it.
+    pub updated_by: Option<Uuid>,
+    /// When.
+    pub updated_at: DateTime<Utc>,
+    /// Whether an accepted amendment changed it after acceptance.
+    pub amended: bool,
+}
+
+/// One step of a submission's workflow.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SubmissionEvent {
+    /// `edit`, `submit`, `return` or `accept`.
+    pub action: String,
+    /// Status before.
+    pub from_status: String,
+    /// Status after.
+    pub to_status: String,
+    /// Who.
+    pub actor_id: Option<Uuid>,
+    /// The reason given (returns).
+    pub reason: Option<String>,
+    /// When.
+    pub occurred_at: DateTime<Utc>,
+}
+
+/// A body's report for a cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Submission {
+    /// Stable identifier.
+    pub id: Uuid,
+    /// The cycle.
+    pub cycle_id: Uuid,
+    /// The body's code.
+    pub body: String,
+    /// Status.
+    pub status: crate::SubmissionStatus,
+    /// Submitted after the due day.
+    pub late: bool,
+    /// Who first wrote it.
+    pub author_id: Option<Uuid>,
+    /// When it was first written.
+    pub authored_at: Option<DateTime<Utc>>,
+    /// Who last submitted it.
+    pub submitter_id: Option<Uuid>,
+    /// When it was last submitted.
+    pub submitted_at: Option<DateTime<Utc>>,
+    /// Who last reviewed it.
+    pub reviewer_id: Option<Uuid>,
+    /// When it was last reviewed.
+    pub reviewed_at: Option<DateTime<Utc>>,
+    /// Why it was last returned.
+    pub return_reason: Option<String>,
+    /// One entry per activity the body is assigned to.
+    pub entries: Vec<SubmissionEntry>,
+    /// Every workflow step, oldest first.
+    pub events: Vec<SubmissionEvent>,
+    /// Optimistic-concurrency version; the `ETag`.
+    pub version: i32,
+}
+
+/// A correction proposed after acceptance; the original stays beside it.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Amendment {
+    /// Stable identifier.
+    pub id: Uuid,
+    /// The submission.
+    pub submission_id: Uuid,
+    /// The activity whose entry it corrects.
+    pub activity_id: Uuid,
+    /// The entry as accepted.
+    pub original: Value,
+    /// The proposed values.
+    pub proposed: Value,
+    /// Why.
+    pub reason: String,
+    /// `proposed`, `accepted` or `rejected`.
+    pub status: String,
+    /// Who proposed it.
+    pub proposer_id: Uuid,
+    /// When.
+    pub proposed_at: DateTime<Utc>,
+    /// Who decided.
+    pub reviewer_id: Option<Uuid>,
+    /// When.
+    pub reviewed_at: Option<DateTime<Utc>>,
+    /// The decision's note.
+    pub review_note: Option<String>,
+}
+
+/// The frozen, citable snapshot of a closed cycle.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct Edition {
+    /// The cycle.
+    pub cycle_id: Uuid,
+    /// SHA-256 of `content` exactly as served (canonical JSON: sorted keys, no spaces).
+    pub sha256: String,
+    /// When the cycle was closed.
+    pub created_at: DateTime<Utc>,
+    /// The canonical snapshot of every accepted entry.
+    pub content: Value,
+}

@@ -56,6 +56,10 @@ pub struct Config {
     pub admin_password: Option<Secret>,
     /// Browser origins allowed by CORS; empty: CORS off.
     pub cors_origins: Vec<String>,
+    /// Submissions are due this many days before the meeting unless a cycle says otherwise.
+    pub submission_lead_days: u32,
+    /// The secretariat's review is due this many days before the meeting.
+    pub review_lead_days: u32,
 }
 
 /// The file and environment keys, all optional; `None` means "not set here".
@@ -74,6 +78,8 @@ struct RawConfig {
     admin_email: Option<String>,
     admin_password: Option<String>,
     cors_origins: Option<String>,
+    submission_lead_days: Option<String>,
+    review_lead_days: Option<String>,
 }
 
 /// The keys in the order docs/configuration.md lists them: `(file key, env var)`.
@@ -90,6 +96,8 @@ const KEYS: &[(&str, &str)] = &[
     ("admin_email", "WPT_ADMIN_EMAIL"),
     ("admin_password", "WPT_ADMIN_PASSWORD"),
     ("cors_origins", "WPT_CORS_ORIGINS"),
+    ("submission_lead_days", "WPT_SUBMISSION_LEAD_DAYS"),
+    ("review_lead_days", "WPT_REVIEW_LEAD_DAYS"),
 ];
 
 /// A configuration problem, as one line.
@@ -128,6 +136,8 @@ impl Config {
                     "admin_email" => &mut raw.admin_email,
                     "admin_password" => &mut raw.admin_password,
                     "cors_origins" => &mut raw.cors_origins,
+                    "submission_lead_days" => &mut raw.submission_lead_days,
+                    "review_lead_days" => &mut raw.review_lead_days,
                     _ => &mut raw.request_timeout_secs,
                 };
                 *slot = Some(value);
@@ -224,7 +234,14 @@ impl Config {
                 "WPT_CORS_ORIGINS entry {bad:?} must be an origin such as https://dashboard.example.org"
             )));
         }
+        let submission_lead_days = number(raw.submission_lead_days.as_deref(), "WPT_SUBMISSION_LEAD_DAYS", 30, 1..=365)?;
+        let review_lead_days = number(raw.review_lead_days.as_deref(), "WPT_REVIEW_LEAD_DAYS", 14, 0..=365)?;
+        if review_lead_days > submission_lead_days {
+            return Err(ConfigError("WPT_REVIEW_LEAD_DAYS must not exceed WPT_SUBMISSION_LEAD_DAYS: the review follows the submissions".into()));
+        }
         Ok(Config {
+            submission_lead_days,
+            review_lead_days,
             data_dir: PathBuf::from(raw.data_dir.unwrap_or_else(|| "data/local".to_owned())),
             jwt_secret: raw.jwt_secret.map(Secret),
             admin_email,

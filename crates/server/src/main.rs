@@ -374,7 +374,12 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
         request_timeout: config.request_timeout,
         cors_origins: config.cors_origins.clone(),
     };
-    let app = wpt_api::router(AppState::new(db, auth), &settings);
+    let mut state = AppState::new(db, auth);
+    state.cycles = wpt_db::cycles::CycleSettings {
+        submission_lead_days: i64::from(config.submission_lead_days),
+        review_lead_days: i64::from(config.review_lead_days),
+    };
+    let app = wpt_api::router(state, &settings);
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {} (set WPT_BIND)", config.bind))?;

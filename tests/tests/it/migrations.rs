@@ -31,7 +31,13 @@ async fn every_entity_reads_its_table(db: &wpt_db::Database) {
         api_token,
         login_failure,
         progress_update,
-        indicator_actual
+        indicator_actual,
+        reporting_cycle,
+        submission,
+        submission_entry,
+        submission_event,
+        amendment,
+        edition
     );
 }
 

@@ -5,6 +5,7 @@ pub mod activities;
 pub mod audit;
 pub mod auth;
 pub mod bodies;
+pub mod cycles;
 pub mod health;
 pub mod indicators;
 pub mod me;

@@ -28,6 +28,18 @@ pub enum Relation {
         to = "super::sectoral_body::Column::Id"
     )]
     Body,
+    #[sea_orm(
+        belongs_to = "super::activity::Entity",
+        from = "Column::ActivityId",
+        to = "super::activity::Column::Id"
+    )]
+    Activity,
+}
+
+impl Related<super::activity::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Activity.def()
+    }
 }
 
 impl Related<super::sectoral_body::Entity> for Entity {
