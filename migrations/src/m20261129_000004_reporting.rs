@@ -123,7 +123,14 @@ enum Editions {
     CreatedAt,
 }
 
-const STATUSES: &[&str] = &["not_started", "on_track", "at_risk", "delayed", "completed", "discontinued"];
+const STATUSES: &[&str] = &[
+    "not_started",
+    "on_track",
+    "at_risk",
+    "delayed",
+    "completed",
+    "discontinued",
+];
 
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
@@ -135,7 +142,16 @@ impl MigrationTrait for Migration {
                     .table(C::Table)
                     .col(uuid_pk(C::Id))
                     .col(uuid_col(C::WorkPlanId))
-                    .col(enum_col(C::Kind, &["somtc", "ammtc", "mid_term_review", "final_review", "ad_hoc"]))
+                    .col(enum_col(
+                        C::Kind,
+                        &[
+                            "somtc",
+                            "ammtc",
+                            "mid_term_review",
+                            "final_review",
+                            "ad_hoc",
+                        ],
+                    ))
                     .col(text(C::Name))
                     .col(date(C::MeetingDate))
                     .col(date(C::PeriodStart))
@@ -149,13 +165,34 @@ impl MigrationTrait for Migration {
                     .col(version(C::Version))
                     .col(timestamp(C::CreatedAt))
                     .col(timestamp(C::UpdatedAt))
-                    .foreign_key(&mut fk_restrict((C::Table, C::WorkPlanId), (WorkPlans::Table, WorkPlans::Id)))
+                    .foreign_key(&mut fk_restrict(
+                        (C::Table, C::WorkPlanId),
+                        (WorkPlans::Table, WorkPlans::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index(C::Table, "ix_reporting_cycles_plan").col(C::WorkPlanId).to_owned()).await?;
-        manager.create_index(index(C::Table, "ix_reporting_cycles_state").col(C::State).to_owned()).await?;
-        manager.create_index(index(C::Table, "ix_reporting_cycles_meeting").col(C::MeetingDate).to_owned()).await?;
+        manager
+            .create_index(
+                index(C::Table, "ix_reporting_cycles_plan")
+                    .col(C::WorkPlanId)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                index(C::Table, "ix_reporting_cycles_state")
+                    .col(C::State)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                index(C::Table, "ix_reporting_cycles_meeting")
+                    .col(C::MeetingDate)
+                    .to_owned(),
+            )
+            .await?;
 
         use Submissions as S;
         manager
@@ -165,7 +202,10 @@ impl MigrationTrait for Migration {
                     .col(uuid_pk(S::Id))
                     .col(uuid_col(S::CycleId))
                     .col(uuid_col(S::BodyId))
-                    .col(enum_col(S::Status, &["not_started", "draft", "submitted", "returned", "accepted"]))
+                    .col(enum_col(
+                        S::Status,
+                        &["not_started", "draft", "submitted", "returned", "accepted"],
+                    ))
                     .col(ColumnDef::new(S::AuthorId).uuid().null())
                     .col(timestamp_null(S::AuthoredAt))
                     .col(ColumnDef::new(S::SubmitterId).uuid().null())
@@ -178,13 +218,36 @@ impl MigrationTrait for Migration {
                     .col(timestamp(S::CreatedAt))
                     .col(timestamp(S::UpdatedAt))
                     .foreign_key(&mut fk_cascade((S::Table, S::CycleId), (C::Table, C::Id)))
-                    .foreign_key(&mut fk_restrict((S::Table, S::BodyId), (SectoralBodies::Table, SectoralBodies::Id)))
+                    .foreign_key(&mut fk_restrict(
+                        (S::Table, S::BodyId),
+                        (SectoralBodies::Table, SectoralBodies::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index(S::Table, "ux_submissions_cycle_body").col(S::CycleId).col(S::BodyId).unique().to_owned()).await?;
-        manager.create_index(index(S::Table, "ix_submissions_status").col(S::Status).to_owned()).await?;
-        manager.create_index(index(S::Table, "ix_submissions_body").col(S::BodyId).to_owned()).await?;
+        manager
+            .create_index(
+                index(S::Table, "ux_submissions_cycle_body")
+                    .col(S::CycleId)
+                    .col(S::BodyId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                index(S::Table, "ix_submissions_status")
+                    .col(S::Status)
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                index(S::Table, "ix_submissions_body")
+                    .col(S::BodyId)
+                    .to_owned(),
+            )
+            .await?;
 
         use SubmissionEntries as E;
         manager
@@ -195,20 +258,45 @@ impl MigrationTrait for Migration {
                     .col(uuid_col(E::SubmissionId))
                     .col(uuid_col(E::ActivityId))
                     .col(enum_col(E::Status, STATUSES))
-                    .col(ColumnDef::new(E::PercentComplete).integer().null().check(Expr::col(E::PercentComplete).between(0, 100)))
+                    .col(
+                        ColumnDef::new(E::PercentComplete)
+                            .integer()
+                            .null()
+                            .check(Expr::col(E::PercentComplete).between(0, 100)),
+                    )
                     .col(text(E::Narrative))
                     .col(text_null(E::Challenges))
                     .col(text_null(E::NextSteps))
                     .col(ColumnDef::new(E::EvidenceUrls).json_binary().not_null())
                     .col(ColumnDef::new(E::UpdatedBy).uuid().null())
                     .col(timestamp(E::UpdatedAt))
-                    .foreign_key(&mut fk_cascade((E::Table, E::SubmissionId), (S::Table, S::Id)))
-                    .foreign_key(&mut fk_restrict((E::Table, E::ActivityId), (Activities::Table, Activities::Id)))
+                    .foreign_key(&mut fk_cascade(
+                        (E::Table, E::SubmissionId),
+                        (S::Table, S::Id),
+                    ))
+                    .foreign_key(&mut fk_restrict(
+                        (E::Table, E::ActivityId),
+                        (Activities::Table, Activities::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index(E::Table, "ux_submission_entries_activity").col(E::SubmissionId).col(E::ActivityId).unique().to_owned()).await?;
-        manager.create_index(index(E::Table, "ix_submission_entries_activity").col(E::ActivityId).to_owned()).await?;
+        manager
+            .create_index(
+                index(E::Table, "ux_submission_entries_activity")
+                    .col(E::SubmissionId)
+                    .col(E::ActivityId)
+                    .unique()
+                    .to_owned(),
+            )
+            .await?;
+        manager
+            .create_index(
+                index(E::Table, "ix_submission_entries_activity")
+                    .col(E::ActivityId)
+                    .to_owned(),
+            )
+            .await?;
 
         use SubmissionEvents as V;
         manager
@@ -223,11 +311,20 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(V::ActorId).uuid().null())
                     .col(text_null(V::Reason))
                     .col(timestamp(V::OccurredAt))
-                    .foreign_key(&mut fk_cascade((V::Table, V::SubmissionId), (S::Table, S::Id)))
+                    .foreign_key(&mut fk_cascade(
+                        (V::Table, V::SubmissionId),
+                        (S::Table, S::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index(V::Table, "ix_submission_events_submission").col(V::SubmissionId).to_owned()).await?;
+        manager
+            .create_index(
+                index(V::Table, "ix_submission_events_submission")
+                    .col(V::SubmissionId)
+                    .to_owned(),
+            )
+            .await?;
 
         use Amendments as A;
         manager
@@ -246,12 +343,24 @@ impl MigrationTrait for Migration {
                     .col(ColumnDef::new(A::ReviewerId).uuid().null())
                     .col(timestamp_null(A::ReviewedAt))
                     .col(text_null(A::ReviewNote))
-                    .foreign_key(&mut fk_cascade((A::Table, A::SubmissionId), (S::Table, S::Id)))
-                    .foreign_key(&mut fk_restrict((A::Table, A::ActivityId), (Activities::Table, Activities::Id)))
+                    .foreign_key(&mut fk_cascade(
+                        (A::Table, A::SubmissionId),
+                        (S::Table, S::Id),
+                    ))
+                    .foreign_key(&mut fk_restrict(
+                        (A::Table, A::ActivityId),
+                        (Activities::Table, Activities::Id),
+                    ))
                     .to_owned(),
             )
             .await?;
-        manager.create_index(index(A::Table, "ix_amendments_submission").col(A::SubmissionId).to_owned()).await?;
+        manager
+            .create_index(
+                index(A::Table, "ix_amendments_submission")
+                    .col(A::SubmissionId)
+                    .to_owned(),
+            )
+            .await?;
 
         use Editions as D;
         manager
@@ -279,7 +388,9 @@ impl MigrationTrait for Migration {
             Submissions::Table.into_iden(),
             ReportingCycles::Table.into_iden(),
         ] {
-            manager.drop_table(Table::drop().table(t).to_owned()).await?;
+            manager
+                .drop_table(Table::drop().table(t).to_owned())
+                .await?;
         }
         Ok(())
     }

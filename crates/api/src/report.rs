@@ -12,8 +12,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 use wpt_db::cycles::ReportRow;
-use wpt_domain::models::{Cycle, SubmissionEntry, SubmissionSummary};
 use wpt_domain::SubmissionStatus;
+use wpt_domain::models::{Cycle, SubmissionEntry, SubmissionSummary};
 
 /// One body's part of an activity in the report.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -108,7 +108,11 @@ pub fn build(cycle: Cycle, rows: &[ReportRow], board: Vec<SubmissionSummary>) ->
                 let area = areas.remove(pos);
                 areas.push(area);
             } else {
-                areas.push(ReportArea { code: r.area.clone(), title: r.area_title.clone(), activities: Vec::new() });
+                areas.push(ReportArea {
+                    code: r.area.clone(),
+                    title: r.area_title.clone(),
+                    activities: Vec::new(),
+                });
             }
         }
         let area = areas.last_mut().expect("pushed above");
@@ -122,22 +126,51 @@ pub fn build(cycle: Cycle, rows: &[ReportRow], board: Vec<SubmissionSummary>) ->
             });
         }
         let activity = area.activities.last_mut().expect("pushed above");
-        activity.bodies.push(ReportBody { body: r.body.clone(), role: r.role.clone(), submission_status: r.submission_status, entry: r.entry.clone() });
+        activity.bodies.push(ReportBody {
+            body: r.body.clone(),
+            role: r.role.clone(),
+            submission_status: r.submission_status,
+            entry: r.entry.clone(),
+        });
     }
     areas.sort_by(|a, b| a.code.cmp(&b.code));
     CycleReport {
-        late_bodies: board.iter().filter(|b| b.late).map(|b| b.body.clone()).collect(),
-        missing_bodies: board.iter().filter(|b| b.missing).map(|b| b.body.clone()).collect(),
+        late_bodies: board
+            .iter()
+            .filter(|b| b.late)
+            .map(|b| b.body.clone())
+            .collect(),
+        missing_bodies: board
+            .iter()
+            .filter(|b| b.missing)
+            .map(|b| b.body.clone())
+            .collect(),
         cycle,
         generated_at: Utc::now(),
-        totals: ReportTotals { by_status, by_area, by_body: board },
+        totals: ReportTotals {
+            by_status,
+            by_area,
+            by_body: board,
+        },
         areas,
     }
 }
 
 const COLUMNS: [&str; 14] = [
-    "activity_id", "area", "activity_code", "activity_title", "actip_reference", "body", "role",
-    "submission_status", "status", "percent_complete", "narrative", "challenges", "next_steps", "evidence_urls",
+    "activity_id",
+    "area",
+    "activity_code",
+    "activity_title",
+    "actip_reference",
+    "body",
+    "role",
+    "submission_status",
+    "status",
+    "percent_complete",
+    "narrative",
+    "challenges",
+    "next_steps",
+    "evidence_urls",
 ];
 
 fn cells(r: &ReportRow) -> [String; 14] {
@@ -152,7 +185,9 @@ fn cells(r: &ReportRow) -> [String; 14] {
         r.role.clone(),
         r.submission_status.as_str().to_owned(),
         e.map(|e| e.status.as_str().to_owned()).unwrap_or_default(),
-        e.and_then(|e| e.percent_complete).map(|p| p.to_string()).unwrap_or_default(),
+        e.and_then(|e| e.percent_complete)
+            .map(|p| p.to_string())
+            .unwrap_or_default(),
         e.map(|e| e.narrative.clone()).unwrap_or_default(),
         e.and_then(|e| e.challenges.clone()).unwrap_or_default(),
         e.and_then(|e| e.next_steps.clone()).unwrap_or_default(),
@@ -182,13 +217,36 @@ fn status_colour(status: &str) -> Option<Color> {
 }
 
 /// A workbook with a `Summary` and a `Matrix` sheet.
-pub fn xlsx(report: &CycleReport, rows: &[ReportRow]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+pub fn xlsx(
+    report: &CycleReport,
+    rows: &[ReportRow],
+) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
-    let header = Format::new().set_bold().set_background_color(Color::RGB(0x1F4E78)).set_font_color(Color::White).set_border(FormatBorder::Thin).set_text_wrap();
+    let header = Format::new()
+        .set_bold()
+        .set_background_color(Color::RGB(0x1F4E78))
+        .set_font_color(Color::White)
+        .set_border(FormatBorder::Thin)
+        .set_text_wrap();
     let summary = book.add_worksheet().set_name("Summary")?;
-    summary.write_string_with_format(0, 0, format!("{} — consolidated report", report.cycle.name), &bold)?;
-    summary.write_string(1, 0, format!("Meeting {}; period {} to {}; due {}", report.cycle.meeting_date, report.cycle.period_start, report.cycle.period_end, report.cycle.due_on))?;
+    summary.write_string_with_format(
+        0,
+        0,
+        format!("{} — consolidated report", report.cycle.name),
+        &bold,
+    )?;
+    summary.write_string(
+        1,
+        0,
+        format!(
+            "Meeting {}; period {} to {}; due {}",
+            report.cycle.meeting_date,
+            report.cycle.period_start,
+            report.cycle.period_end,
+            report.cycle.due_on
+        ),
+    )?;
     summary.write_string_with_format(3, 0, "Body", &header)?;
     summary.write_string_with_format(3, 1, "Submission", &header)?;
     summary.write_string_with_format(3, 2, "Late", &header)?;
@@ -213,7 +271,22 @@ pub fn xlsx(report: &CycleReport, rows: &[ReportRow]) -> Result<Vec<u8>, rust_xl
     summary.set_column_width(1, 18)?;
 
     let matrix = book.add_worksheet().set_name("Matrix")?;
-    let titles = ["Activity id", "Area", "Code", "Programme / project / activity", "ACTIP / APA reference", "Sectoral body", "Role", "Submission", "Implementation status", "% complete", "Progress", "Challenges", "Next steps", "Evidence"];
+    let titles = [
+        "Activity id",
+        "Area",
+        "Code",
+        "Programme / project / activity",
+        "ACTIP / APA reference",
+        "Sectoral body",
+        "Role",
+        "Submission",
+        "Implementation status",
+        "% complete",
+        "Progress",
+        "Challenges",
+        "Next steps",
+        "Evidence",
+    ];
     for (c, t) in titles.iter().enumerate() {
         matrix.write_string_with_format(0, c as u16, *t, &header)?;
     }
@@ -223,7 +296,12 @@ pub fn xlsx(report: &CycleReport, rows: &[ReportRow]) -> Result<Vec<u8>, rust_xl
             if c == 8
                 && let Some(colour) = status_colour(value)
             {
-                matrix.write_string_with_format(line, c as u16, value, &Format::new().set_background_color(colour))?;
+                matrix.write_string_with_format(
+                    line,
+                    c as u16,
+                    value,
+                    &Format::new().set_background_color(colour),
+                )?;
             } else {
                 matrix.write_string(line, c as u16, value)?;
             }
@@ -231,7 +309,15 @@ pub fn xlsx(report: &CycleReport, rows: &[ReportRow]) -> Result<Vec<u8>, rust_xl
     }
     matrix.set_freeze_panes(1, 0)?;
     matrix.autofilter(0, 0, rows.len() as u32, (titles.len() - 1) as u16)?;
-    for (c, w) in [(0u16, 38.0), (3, 48.0), (4, 20.0), (8, 20.0), (10, 60.0), (11, 40.0), (12, 40.0)] {
+    for (c, w) in [
+        (0u16, 38.0),
+        (3, 48.0),
+        (4, 20.0),
+        (8, 20.0),
+        (10, 60.0),
+        (11, 40.0),
+        (12, 40.0),
+    ] {
         matrix.set_column_width(c, w)?;
     }
     book.save_to_buffer()

@@ -6,18 +6,23 @@ use std::collections::HashMap;
 use chrono::{Duration, NaiveDate, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use wpt_domain::actor::{BodyGrant, SecretariatGrant};
-use wpt_domain::models::{Amendment, Cycle, Edition, Page, Submission, SubmissionEntry, SubmissionEvent, SubmissionSummary};
+use wpt_domain::models::{
+    Amendment, Cycle, Edition, Page, Submission, SubmissionEntry, SubmissionEvent,
+    SubmissionSummary,
+};
 use wpt_domain::page::{Cursor, PageRequest};
 use wpt_domain::validation::check_text;
 use wpt_domain::workflow::{SubmissionAction, TransitionError, transition};
-use wpt_domain::{Actor, CycleKind, CycleState, Grant, ProgressStatus, Role, SubmissionStatus, ValidationErrors};
+use wpt_domain::{
+    Actor, CycleKind, CycleState, Grant, ProgressStatus, Role, SubmissionStatus, ValidationErrors,
+};
 
 use crate::audit::{self, Change};
 use crate::entities::{
@@ -39,7 +44,10 @@ pub struct CycleSettings {
 
 impl Default for CycleSettings {
     fn default() -> Self {
-        Self { submission_lead_days: 30, review_lead_days: 14 }
+        Self {
+            submission_lead_days: 30,
+            review_lead_days: 14,
+        }
     }
 }
 
@@ -87,36 +95,64 @@ fn to_model(r: reporting_cycle::Model) -> DbResult<Cycle> {
     })
 }
 
-fn schedule(input: &CycleInput, settings: &CycleSettings) -> Result<(NaiveDate, NaiveDate), ValidationErrors> {
+fn schedule(
+    input: &CycleInput,
+    settings: &CycleSettings,
+) -> Result<(NaiveDate, NaiveDate), ValidationErrors> {
     let mut errors = ValidationErrors::new();
     check_text(&mut errors, "name", &input.name, true, 200);
-    let due = input.due_on.unwrap_or(input.meeting_date - Duration::days(settings.submission_lead_days));
-    let review = input.review_due_on.unwrap_or(input.meeting_date - Duration::days(settings.review_lead_days));
+    let due = input
+        .due_on
+        .unwrap_or(input.meeting_date - Duration::days(settings.submission_lead_days));
+    let review = input
+        .review_due_on
+        .unwrap_or(input.meeting_date - Duration::days(settings.review_lead_days));
     if input.period_end < input.period_start {
         errors.add("period_end", "is before period_start");
     }
     if due < input.opens_on {
-        errors.add(if input.due_on.is_some() { "due_on" } else { "opens_on" }, format!("submissions would be due ({due}) before they open ({})", input.opens_on));
+        errors.add(
+            if input.due_on.is_some() {
+                "due_on"
+            } else {
+                "opens_on"
+            },
+            format!(
+                "submissions would be due ({due}) before they open ({})",
+                input.opens_on
+            ),
+        );
     }
     if due >= input.meeting_date {
         errors.add("due_on", "must be before the meeting");
     }
     if review < due || review > input.meeting_date {
-        errors.add("review_due_on", format!("must fall between the due day ({due}) and the meeting"));
+        errors.add(
+            "review_due_on",
+            format!("must fall between the due day ({due}) and the meeting"),
+        );
     }
     errors.finish()?;
     Ok((due, review))
 }
 
 /// Creates a planned cycle.
-pub async fn create(db: &Database, grant: &SecretariatGrant, settings: &CycleSettings, input: CycleInput) -> DbResult<Cycle> {
+pub async fn create(
+    db: &Database,
+    grant: &SecretariatGrant,
+    settings: &CycleSettings,
+    input: CycleInput,
+) -> DbResult<Cycle> {
     let (due, review) = schedule(&input, settings)?;
     let txn = db.begin_write().await?;
-    work_plan::Entity::find_by_id(input.work_plan_id).one(&txn).await?.ok_or_else(|| {
-        let mut e = ValidationErrors::new();
-        e.add("work_plan_id", "no work plan has this id");
-        DbError::Validation(e)
-    })?;
+    work_plan::Entity::find_by_id(input.work_plan_id)
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            let mut e = ValidationErrors::new();
+            e.add("work_plan_id", "no work plan has this id");
+            DbError::Validation(e)
+        })?;
     let now = Utc::now();
     let row = reporting_cycle::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -139,7 +175,12 @@ pub async fn create(db: &Database, grant: &SecretariatGrant, settings: &CycleSet
     .insert(&txn)
     .await?;
     let view = to_model(row)?;
-    audit::append(&txn, grant.actor_id(), Change::new::<(), _>("cycle.create", "cycle", view.id, None, Some(&view))).await?;
+    audit::append(
+        &txn,
+        grant.actor_id(),
+        Change::new::<(), _>("cycle.create", "cycle", view.id, None, Some(&view)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -150,11 +191,19 @@ pub async fn get(db: &Database, id: Uuid) -> DbResult<Cycle> {
 }
 
 async fn find(db: &impl ConnectionTrait, id: Uuid) -> DbResult<reporting_cycle::Model> {
-    reporting_cycle::Entity::find_by_id(id).one(db).await?.ok_or(DbError::NotFound("reporting cycle"))
+    reporting_cycle::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or(DbError::NotFound("reporting cycle"))
 }
 
 /// Cycles, latest meeting first.
-pub async fn list(db: &Database, work_plan: Option<Uuid>, state: Option<CycleState>, page: &PageRequest) -> DbResult<Page<Cycle>> {
+pub async fn list(
+    db: &Database,
+    work_plan: Option<Uuid>,
+    state: Option<CycleState>,
+    page: &PageRequest,
+) -> DbResult<Page<Cycle>> {
     let mut cond = Condition::all();
     if let Some(p) = work_plan {
         cond = cond.add(reporting_cycle::Column::WorkPlanId.eq(p));
@@ -171,7 +220,11 @@ pub async fn list(db: &Database, work_plan: Option<Uuid>, state: Option<CycleSta
         cond = cond.add(
             Condition::any()
                 .add(reporting_cycle::Column::MeetingDate.lt(d))
-                .add(Condition::all().add(reporting_cycle::Column::MeetingDate.eq(d)).add(reporting_cycle::Column::Id.gt(after.id))),
+                .add(
+                    Condition::all()
+                        .add(reporting_cycle::Column::MeetingDate.eq(d))
+                        .add(reporting_cycle::Column::Id.gt(after.id)),
+                ),
         );
     }
     let rows = reporting_cycle::Entity::find()
@@ -181,19 +234,38 @@ pub async fn list(db: &Database, work_plan: Option<Uuid>, state: Option<CycleSta
         .limit(page.limit + 1)
         .all(db.conn())
         .await?;
-    let page = paginate(rows, page.limit, |c| Cursor { key: c.meeting_date.to_string(), id: c.id })?;
-    Ok(Page { items: page.items.into_iter().map(to_model).collect::<DbResult<_>>()?, next_cursor: page.next_cursor })
+    let page = paginate(rows, page.limit, |c| Cursor {
+        key: c.meeting_date.to_string(),
+        id: c.id,
+    })?;
+    Ok(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(to_model)
+            .collect::<DbResult<_>>()?,
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// Changes the schedule or name of a cycle that is not closed.
-pub async fn update(db: &Database, grant: &SecretariatGrant, settings: &CycleSettings, id: Uuid, expected_version: i32, patch: CyclePatch) -> DbResult<Cycle> {
+pub async fn update(
+    db: &Database,
+    grant: &SecretariatGrant,
+    settings: &CycleSettings,
+    id: Uuid,
+    expected_version: i32,
+    patch: CyclePatch,
+) -> DbResult<Cycle> {
     let txn = db.begin_write().await?;
     let row = find(&txn, id).await?;
     if row.version != expected_version {
         return Err(DbError::StaleVersion(expected_version));
     }
     if row.state == CycleState::Closed.as_str() {
-        return Err(DbError::InvalidTransition("a closed cycle takes no edits".into()));
+        return Err(DbError::InvalidTransition(
+            "a closed cycle takes no edits".into(),
+        ));
     }
     let before = to_model(row.clone())?;
     let merged = CycleInput {
@@ -229,7 +301,12 @@ pub async fn update(db: &Database, grant: &SecretariatGrant, settings: &CycleSet
         return Err(DbError::StaleVersion(expected_version));
     }
     let after = to_model(find(&txn, id).await?)?;
-    audit::append(&txn, grant.actor_id(), Change::new("cycle.update", "cycle", id, Some(&before), Some(&after))).await?;
+    audit::append(
+        &txn,
+        grant.actor_id(),
+        Change::new("cycle.update", "cycle", id, Some(&before), Some(&after)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -261,7 +338,10 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
     let txn = db.begin_write().await?;
     let row = find(&txn, id).await?;
     if row.state != CycleState::Planned.as_str() {
-        return Err(DbError::InvalidTransition(format!("only a planned cycle can be opened; this one is {}", row.state)));
+        return Err(DbError::InvalidTransition(format!(
+            "only a planned cycle can be opened; this one is {}",
+            row.state
+        )));
     }
     let bodies: Vec<Uuid> = plan_participation::Entity::find()
         .filter(plan_participation::Column::WorkPlanId.eq(row.work_plan_id))
@@ -270,15 +350,21 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
         .into_tuple()
         .all(&txn)
         .await?;
-    let assignments: Vec<(Uuid, Uuid, Option<String>, Option<i32>)> = activity_assignment::Entity::find()
-        .inner_join(activity::Entity)
-        .filter(activity::Column::WorkPlanId.eq(row.work_plan_id))
-        .filter(activity::Column::ArchivedAt.is_null())
-        .select_only()
-        .columns([activity_assignment::Column::ActivityId, activity_assignment::Column::BodyId, activity_assignment::Column::LatestStatus, activity_assignment::Column::LatestPercent])
-        .into_tuple()
-        .all(&txn)
-        .await?;
+    let assignments: Vec<(Uuid, Uuid, Option<String>, Option<i32>)> =
+        activity_assignment::Entity::find()
+            .inner_join(activity::Entity)
+            .filter(activity::Column::WorkPlanId.eq(row.work_plan_id))
+            .filter(activity::Column::ArchivedAt.is_null())
+            .select_only()
+            .columns([
+                activity_assignment::Column::ActivityId,
+                activity_assignment::Column::BodyId,
+                activity_assignment::Column::LatestStatus,
+                activity_assignment::Column::LatestPercent,
+            ])
+            .into_tuple()
+            .all(&txn)
+            .await?;
     // The latest narrative of each (activity, body), in one query.
     let latest = txn
         .query_all_raw(sea_orm::Statement::from_sql_and_values(
@@ -289,11 +375,21 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
             [row.work_plan_id.into()],
         ))
         .await?;
-    let mut texts: HashMap<(Uuid, Uuid), (String, Option<String>, Option<String>, Value)> = HashMap::new();
+    /// Narrative, challenges, next steps and evidence of a body's latest update.
+    type Texts = (String, Option<String>, Option<String>, Value);
+    let mut texts: HashMap<(Uuid, Uuid), Texts> = HashMap::new();
     for r in latest {
         let key = (r.try_get("", "activity_id")?, r.try_get("", "body_id")?);
         let urls: Value = r.try_get("", "evidence_urls").unwrap_or(json!([]));
-        texts.insert(key, (r.try_get("", "narrative")?, r.try_get("", "challenges")?, r.try_get("", "next_steps")?, urls));
+        texts.insert(
+            key,
+            (
+                r.try_get("", "narrative")?,
+                r.try_get("", "challenges")?,
+                r.try_get("", "next_steps")?,
+                urls,
+            ),
+        );
     }
     let now = Utc::now();
     let mut subs = Vec::new();
@@ -318,12 +414,16 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
             updated_at: Set(now),
         });
         for (activity_id, _, status, percent) in assignments.iter().filter(|a| a.1 == *body) {
-            let (narrative, challenges, next_steps, urls) = texts.remove(&(*activity_id, *body)).unwrap_or_else(|| (String::new(), None, None, json!([])));
+            let (narrative, challenges, next_steps, urls) = texts
+                .remove(&(*activity_id, *body))
+                .unwrap_or_else(|| (String::new(), None, None, json!([])));
             entries.push(submission_entry::ActiveModel {
                 id: Set(Uuid::now_v7()),
                 submission_id: Set(sid),
                 activity_id: Set(*activity_id),
-                status: Set(status.clone().unwrap_or_else(|| ProgressStatus::NotStarted.as_str().to_owned())),
+                status: Set(status
+                    .clone()
+                    .unwrap_or_else(|| ProgressStatus::NotStarted.as_str().to_owned())),
                 percent_complete: Set(*percent),
                 narrative: Set(narrative),
                 challenges: Set(challenges),
@@ -335,31 +435,50 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
         }
     }
     for chunk in subs.chunks(400) {
-        submission::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+        submission::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
     }
     for chunk in entries.chunks(400) {
-        submission_entry::Entity::insert_many(chunk.to_vec()).exec(&txn).await?;
+        submission_entry::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
     }
     let before = to_model(row.clone())?;
     set_state(&txn, &row, CycleState::Open).await?;
     let after = to_model(find(&txn, id).await?)?;
-    audit::append(&txn, grant.actor_id(), Change::new("cycle.open", "cycle", id, Some(&before), Some(&after))).await?;
+    audit::append(
+        &txn,
+        grant.actor_id(),
+        Change::new("cycle.open", "cycle", id, Some(&before), Some(&after)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
 
-async fn set_state(txn: &DatabaseTransaction, row: &reporting_cycle::Model, state: CycleState) -> DbResult<()> {
+async fn set_state(
+    txn: &DatabaseTransaction,
+    row: &reporting_cycle::Model,
+    state: CycleState,
+) -> DbResult<()> {
     let now = Utc::now();
     let mut update = reporting_cycle::Entity::update_many()
         .col_expr(reporting_cycle::Column::State, Expr::value(state.as_str()))
-        .col_expr(reporting_cycle::Column::Version, Expr::value(row.version + 1))
+        .col_expr(
+            reporting_cycle::Column::Version,
+            Expr::value(row.version + 1),
+        )
         .col_expr(reporting_cycle::Column::UpdatedAt, Expr::value(now));
     update = match state {
         CycleState::Open => update.col_expr(reporting_cycle::Column::OpenedAt, Expr::value(now)),
         CycleState::Closed => update.col_expr(reporting_cycle::Column::ClosedAt, Expr::value(now)),
         CycleState::Planned => update,
     };
-    update.filter(reporting_cycle::Column::Id.eq(row.id)).exec(txn).await?;
+    update
+        .filter(reporting_cycle::Column::Id.eq(row.id))
+        .exec(txn)
+        .await?;
     Ok(())
 }
 
@@ -375,29 +494,55 @@ pub async fn close(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResul
     let txn = db.begin_write().await?;
     let row = find(&txn, id).await?;
     if row.state != CycleState::Open.as_str() {
-        return Err(DbError::InvalidTransition(format!("only an open cycle can be closed; this one is {}", row.state)));
+        return Err(DbError::InvalidTransition(format!(
+            "only an open cycle can be closed; this one is {}",
+            row.state
+        )));
     }
     let content = edition_content(&txn, &row).await?;
     let mut text = String::new();
     crate::audit::canonical_json_pub(&content, &mut text);
     let sha = hex::encode(Sha256::digest(text.as_bytes()));
     let now = Utc::now();
-    edition::ActiveModel { id: Set(Uuid::now_v7()), cycle_id: Set(id), sha256: Set(sha.clone()), content: Set(text), created_at: Set(now) }
-        .insert(&txn)
-        .await?;
+    edition::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        cycle_id: Set(id),
+        sha256: Set(sha.clone()),
+        content: Set(text),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
     let before = to_model(row.clone())?;
     set_state(&txn, &row, CycleState::Closed).await?;
     let after = to_model(find(&txn, id).await?)?;
-    audit::append(&txn, grant.actor_id(), Change::new("cycle.close", "cycle", id, Some(&before), Some(&json!({"cycle": after, "edition_sha256": sha})))).await?;
+    audit::append(
+        &txn,
+        grant.actor_id(),
+        Change::new(
+            "cycle.close",
+            "cycle",
+            id,
+            Some(&before),
+            Some(&json!({"cycle": after, "edition_sha256": sha})),
+        ),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
 
 /// The canonical content of an edition: codes, not ids, so the same data gives the same
 /// bytes on any database.
-async fn edition_content(db: &impl ConnectionTrait, cycle: &reporting_cycle::Model) -> DbResult<Value> {
+async fn edition_content(
+    db: &impl ConnectionTrait,
+    cycle: &reporting_cycle::Model,
+) -> DbResult<Value> {
     let data = report_rows(db, cycle.id).await?;
-    let plan = work_plan::Entity::find_by_id(cycle.work_plan_id).one(db).await?.ok_or(DbError::NotFound("work plan"))?;
+    let plan = work_plan::Entity::find_by_id(cycle.work_plan_id)
+        .one(db)
+        .await?
+        .ok_or(DbError::NotFound("work plan"))?;
     let accepted: Vec<Value> = data
         .iter()
         .filter(|r| r.submission_status == SubmissionStatus::Accepted)
@@ -423,8 +568,17 @@ async fn edition_content(db: &impl ConnectionTrait, cycle: &reporting_cycle::Mod
 /// A cycle's edition (closed cycles only).
 pub async fn get_edition(db: &Database, id: Uuid) -> DbResult<Edition> {
     find(db.conn(), id).await?;
-    let row = edition::Entity::find().filter(edition::Column::CycleId.eq(id)).one(db.conn()).await?.ok_or(DbError::NotFound("edition (the cycle is not closed)"))?;
-    Ok(Edition { cycle_id: id, sha256: row.sha256, created_at: row.created_at, content: serde_json::from_str(&row.content).unwrap_or(Value::Null) })
+    let row = edition::Entity::find()
+        .filter(edition::Column::CycleId.eq(id))
+        .one(db.conn())
+        .await?
+        .ok_or(DbError::NotFound("edition (the cycle is not closed)"))?;
+    Ok(Edition {
+        cycle_id: id,
+        sha256: row.sha256,
+        created_at: row.created_at,
+        content: serde_json::from_str(&row.content).unwrap_or(Value::Null),
+    })
 }
 
 async fn body_codes(db: &impl ConnectionTrait) -> DbResult<HashMap<Uuid, String>> {
@@ -439,11 +593,18 @@ async fn body_codes(db: &impl ConnectionTrait) -> DbResult<HashMap<Uuid, String>
 }
 
 fn missing(status: SubmissionStatus, due: NaiveDate) -> bool {
-    !matches!(status, SubmissionStatus::Submitted | SubmissionStatus::Accepted) && Utc::now().date_naive() > due
+    !matches!(
+        status,
+        SubmissionStatus::Submitted | SubmissionStatus::Accepted
+    ) && Utc::now().date_naive() > due
 }
 
 /// The secretariat's board: every participating body, started or not; three queries.
-pub async fn board(db: &Database, id: Uuid, status: Option<SubmissionStatus>) -> DbResult<Vec<SubmissionSummary>> {
+pub async fn board(
+    db: &Database,
+    id: Uuid,
+    status: Option<SubmissionStatus>,
+) -> DbResult<Vec<SubmissionSummary>> {
     let cycle = find(db.conn(), id).await?;
     let codes = body_codes(db.conn()).await?;
     let bodies: Vec<Uuid> = plan_participation::Entity::find()
@@ -502,15 +663,25 @@ pub async fn board(db: &Database, id: Uuid, status: Option<SubmissionStatus>) ->
     Ok(rows)
 }
 
-async fn find_submission(db: &impl ConnectionTrait, cycle_id: Uuid, body_code: &str) -> DbResult<(reporting_cycle::Model, submission::Model, Uuid)> {
+async fn find_submission(
+    db: &impl ConnectionTrait,
+    cycle_id: Uuid,
+    body_code: &str,
+) -> DbResult<(reporting_cycle::Model, submission::Model, Uuid)> {
     let cycle = find(db, cycle_id).await?;
-    let body = sectoral_body::Entity::find().filter(sectoral_body::Column::Code.eq(body_code)).one(db).await?.ok_or(DbError::NotFound("submission"))?;
+    let body = sectoral_body::Entity::find()
+        .filter(sectoral_body::Column::Code.eq(body_code))
+        .one(db)
+        .await?
+        .ok_or(DbError::NotFound("submission"))?;
     let sub = submission::Entity::find()
         .filter(submission::Column::CycleId.eq(cycle_id))
         .filter(submission::Column::BodyId.eq(body.id))
         .one(db)
         .await?
-        .ok_or(DbError::NotFound("submission (the cycle is not open yet, or the body does not take part)"))?;
+        .ok_or(DbError::NotFound(
+            "submission (the cycle is not open yet, or the body does not take part)",
+        ))?;
     Ok((cycle, sub, body.id))
 }
 
@@ -520,12 +691,19 @@ fn visible(actor: &Actor, body_id: Uuid, status: SubmissionStatus) -> bool {
     match actor.role {
         Role::Admin | Role::Secretariat => true,
         Role::Officer if actor.body.as_ref().is_some_and(|b| b.id == body_id) => true,
-        Role::Officer => matches!(status, SubmissionStatus::Submitted | SubmissionStatus::Accepted),
+        Role::Officer => matches!(
+            status,
+            SubmissionStatus::Submitted | SubmissionStatus::Accepted
+        ),
         Role::Viewer => status == SubmissionStatus::Accepted,
     }
 }
 
-async fn view(db: &impl ConnectionTrait, sub: submission::Model, body: String) -> DbResult<Submission> {
+async fn view(
+    db: &impl ConnectionTrait,
+    sub: submission::Model,
+    body: String,
+) -> DbResult<Submission> {
     let entries = submission_entry::Entity::find()
         .filter(submission_entry::Column::SubmissionId.eq(sub.id))
         .find_also_related(activity::Entity)
@@ -568,7 +746,14 @@ async fn view(db: &impl ConnectionTrait, sub: submission::Model, body: String) -
         .all(db)
         .await?
         .into_iter()
-        .map(|e| SubmissionEvent { action: e.action, from_status: e.from_status, to_status: e.to_status, actor_id: e.actor_id, reason: e.reason, occurred_at: e.occurred_at })
+        .map(|e| SubmissionEvent {
+            action: e.action,
+            from_status: e.from_status,
+            to_status: e.to_status,
+            actor_id: e.actor_id,
+            reason: e.reason,
+            occurred_at: e.occurred_at,
+        })
         .collect();
     Ok(Submission {
         status: stored(&sub.status)?,
@@ -599,7 +784,12 @@ impl ActivityLabel for Option<activity::Model> {
 }
 
 /// A body's submission, as `actor` may see it.
-pub async fn get_submission(db: &Database, actor: &Actor, cycle_id: Uuid, body_code: &str) -> DbResult<Submission> {
+pub async fn get_submission(
+    db: &Database,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+) -> DbResult<Submission> {
     let (_, sub, body_id) = find_submission(db.conn(), cycle_id, body_code).await?;
     if !visible(actor, body_id, stored(&sub.status)?) {
         return Err(DbError::NotFound("submission"));
@@ -623,19 +813,32 @@ async fn guard(
     body_code: &str,
     action: SubmissionAction,
     expected_version: i32,
-) -> DbResult<(reporting_cycle::Model, submission::Model, SubmissionStatus, SubmissionStatus)> {
+) -> DbResult<(
+    reporting_cycle::Model,
+    submission::Model,
+    SubmissionStatus,
+    SubmissionStatus,
+)> {
     let (cycle, sub, body_id) = find_submission(txn, cycle_id, body_code).await?;
     let from: SubmissionStatus = stored(&sub.status)?;
     if !visible(actor, body_id, from) {
         return Err(DbError::NotFound("submission"));
     }
     let own = actor.body.as_ref().is_some_and(|b| b.id == body_id);
-    if matches!(action, SubmissionAction::Edit | SubmissionAction::Submit) && actor.role == Role::Officer && !own {
-        return Err(DbError::Forbidden("only the body's own officers write its report".into()));
+    if matches!(action, SubmissionAction::Edit | SubmissionAction::Submit)
+        && actor.role == Role::Officer
+        && !own
+    {
+        return Err(DbError::Forbidden(
+            "only the body's own officers write its report".into(),
+        ));
     }
     let to = transition(from, action, actor.role).map_err(transition_error)?;
     if cycle.state != CycleState::Open.as_str() {
-        return Err(DbError::InvalidTransition(format!("the cycle is {}; it takes no edits", cycle.state)));
+        return Err(DbError::InvalidTransition(format!(
+            "the cycle is {}; it takes no edits",
+            cycle.state
+        )));
     }
     if sub.version != expected_version {
         return Err(DbError::StaleVersion(expected_version));
@@ -643,6 +846,10 @@ async fn guard(
     Ok((cycle, sub, from, to))
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each part of a workflow step, named"
+)]
 async fn record_step(
     txn: &DatabaseTransaction,
     sub: &submission::Model,
@@ -660,7 +867,11 @@ async fn record_step(
     for (col, value) in changes {
         update = update.col_expr(col, value);
     }
-    let res = update.filter(submission::Column::Id.eq(sub.id)).filter(submission::Column::Version.eq(sub.version)).exec(txn).await?;
+    let res = update
+        .filter(submission::Column::Id.eq(sub.id))
+        .filter(submission::Column::Version.eq(sub.version))
+        .exec(txn)
+        .await?;
     if res.rows_affected != 1 {
         return Err(DbError::StaleVersion(sub.version));
     }
@@ -689,13 +900,29 @@ pub struct EntryInput {
 }
 
 /// Saves the body's entries (listed activities only; the rest keep their values).
-pub async fn save(db: &Database, grant: &BodyGrant, actor: &Actor, cycle_id: Uuid, body_code: &str, expected_version: i32, entries: Vec<EntryInput>) -> DbResult<Submission> {
+pub async fn save(
+    db: &Database,
+    grant: &BodyGrant,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+    expected_version: i32,
+    entries: Vec<EntryInput>,
+) -> DbResult<Submission> {
     let mut errors = ValidationErrors::new();
     for (i, e) in entries.iter().enumerate() {
         validate_progress(&mut errors, &format!("entries[{i}]."), &e.values);
     }
     let txn = db.begin_write().await?;
-    let (_, sub, from, to) = guard(&txn, actor, cycle_id, body_code, SubmissionAction::Edit, expected_version).await?;
+    let (_, sub, from, to) = guard(
+        &txn,
+        actor,
+        cycle_id,
+        body_code,
+        SubmissionAction::Edit,
+        expected_version,
+    )
+    .await?;
     errors.finish()?;
     let existing: HashMap<Uuid, submission_entry::Model> = submission_entry::Entity::find()
         .filter(submission_entry::Column::SubmissionId.eq(sub.id))
@@ -708,7 +935,10 @@ pub async fn save(db: &Database, grant: &BodyGrant, actor: &Actor, cycle_id: Uui
     let mut seen = std::collections::HashSet::new();
     for (i, e) in entries.iter().enumerate() {
         if !existing.contains_key(&e.activity_id) {
-            errors.add(format!("entries[{i}].activity_id"), "is not an activity of this report");
+            errors.add(
+                format!("entries[{i}].activity_id"),
+                "is not an activity of this report",
+            );
         } else if !seen.insert(e.activity_id) {
             errors.add(format!("entries[{i}].activity_id"), "is listed twice");
         }
@@ -736,27 +966,63 @@ pub async fn save(db: &Database, grant: &BodyGrant, actor: &Actor, cycle_id: Uui
         changes.push((submission::Column::AuthoredAt, Expr::value(now)));
     }
     record_step(&txn, &sub, "edit", from, to, author, None, changes).await?;
-    let after = view(&txn, submission::Entity::find_by_id(sub.id).one(&txn).await?.ok_or(DbError::NotFound("submission"))?, body_code.to_owned()).await?;
-    audit::append(&txn, author, Change::new("submission.edit", "submission", sub.id, Some(&before), Some(&after))).await?;
+    let after = view(
+        &txn,
+        submission::Entity::find_by_id(sub.id)
+            .one(&txn)
+            .await?
+            .ok_or(DbError::NotFound("submission"))?,
+        body_code.to_owned(),
+    )
+    .await?;
+    audit::append(
+        &txn,
+        author,
+        Change::new(
+            "submission.edit",
+            "submission",
+            sub.id,
+            Some(&before),
+            Some(&after),
+        ),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
 
 /// Submits, returns (with a reason) or accepts.
-pub async fn act(db: &Database, actor: &Actor, cycle_id: Uuid, body_code: &str, expected_version: i32, action: SubmissionAction, reason: Option<String>) -> DbResult<Submission> {
+pub async fn act(
+    db: &Database,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+    expected_version: i32,
+    action: SubmissionAction,
+    reason: Option<String>,
+) -> DbResult<Submission> {
     // The grants: the officer's own body for submit, the secretariat for review.
     let actor_id = match action {
         SubmissionAction::Submit => actor.own_body().map(|g| g.actor_id())?,
-        SubmissionAction::Return | SubmissionAction::Accept => actor.secretariat().map(|g| g.actor_id())?,
+        SubmissionAction::Return | SubmissionAction::Accept => {
+            actor.secretariat().map(|g| g.actor_id())?
+        }
         SubmissionAction::Edit => return Err(DbError::internal("edits go through save")),
     };
     if action == SubmissionAction::Return {
         let mut errors = ValidationErrors::new();
-        check_text(&mut errors, "reason", reason.as_deref().unwrap_or(""), true, 5000);
+        check_text(
+            &mut errors,
+            "reason",
+            reason.as_deref().unwrap_or(""),
+            true,
+            5000,
+        );
         errors.finish()?;
     }
     let txn = db.begin_write().await?;
-    let (cycle, sub, from, to) = guard(&txn, actor, cycle_id, body_code, action, expected_version).await?;
+    let (cycle, sub, from, to) =
+        guard(&txn, actor, cycle_id, body_code, action, expected_version).await?;
     let now = Utc::now();
     let mut changes = Vec::new();
     let name = match action {
@@ -769,12 +1035,17 @@ pub async fn act(db: &Database, actor: &Actor, cycle_id: Uuid, body_code: &str, 
         }
         _ => {
             if sub.submitter_id == actor_id {
-                return Err(DbError::Forbidden("nobody reviews their own submission".into()));
+                return Err(DbError::Forbidden(
+                    "nobody reviews their own submission".into(),
+                ));
             }
             changes.push((submission::Column::ReviewerId, Expr::value(actor_id)));
             changes.push((submission::Column::ReviewedAt, Expr::value(now)));
             if action == SubmissionAction::Return {
-                changes.push((submission::Column::ReturnReason, Expr::value(reason.clone())));
+                changes.push((
+                    submission::Column::ReturnReason,
+                    Expr::value(reason.clone()),
+                ));
                 "return"
             } else {
                 "accept"
@@ -783,19 +1054,46 @@ pub async fn act(db: &Database, actor: &Actor, cycle_id: Uuid, body_code: &str, 
     };
     let before = view(&txn, sub.clone(), body_code.to_owned()).await?;
     record_step(&txn, &sub, name, from, to, actor_id, reason, changes).await?;
-    let after = view(&txn, submission::Entity::find_by_id(sub.id).one(&txn).await?.ok_or(DbError::NotFound("submission"))?, body_code.to_owned()).await?;
+    let after = view(
+        &txn,
+        submission::Entity::find_by_id(sub.id)
+            .one(&txn)
+            .await?
+            .ok_or(DbError::NotFound("submission"))?,
+        body_code.to_owned(),
+    )
+    .await?;
     let action_name = match name {
         "submit" => "submission.submit",
         "return" => "submission.return",
         _ => "submission.accept",
     };
-    audit::append(&txn, actor_id, Change::new(action_name, "submission", sub.id, Some(&before), Some(&after))).await?;
+    audit::append(
+        &txn,
+        actor_id,
+        Change::new(
+            action_name,
+            "submission",
+            sub.id,
+            Some(&before),
+            Some(&after),
+        ),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
 
 /// Proposes an amendment to an accepted entry (the body's officer).
-pub async fn propose_amendment(db: &Database, grant: &BodyGrant, actor: &Actor, cycle_id: Uuid, body_code: &str, input: EntryInput, reason: String) -> DbResult<Amendment> {
+pub async fn propose_amendment(
+    db: &Database,
+    grant: &BodyGrant,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+    input: EntryInput,
+    reason: String,
+) -> DbResult<Amendment> {
     let mut errors = ValidationErrors::new();
     validate_progress(&mut errors, "", &input.values);
     check_text(&mut errors, "reason", &reason, true, 5000);
@@ -806,13 +1104,19 @@ pub async fn propose_amendment(db: &Database, grant: &BodyGrant, actor: &Actor, 
         return Err(DbError::NotFound("submission"));
     }
     if grant.body().id != body_id {
-        return Err(DbError::Forbidden("only the body's own officers propose amendments".into()));
+        return Err(DbError::Forbidden(
+            "only the body's own officers propose amendments".into(),
+        ));
     }
     if cycle.state == CycleState::Closed.as_str() {
-        return Err(DbError::InvalidTransition("the cycle is closed; it takes no edits".into()));
+        return Err(DbError::InvalidTransition(
+            "the cycle is closed; it takes no edits".into(),
+        ));
     }
     if status != SubmissionStatus::Accepted {
-        return Err(DbError::InvalidTransition("only an accepted report is amended; edit the draft instead".into()));
+        return Err(DbError::InvalidTransition(
+            "only an accepted report is amended; edit the draft instead".into(),
+        ));
     }
     errors.finish()?;
     let entry = submission_entry::Entity::find()
@@ -843,7 +1147,12 @@ pub async fn propose_amendment(db: &Database, grant: &BodyGrant, actor: &Actor, 
     .insert(&txn)
     .await?;
     let view = amendment_model(row);
-    audit::append(&txn, grant.actor_id(), Change::new::<(), _>("amendment.propose", "submission", sub.id, None, Some(&view))).await?;
+    audit::append(
+        &txn,
+        grant.actor_id(),
+        Change::new::<(), _>("amendment.propose", "submission", sub.id, None, Some(&view)),
+    )
+    .await?;
     txn.commit().await?;
     Ok(view)
 }
@@ -870,7 +1179,12 @@ fn amendment_model(r: amendment::Model) -> Amendment {
 }
 
 /// A submission's amendments, oldest first.
-pub async fn amendments(db: &Database, actor: &Actor, cycle_id: Uuid, body_code: &str) -> DbResult<Vec<Amendment>> {
+pub async fn amendments(
+    db: &Database,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+) -> DbResult<Vec<Amendment>> {
     let (_, sub, body_id) = find_submission(db.conn(), cycle_id, body_code).await?;
     if !visible(actor, body_id, stored(&sub.status)?) {
         return Err(DbError::NotFound("submission"));
@@ -887,32 +1201,80 @@ pub async fn amendments(db: &Database, actor: &Actor, cycle_id: Uuid, body_code:
 
 /// Accepts (applying the proposed values; the original stays in the amendment) or
 /// rejects an amendment.
-pub async fn decide_amendment(db: &Database, grant: &SecretariatGrant, id: Uuid, accept: bool, note: Option<String>) -> DbResult<Amendment> {
+pub async fn decide_amendment(
+    db: &Database,
+    grant: &SecretariatGrant,
+    id: Uuid,
+    accept: bool,
+    note: Option<String>,
+) -> DbResult<Amendment> {
     let txn = db.begin_write().await?;
-    let row = amendment::Entity::find_by_id(id).one(&txn).await?.ok_or(DbError::NotFound("amendment"))?;
+    let row = amendment::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("amendment"))?;
     if row.status != "proposed" {
-        return Err(DbError::InvalidTransition(format!("the amendment is already {}", row.status)));
+        return Err(DbError::InvalidTransition(format!(
+            "the amendment is already {}",
+            row.status
+        )));
     }
-    let sub = submission::Entity::find_by_id(row.submission_id).one(&txn).await?.ok_or(DbError::NotFound("submission"))?;
+    let sub = submission::Entity::find_by_id(row.submission_id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("submission"))?;
     let cycle = find(&txn, sub.cycle_id).await?;
     if cycle.state == CycleState::Closed.as_str() {
-        return Err(DbError::InvalidTransition("the cycle is closed; it takes no edits".into()));
+        return Err(DbError::InvalidTransition(
+            "the cycle is closed; it takes no edits".into(),
+        ));
     }
     if Some(row.proposer_id) == grant.actor_id() {
-        return Err(DbError::Forbidden("nobody decides their own amendment".into()));
+        return Err(DbError::Forbidden(
+            "nobody decides their own amendment".into(),
+        ));
     }
     let now = Utc::now();
     if accept {
         let p = &row.proposed;
-        let status: ProgressStatus = p["status"].as_str().unwrap_or("not_started").parse().map_err(|e: wpt_domain::UnknownVariant| DbError::internal(e.to_string()))?;
+        let status: ProgressStatus = p["status"]
+            .as_str()
+            .unwrap_or("not_started")
+            .parse()
+            .map_err(|e: wpt_domain::UnknownVariant| DbError::internal(e.to_string()))?;
         submission_entry::Entity::update_many()
-            .col_expr(submission_entry::Column::Status, Expr::value(status.as_str()))
-            .col_expr(submission_entry::Column::PercentComplete, Expr::value(p["percent_complete"].as_i64().and_then(|v| i32::try_from(v).ok())))
-            .col_expr(submission_entry::Column::Narrative, Expr::value(p["narrative"].as_str().unwrap_or_default()))
-            .col_expr(submission_entry::Column::Challenges, Expr::value(p["challenges"].as_str().map(str::to_owned)))
-            .col_expr(submission_entry::Column::NextSteps, Expr::value(p["next_steps"].as_str().map(str::to_owned)))
-            .col_expr(submission_entry::Column::EvidenceUrls, Expr::value(p["evidence_urls"].clone()))
-            .col_expr(submission_entry::Column::UpdatedBy, Expr::value(Some(row.proposer_id)))
+            .col_expr(
+                submission_entry::Column::Status,
+                Expr::value(status.as_str()),
+            )
+            .col_expr(
+                submission_entry::Column::PercentComplete,
+                Expr::value(
+                    p["percent_complete"]
+                        .as_i64()
+                        .and_then(|v| i32::try_from(v).ok()),
+                ),
+            )
+            .col_expr(
+                submission_entry::Column::Narrative,
+                Expr::value(p["narrative"].as_str().unwrap_or_default()),
+            )
+            .col_expr(
+                submission_entry::Column::Challenges,
+                Expr::value(p["challenges"].as_str().map(str::to_owned)),
+            )
+            .col_expr(
+                submission_entry::Column::NextSteps,
+                Expr::value(p["next_steps"].as_str().map(str::to_owned)),
+            )
+            .col_expr(
+                submission_entry::Column::EvidenceUrls,
+                Expr::value(p["evidence_urls"].clone()),
+            )
+            .col_expr(
+                submission_entry::Column::UpdatedBy,
+                Expr::value(Some(row.proposer_id)),
+            )
             .col_expr(submission_entry::Column::UpdatedAt, Expr::value(now))
             .filter(submission_entry::Column::SubmissionId.eq(row.submission_id))
             .filter(submission_entry::Column::ActivityId.eq(row.activity_id))
@@ -926,7 +1288,22 @@ pub async fn decide_amendment(db: &Database, grant: &SecretariatGrant, id: Uuid,
     am.reviewed_at = Set(Some(now));
     am.review_note = Set(note);
     let after = amendment_model(am.update(&txn).await?);
-    audit::append(&txn, grant.actor_id(), Change::new(if accept { "amendment.accept" } else { "amendment.reject" }, "submission", sub.id, Some(&before), Some(&after))).await?;
+    audit::append(
+        &txn,
+        grant.actor_id(),
+        Change::new(
+            if accept {
+                "amendment.accept"
+            } else {
+                "amendment.reject"
+            },
+            "submission",
+            sub.id,
+            Some(&before),
+            Some(&after),
+        ),
+    )
+    .await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -977,8 +1354,15 @@ pub async fn report_rows(db: &impl ConnectionTrait, cycle_id: Uuid) -> DbResult<
     let ids: Vec<Uuid> = activities.iter().map(|a| a.id).collect();
     let mut assignments: HashMap<Uuid, Vec<(Uuid, String)>> = HashMap::new();
     for chunk in ids.chunks(5000) {
-        for a in activity_assignment::Entity::find().filter(activity_assignment::Column::ActivityId.is_in(chunk.to_vec())).all(db).await? {
-            assignments.entry(a.activity_id).or_default().push((a.body_id, a.role));
+        for a in activity_assignment::Entity::find()
+            .filter(activity_assignment::Column::ActivityId.is_in(chunk.to_vec()))
+            .all(db)
+            .await?
+        {
+            assignments
+                .entry(a.activity_id)
+                .or_default()
+                .push((a.body_id, a.role));
         }
     }
     let subs: HashMap<Uuid, submission::Model> = submission::Entity::find()
@@ -988,7 +1372,11 @@ pub async fn report_rows(db: &impl ConnectionTrait, cycle_id: Uuid) -> DbResult<
         .into_iter()
         .map(|s| (s.body_id, s))
         .collect();
-    let accepted_ids: Vec<Uuid> = subs.values().filter(|s| s.status == "accepted").map(|s| s.id).collect();
+    let accepted_ids: Vec<Uuid> = subs
+        .values()
+        .filter(|s| s.status == "accepted")
+        .map(|s| s.id)
+        .collect();
     let amended: std::collections::HashSet<(Uuid, Uuid)> = amendment::Entity::find()
         .filter(amendment::Column::SubmissionId.is_in(accepted_ids.clone()))
         .filter(amendment::Column::Status.eq("accepted"))
@@ -998,7 +1386,11 @@ pub async fn report_rows(db: &impl ConnectionTrait, cycle_id: Uuid) -> DbResult<
         .map(|a| (a.submission_id, a.activity_id))
         .collect();
     let mut entries: HashMap<(Uuid, Uuid), submission_entry::Model> = HashMap::new();
-    for e in submission_entry::Entity::find().filter(submission_entry::Column::SubmissionId.is_in(accepted_ids)).all(db).await? {
+    for e in submission_entry::Entity::find()
+        .filter(submission_entry::Column::SubmissionId.is_in(accepted_ids))
+        .all(db)
+        .await?
+    {
         entries.insert((e.submission_id, e.activity_id), e);
     }
     let mut rows = Vec::new();
@@ -1015,7 +1407,8 @@ pub async fn report_rows(db: &impl ConnectionTrait, cycle_id: Uuid) -> DbResult<
             let entry = match sub.and_then(|s| entries.get(&(s.id, a.id)).map(|e| (s, e))) {
                 Some((s, e)) => Some(SubmissionEntry {
                     status: stored(&e.status)?,
-                    evidence_urls: serde_json::from_value(e.evidence_urls.clone()).unwrap_or_default(),
+                    evidence_urls: serde_json::from_value(e.evidence_urls.clone())
+                        .unwrap_or_default(),
                     activity_id: a.id,
                     activity_code: a.code.clone(),
                     activity_title: a.title.clone(),

@@ -5,7 +5,6 @@
 //! everywhere: `as_str` and `FromStr` are the only conversions.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 /// An unknown value for one of the vocabularies below.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -27,7 +26,7 @@ macro_rules! text_enum {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum $name {
             $( $(#[$vmeta])* #[serde(rename = $text)] $variant ),+
         }
@@ -55,6 +54,19 @@ macro_rules! text_enum {
                 }
             }
         }
+
+        // Written by hand: the derive would name the variants as Rust spells them, not
+        // as they are serialized.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .enum_values(Some([$($text),+]))
+                    .into()
+            }
+        }
+
+        impl utoipa::ToSchema for $name {}
 
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -248,6 +260,15 @@ mod tests {
             let json = serde_json::to_string(r).expect("serializes");
             assert_eq!(json, format!("\"{}\"", r.as_str()));
         }
+    }
+
+    #[test]
+    fn the_schema_lists_the_serialized_spellings() {
+        let schema = serde_json::to_value(<Role as utoipa::PartialSchema>::schema()).expect("json");
+        assert_eq!(
+            schema["enum"],
+            serde_json::json!(["admin", "secretariat", "officer", "viewer"])
+        );
     }
 
     #[test]

@@ -54,7 +54,11 @@ pub enum TransitionError {
 }
 
 /// The state after `action` by `role` from `from`, or why not.
-pub fn transition(from: SubmissionStatus, action: SubmissionAction, role: Role) -> Result<SubmissionStatus, TransitionError> {
+pub fn transition(
+    from: SubmissionStatus,
+    action: SubmissionAction,
+    role: Role,
+) -> Result<SubmissionStatus, TransitionError> {
     use SubmissionAction as A;
     use SubmissionStatus as S;
     if !action.allowed_roles().contains(&role) {
@@ -94,11 +98,20 @@ mod tests {
                 for role in Role::ALL {
                     let got = transition(*from, action, *role);
                     let may = action.allowed_roles().contains(role);
-                    let expected = legal.iter().find(|(f, a, _)| f == from && *a == action).map(|(_, _, to)| *to);
+                    let expected = legal
+                        .iter()
+                        .find(|(f, a, _)| f == from && *a == action)
+                        .map(|(_, _, to)| *to);
                     match (may, expected) {
-                        (false, _) => assert!(matches!(got, Err(TransitionError::Forbidden { .. })), "{from} {action:?} {role}"),
+                        (false, _) => assert!(
+                            matches!(got, Err(TransitionError::Forbidden { .. })),
+                            "{from} {action:?} {role}"
+                        ),
                         (true, Some(to)) => assert_eq!(got, Ok(to), "{from} {action:?} {role}"),
-                        (true, None) => assert!(matches!(got, Err(TransitionError::Invalid { .. })), "{from} {action:?} {role}"),
+                        (true, None) => assert!(
+                            matches!(got, Err(TransitionError::Invalid { .. })),
+                            "{from} {action:?} {role}"
+                        ),
                     }
                     checked += 1;
                 }

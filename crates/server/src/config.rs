@@ -234,8 +234,18 @@ impl Config {
                 "WPT_CORS_ORIGINS entry {bad:?} must be an origin such as https://dashboard.example.org"
             )));
         }
-        let submission_lead_days = number(raw.submission_lead_days.as_deref(), "WPT_SUBMISSION_LEAD_DAYS", 30, 1..=365)?;
-        let review_lead_days = number(raw.review_lead_days.as_deref(), "WPT_REVIEW_LEAD_DAYS", 14, 0..=365)?;
+        let submission_lead_days = number(
+            raw.submission_lead_days.as_deref(),
+            "WPT_SUBMISSION_LEAD_DAYS",
+            30,
+            1..=365,
+        )?;
+        let review_lead_days = number(
+            raw.review_lead_days.as_deref(),
+            "WPT_REVIEW_LEAD_DAYS",
+            14,
+            0..=365,
+        )?;
         if review_lead_days > submission_lead_days {
             return Err(ConfigError("WPT_REVIEW_LEAD_DAYS must not exceed WPT_SUBMISSION_LEAD_DAYS: the review follows the submissions".into()));
         }

@@ -66,7 +66,134 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/api/v1/indicators/{id}/actuals", [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/indicators/{id}/actuals", [401, 403, 403, 201, 403, 403]),
     ("POST", "/api/v1/work-plans/{id}/import", [401, 200, 200, 403, 403, 403]),
+    ("GET", "/api/v1/cycles", [401, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/cycles", [401, 201, 201, 403, 403, 403]),
+    ("GET", "/api/v1/cycles/{id}", [401, 200, 200, 200, 200, 200]),
+    ("PATCH", "/api/v1/cycles/{id}", [401, 200, 200, 403, 403, 403]),
+    ("POST", "/api/v1/cycles/{id}/open", [401, 200, 200, 403, 403, 403]),
+    ("POST", "/api/v1/cycles/{id}/close", [401, 200, 200, 403, 403, 403]),
+    ("GET", "/api/v1/cycles/{id}/submissions", [401, 200, 200, 200, 200, 200]),
+    // DGICM's report: the officer's own; another body's officer and viewers cannot see a draft.
+    ("GET", "/api/v1/cycles/{id}/submissions/{body_code}", [401, 200, 200, 200, 404, 404]),
+    ("PUT", "/api/v1/cycles/{id}/submissions/{body_code}", [401, 403, 403, 200, 404, 404]),
+    ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/submit", [401, 403, 403, 200, 404, 404]),
+    // Submitted: other officers may read it (so 403, not 404); viewers see accepted reports only.
+    ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/return", [401, 200, 200, 403, 403, 404]),
+    ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/accept", [401, 200, 200, 403, 403, 404]),
+    ("GET", "/api/v1/cycles/{id}/submissions/{body_code}/amendments", [401, 200, 200, 200, 404, 404]),
+    ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/amendments", [401, 403, 403, 201, 403, 403]),
+    ("POST", "/api/v1/amendments/{id}/accept", [401, 200, 200, 403, 403, 403]),
+    ("POST", "/api/v1/amendments/{id}/reject", [401, 200, 200, 403, 403, 403]),
+    ("GET", "/api/v1/cycles/{id}/report", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/cycles/{id}/edition", [401, 200, 200, 200, 200, 200]),
 ];
+
+/// How far a fresh cycle has gone, for DGICM's report.
+#[derive(Clone, Copy, PartialEq, PartialOrd)]
+enum Stage {
+    Planned,
+    Open,
+    Draft,
+    Submitted,
+    Accepted,
+    Closed,
+}
+
+/// A fresh cycle of the plan taken to `stage`; DGICM's officer writes its report.
+async fn fresh_cycle(app: &TestApp, w: &World, stage: Stage) -> String {
+    let admin = w.callers[1].as_ref().expect("admin");
+    let dgicm = w.callers[3].as_ref().expect("officer");
+    let res = app
+        .request(Method::POST, "/api/v1/cycles")
+        .bearer(&admin.token)
+        .json(&json!({"work_plan_id": w.plan_id, "kind": "somtc", "name": "Access cycle", "meeting_date": "2099-06-20", "period_start": "2098-07-01", "period_end": "2099-06-30", "opens_on": "2026-01-01"}))
+        .send()
+        .await;
+    res.assert_status(StatusCode::CREATED);
+    let id = res.json()["id"].as_str().expect("id").to_owned();
+    let step = |path: String,
+                token: String,
+                body: Option<Value>,
+                etag: Option<&'static str>,
+                method: Method| {
+        async move {
+            let mut r = app.request(method, &path).bearer(&token);
+            if let Some(e) = etag {
+                r = r.header("if-match", e);
+            }
+            if let Some(b) = body {
+                r = r.json(&b);
+            }
+            r.send().await.assert_status(StatusCode::OK);
+        }
+    };
+    let sub = format!("/api/v1/cycles/{id}/submissions/DGICM");
+    if stage >= Stage::Open {
+        step(
+            format!("/api/v1/cycles/{id}/open"),
+            admin.token.clone(),
+            None,
+            None,
+            Method::POST,
+        )
+        .await;
+    }
+    if stage >= Stage::Draft {
+        step(
+            sub.clone(),
+            dgicm.token.clone(),
+            Some(json!({"entries": []})),
+            Some("\"1\""),
+            Method::PUT,
+        )
+        .await;
+    }
+    if stage >= Stage::Submitted {
+        step(
+            format!("{sub}/submit"),
+            dgicm.token.clone(),
+            None,
+            Some("\"2\""),
+            Method::POST,
+        )
+        .await;
+    }
+    if stage >= Stage::Accepted {
+        step(
+            format!("{sub}/accept"),
+            admin.token.clone(),
+            None,
+            Some("\"3\""),
+            Method::POST,
+        )
+        .await;
+    }
+    if stage >= Stage::Closed {
+        step(
+            format!("/api/v1/cycles/{id}/close"),
+            admin.token.clone(),
+            None,
+            None,
+            Method::POST,
+        )
+        .await;
+    }
+    id
+}
+
+/// A fresh amendment proposed by DGICM's officer on an accepted report.
+async fn fresh_amendment(app: &TestApp, w: &World) -> String {
+    let cycle = fresh_cycle(app, w, Stage::Accepted).await;
+    let dgicm = w.callers[3].as_ref().expect("officer");
+    let res = app
+        .request(Method::POST, &format!("/api/v1/cycles/{cycle}/submissions/DGICM/amendments"))
+        .bearer(&dgicm.token)
+        .json(&json!({"entry": {"activity_id": w.activity_id, "status": "completed", "narrative": "Corrected"}, "reason": "Late figures"}))
+        .send()
+        .await;
+    res.assert_status(StatusCode::CREATED);
+    res.json()["id"].as_str().expect("id").to_owned()
+}
 
 /// A fresh activity of the current plan, led by DGICM with AICHR cooperating.
 async fn fresh_activity(app: &TestApp, admin: &Caller, plan_id: &str) -> String {
@@ -101,6 +228,8 @@ async fn fresh_child(app: &TestApp, admin: &Caller, activity: &str, kind: &str) 
 }
 
 struct World {
+    open_cycle: String,
+    closed_cycle: String,
     callers: Vec<Option<Caller>>,
     plan_id: String,
     login_email: String,
@@ -125,14 +254,19 @@ async fn world(app: &TestApp) -> World {
     let activity_id = fresh_activity(app, &admin, &plan_id).await;
     let milestone_id = fresh_child(app, &admin, &activity_id, "milestones").await;
     let indicator_id = fresh_child(app, &admin, &activity_id, "indicators").await;
-    World {
+    let mut w = World {
+        open_cycle: String::new(),
+        closed_cycle: String::new(),
         callers,
         plan_id,
         login_email,
         activity_id,
         milestone_id,
         indicator_id,
-    }
+    };
+    w.open_cycle = fresh_cycle(app, &w, Stage::Open).await;
+    w.closed_cycle = fresh_cycle(app, &w, Stage::Closed).await;
+    w
 }
 
 /// Builds the request for one cell: a concrete path, a body and headers that would
@@ -175,6 +309,42 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
                 &fresh_child(app, admin, &activity, "indicators").await,
             )
         }
+        ("PATCH", "/api/v1/cycles/{id}") | ("POST", "/api/v1/cycles/{id}/open") => {
+            headers.push(("if-match", "\"1\"".into()));
+            path.replace("{id}", &fresh_cycle(app, w, Stage::Planned).await)
+        }
+        ("POST", "/api/v1/cycles/{id}/close") => {
+            path.replace("{id}", &fresh_cycle(app, w, Stage::Open).await)
+        }
+        ("PUT", "/api/v1/cycles/{id}/submissions/{body_code}") => {
+            headers.push(("if-match", "\"1\"".into()));
+            path.replace("{id}", &fresh_cycle(app, w, Stage::Open).await)
+                .replace("{body_code}", "DGICM")
+        }
+        ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/submit") => {
+            headers.push(("if-match", "\"2\"".into()));
+            path.replace("{id}", &fresh_cycle(app, w, Stage::Draft).await)
+                .replace("{body_code}", "DGICM")
+        }
+        (
+            "POST",
+            "/api/v1/cycles/{id}/submissions/{body_code}/return"
+            | "/api/v1/cycles/{id}/submissions/{body_code}/accept",
+        ) => {
+            headers.push(("if-match", "\"3\"".into()));
+            path.replace("{id}", &fresh_cycle(app, w, Stage::Submitted).await)
+                .replace("{body_code}", "DGICM")
+        }
+        ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/amendments") => path
+            .replace("{id}", &fresh_cycle(app, w, Stage::Accepted).await)
+            .replace("{body_code}", "DGICM"),
+        (_, "/api/v1/amendments/{id}/accept" | "/api/v1/amendments/{id}/reject") => {
+            path.replace("{id}", &fresh_amendment(app, w).await)
+        }
+        (_, "/api/v1/cycles/{id}/edition") => path.replace("{id}", &w.closed_cycle),
+        (_, p) if p.starts_with("/api/v1/cycles/{id}") => p
+            .replace("{id}", &w.open_cycle)
+            .replace("{body_code}", "DGICM"),
         (_, p) if p.starts_with("/api/v1/activities/{id}") => p.replace("{id}", &w.activity_id),
         (_, p) if p.starts_with("/api/v1/milestones/{id}") => p.replace("{id}", &w.milestone_id),
         (_, p) if p.starts_with("/api/v1/indicators/{id}") => p.replace("{id}", &w.indicator_id),
@@ -254,6 +424,26 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
             });
         }
         ("PATCH", "/api/v1/indicators/{id}") => body = Some(json!({"target": "120"})),
+        ("POST", "/api/v1/cycles") => {
+            body = Some(
+                json!({"work_plan_id": w.plan_id, "kind": "ad_hoc", "name": "Ad hoc", "meeting_date": "2099-06-20", "period_start": "2098-07-01", "period_end": "2099-06-30", "opens_on": "2026-01-01"}),
+            );
+        }
+        ("PATCH", "/api/v1/cycles/{id}") => body = Some(json!({"name": "Renamed cycle"})),
+        ("PUT", "/api/v1/cycles/{id}/submissions/{body_code}") => {
+            body = Some(json!({"entries": []}))
+        }
+        ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/return") => {
+            body = Some(json!({"reason": "Please add figures"}))
+        }
+        ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/amendments") => {
+            body = Some(
+                json!({"entry": {"activity_id": w.activity_id, "status": "completed", "narrative": "Corrected"}, "reason": "Late figures"}),
+            );
+        }
+        (_, "/api/v1/amendments/{id}/accept" | "/api/v1/amendments/{id}/reject") => {
+            body = Some(json!({}))
+        }
         ("POST", "/api/v1/indicators/{id}/actuals") => {
             body = Some(
                 json!({"period_start": "2025-07-01", "period_end": "2026-06-30", "value": "35"}),

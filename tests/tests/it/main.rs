@@ -6,6 +6,7 @@ mod access;
 mod accounts;
 mod audit;
 mod conventions;
+mod cycles;
 mod identity;
 mod import;
 mod migrations;

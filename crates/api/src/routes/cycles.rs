@@ -67,9 +67,15 @@ pub struct CycleQuery {
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad filter, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn list_cycles(State(state): State<AppState>, _actor: CurrentActor, Query(q): Query<CycleQuery>) -> Result<Json<Page<Cycle>>, ApiError> {
+async fn list_cycles(
+    State(state): State<AppState>,
+    _actor: CurrentActor,
+    Query(q): Query<CycleQuery>,
+) -> Result<Json<Page<Cycle>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    Ok(Json(wpt_db::cycles::list(&state.db, q.work_plan, q.state, &page).await?))
+    Ok(Json(
+        wpt_db::cycles::list(&state.db, q.work_plan, q.state, &page).await?,
+    ))
 }
 
 /// A new reporting cycle.
@@ -105,7 +111,11 @@ pub struct CreateCycle {
         (status = 403, description = "Neither secretariat nor administrator", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields or schedule", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn create_cycle(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Json(i): Json<CreateCycle>) -> Result<Response, ApiError> {
+async fn create_cycle(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Json(i): Json<CreateCycle>,
+) -> Result<Response, ApiError> {
     let grant = actor.secretariat()?;
     let cycle = wpt_db::cycles::create(
         &state.db,
@@ -124,7 +134,11 @@ async fn create_cycle(State(state): State<AppState>, CurrentActor(actor): Curren
         },
     )
     .await?;
-    Ok(created(format!("/api/v1/cycles/{}", cycle.id), Some(cycle.version), cycle))
+    Ok(created(
+        format!("/api/v1/cycles/{}", cycle.id),
+        Some(cycle.version),
+        cycle,
+    ))
 }
 
 /// Get a reporting cycle
@@ -138,7 +152,12 @@ async fn create_cycle(State(state): State<AppState>, CurrentActor(actor): Curren
         (status = 404, description = "No such cycle", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn get_cycle(State(state): State<AppState>, _actor: CurrentActor, Path(id): Path<Uuid>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn get_cycle(
+    State(state): State<AppState>,
+    _actor: CurrentActor,
+    Path(id): Path<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let c = wpt_db::cycles::get(&state.db, id).await?;
     Ok(etag::versioned(&headers, c.version, c))
 }
@@ -182,7 +201,13 @@ pub struct UpdateCycle {
         (status = 422, description = "Invalid fields or schedule", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn update_cycle(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Path(id): Path<Uuid>, IfMatch(version): IfMatch, Json(i): Json<UpdateCycle>) -> Result<Response, ApiError> {
+async fn update_cycle(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+    IfMatch(version): IfMatch,
+    Json(i): Json<UpdateCycle>,
+) -> Result<Response, ApiError> {
     let grant = actor.secretariat()?;
     let patch = CyclePatch {
         kind: i.kind,
@@ -210,7 +235,11 @@ async fn update_cycle(State(state): State<AppState>, CurrentActor(actor): Curren
         (status = 404, description = "No such cycle", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not planned", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn open_cycle(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Path(id): Path<Uuid>) -> Result<Response, ApiError> {
+async fn open_cycle(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
     let grant = actor.secretariat()?;
     let c = wpt_db::cycles::open(&state.db, &grant, id).await?;
     Ok(updated(c.version, c))
@@ -228,7 +257,11 @@ async fn open_cycle(State(state): State<AppState>, CurrentActor(actor): CurrentA
         (status = 404, description = "No such cycle", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not open", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn close_cycle(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Path(id): Path<Uuid>) -> Result<Response, ApiError> {
+async fn close_cycle(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
     let grant = actor.secretariat()?;
     let c = wpt_db::cycles::close(&state.db, &grant, id).await?;
     Ok(updated(c.version, c))
@@ -263,8 +296,16 @@ pub struct Board {
         (status = 404, description = "No such cycle", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad filter", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn list_submissions(State(state): State<AppState>, _actor: CurrentActor, Path(id): Path<Uuid>, Query(q): Query<BoardQuery>) -> Result<Json<Board>, ApiError> {
-    Ok(Json(Board { items: wpt_db::cycles::board(&state.db, id, q.status).await?, next_cursor: None }))
+async fn list_submissions(
+    State(state): State<AppState>,
+    _actor: CurrentActor,
+    Path(id): Path<Uuid>,
+    Query(q): Query<BoardQuery>,
+) -> Result<Json<Board>, ApiError> {
+    Ok(Json(Board {
+        items: wpt_db::cycles::board(&state.db, id, q.status).await?,
+        next_cursor: None,
+    }))
 }
 
 /// Get a body's report
@@ -280,7 +321,12 @@ async fn list_submissions(State(state): State<AppState>, _actor: CurrentActor, P
         (status = 404, description = "No such report, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn get_submission(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Path((id, code)): Path<(Uuid, String)>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn get_submission(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let s = wpt_db::cycles::get_submission(&state.db, &actor, id, &code).await?;
     Ok(etag::versioned(&headers, s.version, s))
 }
@@ -352,9 +398,18 @@ pub struct SaveSubmission {
         (status = 422, description = "Invalid entries", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn save_submission(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Path((id, code)): Path<(Uuid, String)>, IfMatch(version): IfMatch, Json(body): Json<SaveSubmission>) -> Result<Response, ApiError> {
+async fn save_submission(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+    IfMatch(version): IfMatch,
+    Json(body): Json<SaveSubmission>,
+) -> Result<Response, ApiError> {
     if body.entries.len() > 2000 {
-        return Err(ApiError::field("entries", "at most 2000 entries per request"));
+        return Err(ApiError::field(
+            "entries",
+            "at most 2000 entries per request",
+        ));
     }
     let grant = match actor.own_body() {
         Ok(g) => g,
@@ -364,11 +419,28 @@ async fn save_submission(State(state): State<AppState>, CurrentActor(actor): Cur
             return Err(denied.into());
         }
     };
-    let s = wpt_db::cycles::save(&state.db, &grant, &actor, id, &code, version, body.entries.into_iter().map(Into::into).collect()).await?;
+    let s = wpt_db::cycles::save(
+        &state.db,
+        &grant,
+        &actor,
+        id,
+        &code,
+        version,
+        body.entries.into_iter().map(Into::into).collect(),
+    )
+    .await?;
     Ok(updated(s.version, s))
 }
 
-async fn step(state: &AppState, actor: &wpt_domain::Actor, id: Uuid, code: &str, version: i32, action: SubmissionAction, reason: Option<String>) -> Result<Response, ApiError> {
+async fn step(
+    state: &AppState,
+    actor: &wpt_domain::Actor,
+    id: Uuid,
+    code: &str,
+    version: i32,
+    action: SubmissionAction,
+    reason: Option<String>,
+) -> Result<Response, ApiError> {
     let s = wpt_db::cycles::act(&state.db, actor, id, code, version, action, reason).await;
     match s {
         Ok(s) => Ok(updated(s.version, s)),
@@ -396,8 +468,22 @@ async fn step(state: &AppState, actor: &wpt_domain::Actor, id: Uuid, code: &str,
         (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn submit(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Path((id, code)): Path<(Uuid, String)>, IfMatch(version): IfMatch) -> Result<Response, ApiError> {
-    step(&state, &actor, id, &code, version, SubmissionAction::Submit, None).await
+async fn submit(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+    IfMatch(version): IfMatch,
+) -> Result<Response, ApiError> {
+    step(
+        &state,
+        &actor,
+        id,
+        &code,
+        version,
+        SubmissionAction::Submit,
+        None,
+    )
+    .await
 }
 
 /// Why a report goes back.
@@ -425,8 +511,23 @@ pub struct ReturnRequest {
         (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn return_submission(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Path((id, code)): Path<(Uuid, String)>, IfMatch(version): IfMatch, Json(body): Json<ReturnRequest>) -> Result<Response, ApiError> {
-    step(&state, &actor, id, &code, version, SubmissionAction::Return, Some(body.reason)).await
+async fn return_submission(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+    IfMatch(version): IfMatch,
+    Json(body): Json<ReturnRequest>,
+) -> Result<Response, ApiError> {
+    step(
+        &state,
+        &actor,
+        id,
+        &code,
+        version,
+        SubmissionAction::Return,
+        Some(body.reason),
+    )
+    .await
 }
 
 /// Accept a body's report
@@ -443,8 +544,22 @@ async fn return_submission(State(state): State<AppState>, CurrentActor(actor): C
         (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn accept(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Path((id, code)): Path<(Uuid, String)>, IfMatch(version): IfMatch) -> Result<Response, ApiError> {
-    step(&state, &actor, id, &code, version, SubmissionAction::Accept, None).await
+async fn accept(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+    IfMatch(version): IfMatch,
+) -> Result<Response, ApiError> {
+    step(
+        &state,
+        &actor,
+        id,
+        &code,
+        version,
+        SubmissionAction::Accept,
+        None,
+    )
+    .await
 }
 
 /// A submission's amendments.
@@ -464,8 +579,15 @@ pub struct AmendmentList {
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn list_amendments(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Path((id, code)): Path<(Uuid, String)>) -> Result<Json<AmendmentList>, ApiError> {
-    Ok(Json(AmendmentList { items: wpt_db::cycles::amendments(&state.db, &actor, id, &code).await?, next_cursor: None }))
+async fn list_amendments(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+) -> Result<Json<AmendmentList>, ApiError> {
+    Ok(Json(AmendmentList {
+        items: wpt_db::cycles::amendments(&state.db, &actor, id, &code).await?,
+        next_cursor: None,
+    }))
 }
 
 /// A proposed amendment.
@@ -494,7 +616,12 @@ pub struct AmendmentRequest {
         (status = 409, description = "The report is not accepted, or the cycle is closed", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid values or no reason", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn propose_amendment(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Path((id, code)): Path<(Uuid, String)>, Json(body): Json<AmendmentRequest>) -> Result<Response, ApiError> {
+async fn propose_amendment(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+    Json(body): Json<AmendmentRequest>,
+) -> Result<Response, ApiError> {
     let grant = match actor.own_body() {
         Ok(g) => g,
         Err(denied) => {
@@ -502,8 +629,21 @@ async fn propose_amendment(State(state): State<AppState>, CurrentActor(actor): C
             return Err(denied.into());
         }
     };
-    let a = wpt_db::cycles::propose_amendment(&state.db, &grant, &actor, id, &code, body.entry.into(), body.reason).await?;
-    Ok(created(format!("/api/v1/cycles/{id}/submissions/{code}/amendments"), None, a))
+    let a = wpt_db::cycles::propose_amendment(
+        &state.db,
+        &grant,
+        &actor,
+        id,
+        &code,
+        body.entry.into(),
+        body.reason,
+    )
+    .await?;
+    Ok(created(
+        format!("/api/v1/cycles/{id}/submissions/{code}/amendments"),
+        None,
+        a,
+    ))
 }
 
 /// A decision on an amendment.
@@ -525,9 +665,16 @@ pub struct AmendmentDecision {
         (status = 404, description = "No such amendment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already decided, or the cycle is closed", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn accept_amendment(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Path(id): Path<Uuid>, Json(body): Json<AmendmentDecision>) -> Result<Json<Amendment>, ApiError> {
+async fn accept_amendment(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<AmendmentDecision>,
+) -> Result<Json<Amendment>, ApiError> {
     let grant = actor.secretariat()?;
-    Ok(Json(wpt_db::cycles::decide_amendment(&state.db, &grant, id, true, body.note).await?))
+    Ok(Json(
+        wpt_db::cycles::decide_amendment(&state.db, &grant, id, true, body.note).await?,
+    ))
 }
 
 /// Reject an amendment
@@ -540,9 +687,16 @@ async fn accept_amendment(State(state): State<AppState>, CurrentActor(actor): Cu
         (status = 404, description = "No such amendment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already decided, or the cycle is closed", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn reject_amendment(State(state): State<AppState>, CurrentActor(actor): CurrentActor, Path(id): Path<Uuid>, Json(body): Json<AmendmentDecision>) -> Result<Json<Amendment>, ApiError> {
+async fn reject_amendment(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<AmendmentDecision>,
+) -> Result<Json<Amendment>, ApiError> {
     let grant = actor.secretariat()?;
-    Ok(Json(wpt_db::cycles::decide_amendment(&state.db, &grant, id, false, body.note).await?))
+    Ok(Json(
+        wpt_db::cycles::decide_amendment(&state.db, &grant, id, false, body.note).await?,
+    ))
 }
 
 /// The report's format.
@@ -572,9 +726,17 @@ fn negotiate(q: Option<ReportFormat>, headers: &HeaderMap) -> Result<ReportForma
     if let Some(f) = q {
         return Ok(f);
     }
-    let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("*/*");
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("*/*");
     for part in accept.split(',') {
-        let mime = part.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let mime = part
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         match mime.as_str() {
             "application/json" | "*/*" | "application/*" => return Ok(ReportFormat::Json),
             "text/csv" | "text/*" => return Ok(ReportFormat::Csv),
@@ -582,7 +744,10 @@ fn negotiate(q: Option<ReportFormat>, headers: &HeaderMap) -> Result<ReportForma
             _ => {}
         }
     }
-    Err(ApiError::new(ErrorCode::NotAcceptable, format!("the report is available as application/json, text/csv or {XLSX}")))
+    Err(ApiError::new(
+        ErrorCode::NotAcceptable,
+        format!("the report is available as application/json, text/csv or {XLSX}"),
+    ))
 }
 
 /// The consolidated report
@@ -603,18 +768,42 @@ fn negotiate(q: Option<ReportFormat>, headers: &HeaderMap) -> Result<ReportForma
         (status = 406, description = "No acceptable format", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad format", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn report(State(state): State<AppState>, _actor: CurrentActor, Path(id): Path<Uuid>, Query(q): Query<ReportQuery>, headers: HeaderMap) -> Result<Response, ApiError> {
+async fn report(
+    State(state): State<AppState>,
+    _actor: CurrentActor,
+    Path(id): Path<Uuid>,
+    Query(q): Query<ReportQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let format = negotiate(q.format, &headers)?;
     let cycle = wpt_db::cycles::get(&state.db, id).await?;
     let rows = wpt_db::cycles::report_rows(state.db.conn(), id).await?;
     let board = wpt_db::cycles::board(&state.db, id, None).await?;
-    let name = cycle.name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '-' }).collect::<String>();
-    let disposition = |ext: &str| HeaderValue::from_str(&format!("attachment; filename=\"report-{name}.{ext}\"")).unwrap_or(HeaderValue::from_static("attachment"));
+    let name = cycle
+        .name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>();
+    let disposition = |ext: &str| {
+        HeaderValue::from_str(&format!("attachment; filename=\"report-{name}.{ext}\""))
+            .unwrap_or(HeaderValue::from_static("attachment"))
+    };
     Ok(match format {
         ReportFormat::Json => Json(crate::report::build(cycle, &rows, board)).into_response(),
         ReportFormat::Csv => {
             let bytes = crate::report::csv(&rows).map_err(ApiError::internal)?;
-            (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static("text/csv; charset=utf-8")), (header::CONTENT_DISPOSITION, disposition("csv"))], bytes).into_response()
+            (
+                StatusCode::OK,
+                [
+                    (
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("text/csv; charset=utf-8"),
+                    ),
+                    (header::CONTENT_DISPOSITION, disposition("csv")),
+                ],
+                bytes,
+            )
+                .into_response()
         }
         ReportFormat::Xlsx => {
             let report = crate::report::build(cycle, &rows, board);
@@ -622,7 +811,15 @@ async fn report(State(state): State<AppState>, _actor: CurrentActor, Path(id): P
                 .await
                 .map_err(ApiError::internal)?
                 .map_err(ApiError::internal)?;
-            (StatusCode::OK, [(header::CONTENT_TYPE, HeaderValue::from_static(XLSX)), (header::CONTENT_DISPOSITION, disposition("xlsx"))], bytes).into_response()
+            (
+                StatusCode::OK,
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static(XLSX)),
+                    (header::CONTENT_DISPOSITION, disposition("xlsx")),
+                ],
+                bytes,
+            )
+                .into_response()
         }
     })
 }
@@ -637,6 +834,10 @@ async fn report(State(state): State<AppState>, _actor: CurrentActor, Path(id): P
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such cycle, or it is not closed", body = Problem, content_type = "application/problem+json"),
     ))]
-async fn get_edition(State(state): State<AppState>, _actor: CurrentActor, Path(id): Path<Uuid>) -> Result<Json<Edition>, ApiError> {
+async fn get_edition(
+    State(state): State<AppState>,
+    _actor: CurrentActor,
+    Path(id): Path<Uuid>,
+) -> Result<Json<Edition>, ApiError> {
     Ok(Json(wpt_db::cycles::get_edition(&state.db, id).await?))
 }
