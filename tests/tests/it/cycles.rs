@@ -730,3 +730,164 @@ async fn cycle_schedules_are_validated() {
         .await
         .assert_problem(StatusCode::FORBIDDEN, "forbidden");
 }
+
+#[tokio::test]
+async fn with_the_demo_a_full_cycle_runs_from_opening_to_the_edition() {
+    let app = TestApp::spawn().await;
+    let demo = wpt_db::seed::demo(app.database(), &app.state.auth.hasher)
+        .await
+        .expect("demo");
+    let login = |email: String| {
+        let (app, password) = (&app, demo.password.clone());
+        async move {
+            app.login(&email, &password).await.json()["access_token"]
+                .as_str()
+                .expect("token")
+                .to_owned()
+        }
+    };
+    let sec = login("secretariat@demo.wpt".into()).await;
+    let cycle = app
+        .request(Method::POST, "/api/v1/cycles")
+        .bearer(&sec)
+        .json(&json!({"work_plan_id": plan_id(), "kind": "somtc", "name": "27th SOMTC", "meeting_date": "2099-06-15", "period_start": "2098-07-01", "period_end": "2099-06-30", "opens_on": "2026-01-01"}))
+        .send()
+        .await
+        .json();
+    let id = cycle["id"].as_str().expect("id").to_owned();
+    app.request(Method::POST, &format!("/api/v1/cycles/{id}/open"))
+        .bearer(&sec)
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+
+    // Every body with activities drafts (keeping the prefilled entries) and submits.
+    let board = app
+        .get_as(&sec, &format!("/api/v1/cycles/{id}/submissions"))
+        .await
+        .json();
+    let mut reporting = Vec::new();
+    for row in board["items"].as_array().expect("items") {
+        if row["entries"].as_i64().unwrap_or(0) == 0 {
+            continue;
+        }
+        let body = row["body"].as_str().expect("body").to_owned();
+        let token = login(format!("officer.{}@demo.wpt", body.to_lowercase())).await;
+        let path = format!("/api/v1/cycles/{id}/submissions/{body}");
+        let report = app.get_as(&token, &path).await;
+        let etag = report.header("etag").expect("etag").to_owned();
+        let entries: Vec<Value> = report.json()["entries"].as_array().expect("entries").iter().map(|e| json!({
+            "activity_id": e["activity_id"], "status": e["status"], "percent_complete": e["percent_complete"],
+            "narrative": if e["narrative"].as_str().unwrap_or("").is_empty() { json!("Reported for the cycle") } else { e["narrative"].clone() },
+        })).collect();
+        let saved = app
+            .request(Method::PUT, &path)
+            .bearer(&token)
+            .header("if-match", &etag)
+            .json(&json!({"entries": entries}))
+            .send()
+            .await;
+        saved.assert_status(StatusCode::OK);
+        let etag = saved.header("etag").expect("etag").to_owned();
+        app.request(Method::POST, &format!("{path}/submit"))
+            .bearer(&token)
+            .header("if-match", &etag)
+            .send()
+            .await
+            .assert_status(StatusCode::OK);
+        reporting.push((body, token));
+    }
+    assert!(
+        reporting.len() >= 5,
+        "the demo has several reporting bodies"
+    );
+
+    // One is returned with a reason, fixed and resubmitted; then all are accepted.
+    let (first, token) = reporting[0].clone();
+    let path = format!("/api/v1/cycles/{id}/submissions/{first}");
+    let etag = app
+        .get_as(&sec, &path)
+        .await
+        .header("etag")
+        .expect("etag")
+        .to_owned();
+    app.request(Method::POST, &format!("{path}/return"))
+        .bearer(&sec)
+        .header("if-match", &etag)
+        .json(&json!({"reason": "Add the workshop dates"}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    let seen = app.get_as(&token, &path).await;
+    assert_eq!(seen.json()["return_reason"], "Add the workshop dates");
+    let etag = seen.header("etag").expect("etag").to_owned();
+    app.request(Method::POST, &format!("{path}/submit"))
+        .bearer(&token)
+        .header("if-match", &etag)
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    for (body, _) in &reporting {
+        let path = format!("/api/v1/cycles/{id}/submissions/{body}");
+        let etag = app
+            .get_as(&sec, &path)
+            .await
+            .header("etag")
+            .expect("etag")
+            .to_owned();
+        app.request(Method::POST, &format!("{path}/accept"))
+            .bearer(&sec)
+            .header("if-match", &etag)
+            .send()
+            .await
+            .assert_status(StatusCode::OK);
+    }
+    app.request(Method::POST, &format!("/api/v1/cycles/{id}/close"))
+        .bearer(&sec)
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+
+    let json_report = app
+        .get_as(&sec, &format!("/api/v1/cycles/{id}/report"))
+        .await
+        .json();
+    let accepted: i64 = json_report["totals"]["by_status"]
+        .as_object()
+        .expect("by_status")
+        .values()
+        .filter_map(Value::as_i64)
+        .sum();
+    let csv = app
+        .get_as(&sec, &format!("/api/v1/cycles/{id}/report?format=csv"))
+        .await;
+    let rows = csv::Reader::from_reader(csv.body.as_slice())
+        .records()
+        .count() as i64;
+    assert_eq!(accepted, rows, "every activity x body row is accepted");
+    let xlsx = app
+        .get_as(&sec, &format!("/api/v1/cycles/{id}/report?format=xlsx"))
+        .await;
+    xlsx.assert_status(StatusCode::OK);
+    let mut book: Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(xlsx.body.clone())).expect("an xlsx");
+    assert_eq!(
+        book.worksheet_range("Matrix").expect("matrix").height() as i64,
+        rows + 1
+    );
+    let edition = app
+        .get(&format!("/api/v1/cycles/{id}/edition"))
+        .await
+        .json();
+    assert_eq!(
+        edition["content"]["entries"]
+            .as_array()
+            .expect("entries")
+            .len() as i64,
+        rows
+    );
+    assert_eq!(
+        edition["sha256"],
+        expected_edition_hash(&edition["content"])
+    );
+}
