@@ -355,6 +355,37 @@ pub(crate) async fn write_assignments(
     Ok(())
 }
 
+/// A new activity row from checked input, with no progress and no override.
+pub(crate) fn new_row(
+    id: Uuid,
+    plan_id: Uuid,
+    area_id: Uuid,
+    input: &NewActivity,
+    now: chrono::DateTime<Utc>,
+) -> activity::ActiveModel {
+    activity::ActiveModel {
+        id: Set(id),
+        work_plan_id: Set(plan_id),
+        area_id: Set(area_id),
+        code: Set(input.code.clone()),
+        title: Set(input.title.trim().to_owned()),
+        description: Set(input.description.clone()),
+        actip_reference: Set(input.actip_reference.clone()),
+        expected_outputs: Set(input.expected_outputs.clone()),
+        planned_start: Set(input.planned_start),
+        planned_end: Set(input.planned_end),
+        archived_at: Set(None),
+        last_progress_at: Set(None),
+        signal_override: Set(None),
+        signal_override_reason: Set(None),
+        signal_override_by: Set(None),
+        signal_override_at: Set(None),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+}
+
 /// Creates an activity with its lead and cooperating bodies, in one transaction.
 pub async fn create(
     db: &Database,
@@ -393,29 +424,9 @@ pub async fn create(
     }
     let now = Utc::now();
     let id = Uuid::now_v7();
-    activity::ActiveModel {
-        id: Set(id),
-        work_plan_id: Set(plan_id),
-        area_id: Set(area.unwrap_or_default()),
-        code: Set(input.code.clone()),
-        title: Set(input.title.trim().to_owned()),
-        description: Set(input.description.clone()),
-        actip_reference: Set(input.actip_reference.clone()),
-        expected_outputs: Set(input.expected_outputs.clone()),
-        planned_start: Set(input.planned_start),
-        planned_end: Set(input.planned_end),
-        archived_at: Set(None),
-        last_progress_at: Set(None),
-        signal_override: Set(None),
-        signal_override_reason: Set(None),
-        signal_override_by: Set(None),
-        signal_override_at: Set(None),
-        version: Set(1),
-        created_at: Set(now),
-        updated_at: Set(now),
-    }
-    .insert(&txn)
-    .await?;
+    new_row(id, plan_id, area.unwrap_or_default(), &input, now)
+        .insert(&txn)
+        .await?;
     write_assignments(&txn, id, &bodies).await?;
     let row = activity::Entity::find_by_id(id)
         .one(&txn)

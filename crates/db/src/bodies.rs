@@ -47,3 +47,18 @@ pub async fn get(db: &Database, code: &str) -> DbResult<Body> {
         .ok_or(DbError::NotFound("sectoral body"))?;
     to_model(row)
 }
+
+/// Every body's code by id: one small query (there are tens of bodies), used to label
+/// rows that store body ids.
+pub(crate) async fn codes(
+    db: &impl sea_orm::ConnectionTrait,
+) -> DbResult<std::collections::HashMap<uuid::Uuid, String>> {
+    Ok(sectoral_body::Entity::find()
+        .select_only()
+        .columns([sectoral_body::Column::Id, sectoral_body::Column::Code])
+        .into_tuple::<(uuid::Uuid, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect())
+}

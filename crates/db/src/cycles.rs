@@ -581,17 +581,6 @@ pub async fn get_edition(db: &Database, id: Uuid) -> DbResult<Edition> {
     })
 }
 
-async fn body_codes(db: &impl ConnectionTrait) -> DbResult<HashMap<Uuid, String>> {
-    Ok(sectoral_body::Entity::find()
-        .select_only()
-        .columns([sectoral_body::Column::Id, sectoral_body::Column::Code])
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect())
-}
-
 fn missing(status: SubmissionStatus, due: NaiveDate) -> bool {
     !matches!(
         status,
@@ -606,7 +595,7 @@ pub async fn board(
     status: Option<SubmissionStatus>,
 ) -> DbResult<Vec<SubmissionSummary>> {
     let cycle = find(db.conn(), id).await?;
-    let codes = body_codes(db.conn()).await?;
+    let codes = crate::bodies::codes(db.conn()).await?;
     let bodies: Vec<Uuid> = plan_participation::Entity::find()
         .filter(plan_participation::Column::WorkPlanId.eq(cycle.work_plan_id))
         .select_only()
@@ -1337,7 +1326,7 @@ pub struct ReportRow {
 /// entry of accepted submissions; a fixed number of queries.
 pub async fn report_rows(db: &impl ConnectionTrait, cycle_id: Uuid) -> DbResult<Vec<ReportRow>> {
     let cycle = find(db, cycle_id).await?;
-    let codes = body_codes(db).await?;
+    let codes = crate::bodies::codes(db).await?;
     let activities: Vec<activity::Model> = activity::Entity::find()
         .filter(activity::Column::WorkPlanId.eq(cycle.work_plan_id))
         .filter(activity::Column::ArchivedAt.is_null())

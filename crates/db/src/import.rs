@@ -326,29 +326,9 @@ pub async fn import(
         match existing.get(&i.code) {
             None => {
                 let id = Uuid::now_v7();
-                activity::Entity::insert(activity::ActiveModel {
-                    id: Set(id),
-                    work_plan_id: Set(plan_id),
-                    area_id: Set(area_id),
-                    code: Set(i.code.clone()),
-                    title: Set(i.title.trim().to_owned()),
-                    description: Set(i.description.clone()),
-                    actip_reference: Set(i.actip_reference.clone()),
-                    expected_outputs: Set(i.expected_outputs.clone()),
-                    planned_start: Set(i.planned_start),
-                    planned_end: Set(i.planned_end),
-                    archived_at: Set(None),
-                    last_progress_at: Set(None),
-                    signal_override: Set(None),
-                    signal_override_reason: Set(None),
-                    signal_override_by: Set(None),
-                    signal_override_at: Set(None),
-                    version: Set(1),
-                    created_at: Set(now),
-                    updated_at: Set(now),
-                })
-                .exec(&txn)
-                .await?;
+                activity::Entity::insert(activities::new_row(id, plan_id, area_id, &i, now))
+                    .exec(&txn)
+                    .await?;
                 activities::write_assignments(&txn, id, &bodies).await?;
                 audit::append(
                     &txn,

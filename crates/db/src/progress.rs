@@ -17,7 +17,7 @@ use wpt_domain::{Grant, ProgressStatus, ValidationErrors};
 
 use crate::activities::{self, MAX_TEXT};
 use crate::audit::{self, Change};
-use crate::entities::{activity_assignment, progress_update, sectoral_body};
+use crate::entities::{activity_assignment, progress_update};
 use crate::paging::paginate;
 use crate::{Database, DbError, DbResult, stored};
 
@@ -191,14 +191,7 @@ pub async fn timeline(
         .limit(page.limit + 1)
         .all(db.conn())
         .await?;
-    let codes: HashMap<Uuid, String> = sectoral_body::Entity::find()
-        .select_only()
-        .columns([sectoral_body::Column::Id, sectoral_body::Column::Code])
-        .into_tuple::<(Uuid, String)>()
-        .all(db.conn())
-        .await?
-        .into_iter()
-        .collect();
+    let codes: HashMap<Uuid, String> = crate::bodies::codes(db.conn()).await?;
     let page = paginate(rows, page.limit, |r| Cursor {
         key: String::new(),
         id: r.id,
