@@ -62,3 +62,143 @@ pub(crate) async fn codes(
         .into_iter()
         .collect())
 }
+
+/// A new sectoral body (`POST /bodies`).
+#[derive(Debug, Clone)]
+pub struct NewBody {
+    /// Unique code.
+    pub code: String,
+    /// Full name.
+    pub name: String,
+    /// Pillar.
+    pub pillar: wpt_domain::Pillar,
+    /// Whether a public source confirms it.
+    pub confirmed: bool,
+    /// Notes.
+    pub notes: Option<String>,
+}
+
+/// Changes of `PATCH /bodies/{code}`.
+#[derive(Debug, Clone, Default)]
+pub struct BodyPatch {
+    /// New name.
+    pub name: Option<String>,
+    /// New pillar.
+    pub pillar: Option<wpt_domain::Pillar>,
+    /// New confirmation.
+    pub confirmed: Option<bool>,
+    /// New notes; `Some(None)` clears them.
+    pub notes: Option<Option<String>>,
+}
+
+fn check_body(errors: &mut wpt_domain::ValidationErrors, name: &str, notes: Option<&str>) {
+    wpt_domain::validation::check_text(errors, "name", name, true, 300);
+    if let Some(n) = notes {
+        wpt_domain::validation::check_text(errors, "notes", n, false, 5000);
+    }
+}
+
+/// Adds a sectoral body; its id derives from its code like the reference bodies'.
+pub async fn create(
+    db: &Database,
+    grant: &wpt_domain::actor::AdminGrant,
+    input: NewBody,
+) -> DbResult<Body> {
+    use sea_orm::{ActiveModelTrait, ActiveValue::Set, PaginatorTrait};
+    use wpt_domain::Grant;
+    let mut errors = wpt_domain::ValidationErrors::new();
+    wpt_domain::reference::check_code(&mut errors, "code", &input.code);
+    check_body(&mut errors, &input.name, input.notes.as_deref());
+    errors.finish()?;
+    let txn = db.begin_write().await?;
+    if sectoral_body::Entity::find()
+        .filter(sectoral_body::Column::Code.eq(&input.code))
+        .count(&txn)
+        .await?
+        > 0
+    {
+        return Err(DbError::Conflict(format!("a body {} exists", input.code)));
+    }
+    let now = chrono::Utc::now();
+    let row = sectoral_body::ActiveModel {
+        id: Set(wpt_domain::reference_id("body", &input.code)),
+        code: Set(input.code),
+        name: Set(input.name.trim().to_owned()),
+        pillar: Set(input.pillar.as_str().to_owned()),
+        confirmed: Set(input.confirmed),
+        notes: Set(input.notes),
+        version: Set(1),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let body = to_model(row)?;
+    crate::audit::append(
+        &txn,
+        grant.actor_id(),
+        crate::audit::Change::new::<(), _>("body.create", "body", body.id, None, Some(&body)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(body)
+}
+
+/// Applies a patch if the body is still at `expected_version`.
+pub async fn update(
+    db: &Database,
+    grant: &wpt_domain::actor::AdminGrant,
+    code: &str,
+    expected_version: i32,
+    patch: BodyPatch,
+) -> DbResult<Body> {
+    use sea_orm::ActiveValue::Set;
+    use wpt_domain::Grant;
+    let txn = db.begin_write().await?;
+    let row = sectoral_body::Entity::find()
+        .filter(sectoral_body::Column::Code.eq(code))
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("sectoral body"))?;
+    if row.version != expected_version {
+        return Err(DbError::StaleVersion(expected_version));
+    }
+    let before = to_model(row.clone())?;
+    let name = patch.name.unwrap_or(row.name.clone());
+    let notes = patch.notes.unwrap_or(row.notes.clone());
+    let mut errors = wpt_domain::ValidationErrors::new();
+    check_body(&mut errors, &name, notes.as_deref());
+    errors.finish()?;
+    let mut am: sectoral_body::ActiveModel = row.clone().into();
+    am.name = Set(name.trim().to_owned());
+    am.pillar = Set(patch
+        .pillar
+        .map_or(row.pillar.clone(), |p| p.as_str().to_owned()));
+    am.confirmed = Set(patch.confirmed.unwrap_or(row.confirmed));
+    am.notes = Set(notes);
+    am.version = Set(row.version + 1);
+    am.updated_at = Set(chrono::Utc::now());
+    let res = sectoral_body::Entity::update_many()
+        .set(am)
+        .filter(sectoral_body::Column::Id.eq(row.id))
+        .filter(sectoral_body::Column::Version.eq(expected_version))
+        .exec(&txn)
+        .await?;
+    if res.rows_affected != 1 {
+        return Err(DbError::StaleVersion(expected_version));
+    }
+    let after = to_model(
+        sectoral_body::Entity::find_by_id(row.id)
+            .one(&txn)
+            .await?
+            .ok_or(DbError::NotFound("sectoral body"))?,
+    )?;
+    crate::audit::append(
+        &txn,
+        grant.actor_id(),
+        crate::audit::Change::new("body.update", "body", row.id, Some(&before), Some(&after)),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(after)
+}

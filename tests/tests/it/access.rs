@@ -38,6 +38,8 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/api/v1/audit/verify", [401, 200, 200, 403, 403, 403]),
     ("GET", "/api/v1/bodies", [401, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/bodies/{code}", [401, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/bodies", [401, 201, 403, 403, 403, 403]),
+    ("PATCH", "/api/v1/bodies/{code}", [401, 200, 403, 403, 403, 403]),
     ("GET", "/api/v1/work-plans", [401, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/work-plans/{id}", [401, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/work-plans/{id}/bodies", [401, 200, 200, 200, 200, 200]),
@@ -309,6 +311,18 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
                 &fresh_child(app, admin, &activity, "indicators").await,
             )
         }
+        ("PATCH", "/api/v1/bodies/{code}") => {
+            let code =
+                format!("B-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_uppercase();
+            app.request(Method::POST, "/api/v1/bodies")
+                .bearer(&admin.token)
+                .json(&json!({"code": code, "name": "A body", "pillar": "ASCC"}))
+                .send()
+                .await
+                .assert_status(StatusCode::CREATED);
+            headers.push(("if-match", "\"1\"".into()));
+            path.replace("{code}", &code)
+        }
         ("PATCH", "/api/v1/cycles/{id}") | ("POST", "/api/v1/cycles/{id}/open") => {
             headers.push(("if-match", "\"1\"".into()));
             path.replace("{id}", &fresh_cycle(app, w, Stage::Planned).await)
@@ -430,6 +444,12 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
             );
         }
         ("PATCH", "/api/v1/cycles/{id}") => body = Some(json!({"name": "Renamed cycle"})),
+        ("POST", "/api/v1/bodies") => {
+            body = Some(
+                json!({"code": format!("N-{}", unique()), "name": "New body", "pillar": "AEC", "notes": "added in a test"}),
+            )
+        }
+        ("PATCH", "/api/v1/bodies/{code}") => body = Some(json!({"confirmed": true})),
         ("PUT", "/api/v1/cycles/{id}/submissions/{body_code}") => {
             body = Some(json!({"entries": []}))
         }

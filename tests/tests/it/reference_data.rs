@@ -184,3 +184,61 @@ async fn a_corrected_reference_file_updates_what_changed_and_keeps_ids() {
     let other = app.get("/api/v1/bodies/SOMTC").await.json();
     assert_eq!(other["version"], 1, "untouched rows keep their version");
 }
+
+#[tokio::test]
+async fn an_administrator_adds_the_tenth_body_and_corrects_it() {
+    let app = TestApp::spawn().await;
+    let admin = app.caller(wpt_domain::Role::Admin, None).await;
+    let res = app
+        .request(axum::http::Method::POST, "/api/v1/bodies")
+        .bearer(&admin.token)
+        .json(&serde_json::json!({"code": "SOMRDPE", "name": "Senior Officials Meeting on Rural Development and Poverty Eradication", "pillar": "ASCC", "notes": "Hypothetical tenth body"}))
+        .send()
+        .await;
+    res.assert_status(StatusCode::CREATED);
+    assert_eq!(res.json()["confirmed"], false);
+    assert_eq!(
+        res.json()["id"],
+        wpt_domain::reference_id("body", "SOMRDPE").to_string()
+    );
+    for (body, field) in [
+        (
+            serde_json::json!({"code": "lower", "name": "x", "pillar": "ASCC"}),
+            "code",
+        ),
+        (
+            serde_json::json!({"code": "X1", "name": "", "pillar": "ASCC"}),
+            "name",
+        ),
+        (
+            serde_json::json!({"code": "X2", "name": "x", "pillar": "OTHER"}),
+            "pillar",
+        ),
+    ] {
+        let res = app
+            .request(axum::http::Method::POST, "/api/v1/bodies")
+            .bearer(&admin.token)
+            .json(&body)
+            .send()
+            .await;
+        res.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+        assert_eq!(res.error_fields(), [field]);
+    }
+    app.request(axum::http::Method::POST, "/api/v1/bodies")
+        .bearer(&admin.token)
+        .json(&serde_json::json!({"code": "SOMTC", "name": "Again", "pillar": "APSC"}))
+        .send()
+        .await
+        .assert_problem(StatusCode::CONFLICT, "conflict");
+    let patched = app
+        .request(axum::http::Method::PATCH, "/api/v1/bodies/SOMRDPE")
+        .bearer(&admin.token)
+        .header("if-match", "\"1\"")
+        .json(&serde_json::json!({"confirmed": true, "notes": null}))
+        .send()
+        .await;
+    patched.assert_status(StatusCode::OK);
+    assert_eq!(patched.json()["confirmed"], true);
+    assert!(patched.json()["notes"].is_null());
+    assert_eq!(patched.header("etag"), Some("\"2\""));
+}

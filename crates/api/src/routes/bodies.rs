@@ -6,8 +6,13 @@ use axum::response::Response;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use wpt_domain::models::{Body, Page};
 
-use super::PageQuery;
-use crate::auth::CurrentActor;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use wpt_db::bodies::{BodyPatch, NewBody};
+use wpt_domain::Pillar;
+
+use super::{PageQuery, created, double_option, updated};
+use crate::auth::{CurrentActor, IfMatch};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, Path, Query};
 use crate::{AppState, etag};
@@ -15,8 +20,8 @@ use crate::{AppState, etag};
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(list_bodies))
-        .routes(routes!(get_body))
+        .routes(routes!(list_bodies, create_body))
+        .routes(routes!(get_body, update_body))
 }
 
 /// List sectoral bodies
@@ -69,4 +74,114 @@ async fn get_body(
 ) -> Result<Response, ApiError> {
     let body = wpt_db::bodies::get(&state.db, &code).await?;
     Ok(etag::versioned(&headers, body.version, body))
+}
+
+/// A new sectoral body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    /// Unique code: capital letters, digits, `-` or `.`.
+    #[schema(max_length = 40)]
+    pub code: String,
+    /// Full name.
+    #[schema(max_length = 300)]
+    pub name: String,
+    /// Pillar.
+    pub pillar: Pillar,
+    /// Whether a public source confirms its participation.
+    #[serde(default)]
+    pub confirmed: bool,
+    /// Editorial notes.
+    #[schema(max_length = 5000)]
+    pub notes: Option<String>,
+}
+
+/// Add a sectoral body
+#[utoipa::path(post, path = "/bodies", tag = "bodies", security(("bearer" = [])), request_body = CreateBody,
+    responses(
+        (status = 201, description = "Created", body = Body, headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The body"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The code is taken", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn create_body(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Json(i): Json<CreateBody>,
+) -> Result<Response, ApiError> {
+    let grant = actor.administer()?;
+    let body = wpt_db::bodies::create(
+        &state.db,
+        &grant,
+        NewBody {
+            code: i.code,
+            name: i.name,
+            pillar: i.pillar,
+            confirmed: i.confirmed,
+            notes: i.notes,
+        },
+    )
+    .await?;
+    Ok(created(
+        format!("/api/v1/bodies/{}", body.code),
+        Some(body.version),
+        body,
+    ))
+}
+
+/// Changes to a body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateBody {
+    /// New name.
+    #[schema(max_length = 300)]
+    pub name: Option<String>,
+    /// New pillar.
+    pub pillar: Option<Pillar>,
+    /// New confirmation.
+    pub confirmed: Option<bool>,
+    /// New notes; `null` clears them.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 5000)]
+    pub notes: Option<Option<String>>,
+}
+
+/// Update a sectoral body
+///
+/// Requires `If-Match`. The code never changes (it is how everything refers to the body).
+#[utoipa::path(patch, path = "/bodies/{code}", tag = "bodies", security(("bearer" = [])),
+    params(("code" = String, Path, description = "The body's code"), ("If-Match" = String, Header, description = "The ETag last read")),
+    request_body = UpdateBody,
+    responses(
+        (status = 200, description = "Updated", body = Body, headers(("ETag" = String, description = "The new version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such body", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+async fn update_body(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(code): Path<String>,
+    IfMatch(version): IfMatch,
+    Json(i): Json<UpdateBody>,
+) -> Result<Response, ApiError> {
+    let grant = actor.administer()?;
+    let body = wpt_db::bodies::update(
+        &state.db,
+        &grant,
+        &code,
+        version,
+        BodyPatch {
+            name: i.name,
+            pillar: i.pillar,
+            confirmed: i.confirmed,
+            notes: i.notes,
+        },
+    )
+    .await?;
+    Ok(updated(body.version, body))
 }
