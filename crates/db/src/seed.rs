@@ -576,5 +576,9 @@ pub async fn synthetic(db: &Database, hasher: &PasswordHasher, n: usize) -> DbRe
     )
     .await?;
     txn.commit().await?;
+    // A bulk load leaves the planner's statistics behind (PostgreSQL's autovacuum gets
+    // to it eventually): without this the summary took 170 ms instead of about 60 ms
+    // on 10,000 activities.
+    sea_orm::ConnectionTrait::execute_unprepared(db.conn(), "ANALYZE").await?;
     Ok(n)
 }
