@@ -52,8 +52,38 @@ where
     }
 }
 
+/// Whether a JSON text contains an escaped NUL (`\u0000`) in a string. Raw control
+/// characters are already invalid JSON; the escaped NUL is valid JSON but no text field
+/// of the tracker may hold it (PostgreSQL cannot store it), so it is refused here, once,
+/// for every body.
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' {
+            if bytes.get(i + 1) == Some(&b'u')
+                && bytes
+                    .get(i + 2..i + 6)
+                    .is_some_and(|h| h.iter().all(|c| *c == b'0'))
+            {
+                return true;
+            }
+            // Skip the escaped character, so `\\u0000` (an escaped backslash) is not a NUL.
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
 /// Parses a JSON body, naming the field at fault.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if has_escaped_nul(bytes) {
+        return Err(ApiError::field(
+            "body",
+            "text must not contain NUL characters (\\u0000)",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
         let path = err.path().to_string();
@@ -122,6 +152,11 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        if let Ok(params) = axum::extract::RawPathParams::from_request_parts(parts, state).await
+            && let Some((key, _)) = params.iter().find(|(_, v)| v.contains('\0'))
+        {
+            return Err(ApiError::field(key, "must not contain NUL characters"));
+        }
         match axum::extract::Path::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Path(value)) => Ok(Path(value)),
             Err(PathRejection::FailedToDeserializePathParams(err)) => {
@@ -160,6 +195,11 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        if let Some((key, _)) = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+        {
+            return Err(ApiError::field(&key, "must not contain NUL characters"));
+        }
         let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         serde_path_to_error::deserialize(de)
             .map(Query)
@@ -226,6 +266,14 @@ mod tests {
             serde_json::from_slice(&bytes).expect("problem+json body")
         };
         (status, json)
+    }
+
+    #[test]
+    fn escaped_nuls_are_found_and_escaped_backslashes_are_not() {
+        assert!(super::has_escaped_nul(br#"{"a":"x\u0000y"}"#));
+        assert!(!super::has_escaped_nul(br#"{"a":"x\\u0000y"}"#));
+        assert!(!super::has_escaped_nul(br#"{"a":"x\u0041y"}"#));
+        assert!(super::has_escaped_nul(br#"{"a":"\\\u0000"}"#));
     }
 
     #[tokio::test]

@@ -4,7 +4,8 @@
 use chrono::{Duration, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder,
 };
 use uuid::Uuid;
 use wpt_domain::Grant;
@@ -71,10 +72,9 @@ pub async fn create(
     let txn = db.begin_write().await?;
     let held = api_token::Entity::find()
         .filter(api_token::Column::UserId.eq(grant.user_id()))
-        .all(&txn)
-        .await?
-        .len();
-    if held >= MAX_PER_USER {
+        .count(&txn)
+        .await?;
+    if held >= MAX_PER_USER as u64 {
         return Err(DbError::Conflict(format!(
             "at most {MAX_PER_USER} tokens per user; delete some first"
         )));

@@ -7,6 +7,7 @@ mod accounts;
 mod audit;
 mod conventions;
 mod cycles;
+mod hostile;
 mod identity;
 mod import;
 mod migrations;
