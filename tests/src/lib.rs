@@ -349,7 +349,12 @@ impl TestApp {
 
     /// The application with a given state (custom limits, say).
     pub fn with_state(state: AppState, db: TestDb) -> Self {
-        let router = wpt_api::router(state.clone(), &ApiSettings::default());
+        Self::with_settings(state, db, &ApiSettings::default())
+    }
+
+    /// The application with a given state and HTTP settings.
+    pub fn with_settings(state: AppState, db: TestDb, settings: &ApiSettings) -> Self {
+        let router = wpt_api::router(state.clone(), settings);
         Self {
             router,
             db,

@@ -9,6 +9,7 @@ pub mod auth;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod metrics;
 pub mod middleware;
 pub mod report;
 pub mod request_id;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub login_throttle: Arc<throttle::AddressThrottle>,
     /// Default lead times of reporting cycles.
     pub cycles: wpt_db::cycles::CycleSettings,
+    /// Prometheus metrics.
+    pub metrics: Arc<metrics::Metrics>,
 }
 
 impl AppState {
@@ -61,6 +64,7 @@ impl AppState {
                 Duration::from_secs(15 * 60),
             )),
             cycles: wpt_db::cycles::CycleSettings::default(),
+            metrics: Arc::new(metrics::Metrics::default()),
         }
     }
 }
@@ -72,6 +76,8 @@ pub struct ApiSettings {
     pub request_timeout: Duration,
     /// Origins allowed to call the API from a browser; empty means CORS is off.
     pub cors_origins: Vec<String>,
+    /// The token `GET /metrics` requires; `None` means the endpoint is not served.
+    pub metrics_token: Option<String>,
 }
 
 impl Default for ApiSettings {
@@ -79,6 +85,7 @@ impl Default for ApiSettings {
         Self {
             request_timeout: Duration::from_secs(30),
             cors_origins: Vec::new(),
+            metrics_token: None,
         }
     }
 }
@@ -166,8 +173,17 @@ pub fn router(state: AppState, settings: &ApiSettings) -> Router {
     let (api, spec) = api_router().split_for_parts();
     let context = middleware::ContextSettings {
         timeout: settings.request_timeout,
+        metrics: state.metrics.clone(),
+    };
+    let metrics_route = {
+        let token = settings.metrics_token.clone();
+        let state = state.clone();
+        axum::routing::get(move |headers: axum::http::HeaderMap| async move {
+            serve_metrics(&state, token.as_deref(), &headers)
+        })
     };
     let mut app = api
+        .route("/metrics", metrics_route)
         .with_state(state)
         .merge(SwaggerUi::new("/docs").url(OPENAPI_PATH, spec))
         .fallback(unknown_route)
@@ -214,6 +230,48 @@ fn cors_layer(origins: &[String]) -> Option<tower_http::cors::CorsLayer> {
                 header::HeaderName::from_static("x-request-id"),
             ]),
     )
+}
+
+/// `GET /metrics`: only with `WPT_METRICS_TOKEN` set, only to a client presenting it.
+fn serve_metrics(
+    state: &AppState,
+    token: Option<&str>,
+    headers: &axum::http::HeaderMap,
+) -> Response {
+    let Some(expected) = token else {
+        return ApiError::new(
+            ErrorCode::NotFound,
+            "no route for GET /metrics; set WPT_METRICS_TOKEN to serve metrics",
+        )
+        .into_response();
+    };
+    let presented = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    // Compare in constant time: the token guards operational detail.
+    let same = presented.len() == expected.len()
+        && presented
+            .bytes()
+            .zip(expected.bytes())
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if !same {
+        return ApiError::new(
+            ErrorCode::Unauthenticated,
+            "GET /metrics needs Authorization: Bearer <WPT_METRICS_TOKEN>",
+        )
+        .into_response();
+    }
+    (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        state.metrics.render(state.db.pool_stats()),
+    )
+        .into_response()
 }
 
 async fn unknown_route(method: Method, uri: Uri) -> impl IntoResponse {

@@ -13,10 +13,12 @@ use crate::error::{ApiError, ErrorCode};
 use crate::request_id;
 
 /// Settings of [`request_context`].
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct ContextSettings {
     /// How long a request may take before it is answered with 503 `timeout`.
     pub timeout: Duration,
+    /// Where served requests are counted.
+    pub metrics: std::sync::Arc<crate::metrics::Metrics>,
 }
 
 /// Gives the request its id, a tracing span and a deadline, and stamps the response.
@@ -33,17 +35,23 @@ pub async fn request_context(
     );
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
+    // The route's pattern, not the path, so ids do not make one series each.
+    let route = request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
     let span = tracing::info_span!("request", request_id = %id, %method, %path);
     let started = Instant::now();
 
+    let timeout = settings.timeout;
     let response = request_id::scope(id.clone(), async move {
-        match tokio::time::timeout(settings.timeout, next.run(request)).await {
+        match tokio::time::timeout(timeout, next.run(request)).await {
             Ok(response) => response,
             Err(_) => ApiError::new(
                 ErrorCode::Timeout,
                 format!(
                     "the request took longer than {} s and was abandoned",
-                    settings.timeout.as_secs()
+                    timeout.as_secs()
                 ),
             )
             .into_response(),
@@ -54,6 +62,9 @@ pub async fn request_context(
 
     let mut response = response;
     let status = response.status();
+    settings
+        .metrics
+        .record(method.as_str(), &route, status.as_u16(), started.elapsed());
     span.in_scope(|| {
         tracing::info!(
             status = status.as_u16(),

@@ -155,6 +155,20 @@ impl Database {
             .set_metric_callback(move |info| observer(&info.statement.sql));
     }
 
+    /// `(open, idle)` connections of the pool, for monitoring.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        match self.backend {
+            Backend::Postgres => {
+                let pool = self.conn.get_postgres_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+            Backend::Sqlite => {
+                let pool = self.conn.get_sqlite_connection_pool();
+                (pool.size(), pool.num_idle())
+            }
+        }
+    }
+
     /// Whether the database answers a trivial query now.
     pub async fn ping(&self) -> DbResult<()> {
         self.conn.ping().await.map_err(DbError::Unavailable)

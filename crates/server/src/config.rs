@@ -60,6 +60,8 @@ pub struct Config {
     pub submission_lead_days: u32,
     /// The secretariat's review is due this many days before the meeting.
     pub review_lead_days: u32,
+    /// The token `GET /metrics` requires; unset: metrics are not served.
+    pub metrics_token: Option<Secret>,
 }
 
 /// The file and environment keys, all optional; `None` means "not set here".
@@ -80,6 +82,7 @@ struct RawConfig {
     cors_origins: Option<String>,
     submission_lead_days: Option<String>,
     review_lead_days: Option<String>,
+    metrics_token: Option<String>,
 }
 
 /// The keys in the order docs/configuration.md lists them: `(file key, env var)`.
@@ -98,6 +101,7 @@ const KEYS: &[(&str, &str)] = &[
     ("cors_origins", "WPT_CORS_ORIGINS"),
     ("submission_lead_days", "WPT_SUBMISSION_LEAD_DAYS"),
     ("review_lead_days", "WPT_REVIEW_LEAD_DAYS"),
+    ("metrics_token", "WPT_METRICS_TOKEN"),
 ];
 
 /// A configuration problem, as one line.
@@ -138,6 +142,7 @@ impl Config {
                     "cors_origins" => &mut raw.cors_origins,
                     "submission_lead_days" => &mut raw.submission_lead_days,
                     "review_lead_days" => &mut raw.review_lead_days,
+                    "metrics_token" => &mut raw.metrics_token,
                     _ => &mut raw.request_timeout_secs,
                 };
                 *slot = Some(value);
@@ -249,7 +254,15 @@ impl Config {
         if review_lead_days > submission_lead_days {
             return Err(ConfigError("WPT_REVIEW_LEAD_DAYS must not exceed WPT_SUBMISSION_LEAD_DAYS: the review follows the submissions".into()));
         }
+        if let Some(t) = &raw.metrics_token
+            && t.len() < 16
+        {
+            return Err(ConfigError(
+                "WPT_METRICS_TOKEN must be at least 16 characters (or unset: no metrics)".into(),
+            ));
+        }
         Ok(Config {
+            metrics_token: raw.metrics_token.map(Secret),
             submission_lead_days,
             review_lead_days,
             data_dir: PathBuf::from(raw.data_dir.unwrap_or_else(|| "data/local".to_owned())),

@@ -373,6 +373,7 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
     let settings = ApiSettings {
         request_timeout: config.request_timeout,
         cors_origins: config.cors_origins.clone(),
+        metrics_token: config.metrics_token.as_ref().map(|s| s.0.clone()),
     };
     let mut state = AppState::new(db, auth);
     state.cycles = wpt_db::cycles::CycleSettings {

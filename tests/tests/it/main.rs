@@ -10,6 +10,7 @@ mod cycles;
 mod hostile;
 mod identity;
 mod import;
+mod metrics;
 mod migrations;
 mod openapi;
 mod reference_data;

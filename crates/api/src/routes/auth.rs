@@ -82,6 +82,7 @@ async fn login(
         Ok(pair) => Ok(Json(pair)),
         Err(err @ DbError::Unauthenticated(_)) => {
             state.login_throttle.fail(addr);
+            state.metrics.login_failed();
             tracing::info!(%addr, "failed login");
             Err(err.into())
         }
