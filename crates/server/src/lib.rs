@@ -109,3 +109,82 @@ pub fn auth(config: &Config) -> anyhow::Result<Auth> {
         settings,
     })
 }
+
+/// The file of a `sqlite:` URL (`sqlite://wpt.db?mode=rwc` is `wpt.db`).
+pub fn sqlite_path(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let path = rest.split('?').next()?;
+    (!path.is_empty() && path != ":memory:").then(|| std::path::PathBuf::from(path))
+}
+
+/// Writes a consistent copy of the database to `file` while it is in use: SQLite's
+/// `VACUUM INTO`, or `pg_dump --format=custom` for PostgreSQL.
+pub async fn backup(db: &Database, url: &str, file: &Path) -> anyhow::Result<()> {
+    if file.exists() {
+        anyhow::bail!("{} exists; choose a new file", file.display());
+    }
+    match db.backend() {
+        wpt_db::Backend::Sqlite => {
+            let target = file.to_str().context("the backup path must be UTF-8")?;
+            sea_orm::ConnectionTrait::execute_raw(
+                db.conn(),
+                sea_orm::Statement::from_sql_and_values(
+                    sea_orm::DbBackend::Sqlite,
+                    "VACUUM INTO ?",
+                    [target.into()],
+                ),
+            )
+            .await
+            .context("VACUUM INTO")?;
+        }
+        wpt_db::Backend::Postgres => {
+            let status = std::process::Command::new("pg_dump")
+                .args(["--format=custom", "--no-owner", "--file"])
+                .arg(file)
+                .arg(url)
+                .status()
+                .context("running pg_dump (install postgresql-client)")?;
+            if !status.success() {
+                anyhow::bail!("pg_dump failed with {status}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Restores a backup into the configured database, which must be empty (a fresh
+/// SQLite file or a new PostgreSQL database), then checks the audit chain.
+pub async fn restore(url: &str, file: &Path) -> anyhow::Result<wpt_domain::models::Verification> {
+    if !file.exists() {
+        anyhow::bail!("{} does not exist", file.display());
+    }
+    if url.starts_with("sqlite:") {
+        let target = sqlite_path(url).context("WPT_DATABASE_URL names no SQLite file")?;
+        if target.exists() {
+            anyhow::bail!(
+                "{} exists; restore into a new file (move the old one away first)",
+                target.display()
+            );
+        }
+        std::fs::copy(file, &target).with_context(|| format!("copying to {}", target.display()))?;
+    } else {
+        let status = std::process::Command::new("pg_restore")
+            .args([
+                "--no-owner",
+                "--exit-on-error",
+                "--single-transaction",
+                "--dbname",
+            ])
+            .arg(url)
+            .arg(file)
+            .status()
+            .context("running pg_restore (install postgresql-client)")?;
+        if !status.success() {
+            anyhow::bail!("pg_restore failed with {status}; the database must be empty");
+        }
+    }
+    let db = Database::connect(url, 2).await?;
+    Ok(wpt_db::audit::verify(&db).await?)
+}

@@ -56,6 +56,17 @@ enum Command {
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
         synthetic: Option<u32>,
     },
+    /// Write a consistent copy of the database to FILE while it is in use.
+    Backup {
+        /// The new backup file.
+        file: PathBuf,
+    },
+    /// Restore FILE into the configured database, which must be new and empty, and
+    /// verify the audit chain.
+    Restore {
+        /// A file written by `wpt backup`.
+        file: PathBuf,
+    },
     /// Import data files.
     Import {
         #[command(subcommand)]
@@ -178,13 +189,36 @@ fn init_tracing(format: LogFormat) {
 }
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
+    if let Command::Restore { file } = &command {
+        let result = wpt_server::restore(&config.database_url, file).await?;
+        return match result.first_broken {
+            None => {
+                println!(
+                    "restored {}; audit chain intact: {} entries verified",
+                    file.display(),
+                    result.checked
+                );
+                Ok(())
+            }
+            Some(b) => anyhow::bail!(
+                "restored, but the audit chain is broken at entry {} ({})",
+                b.id,
+                b.reason
+            ),
+        };
+    }
     let db = Database::connect(&config.database_url, config.db_max_connections)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&config.database_url)))?;
     match command {
         Command::Serve => serve(db, config).await,
         Command::Migrate { action } => migrate(db, action).await,
-        Command::Openapi => Ok(()),
+        Command::Openapi | Command::Restore { .. } => Ok(()),
+        Command::Backup { file } => {
+            wpt_server::backup(&db, &config.database_url, &file).await?;
+            println!("backed up to {}", file.display());
+            Ok(())
+        }
         Command::User { action } => user(db, &config, action).await,
         Command::Seed { demo, synthetic } => seed(db, &config, demo, synthetic).await,
         Command::Import {

@@ -183,3 +183,174 @@ fn the_first_start_creates_an_administrator_and_shows_the_password_on_the_termin
         "a signing secret was generated"
     );
 }
+
+fn stdout_of(out: &std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+/// The number in "audit chain intact: N entries verified".
+fn verified(text: &str) -> u64 {
+    text.split("intact: ")
+        .nth(1)
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no count in {text:?}"))
+}
+
+#[test]
+fn a_backup_restores_into_a_new_sqlite_file_with_its_audit_chain() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    stdout_of(
+        &wpt(dir.path())
+            .args(["seed", "--demo"])
+            .output()
+            .expect("seed"),
+    );
+    let before = verified(&stdout_of(
+        &wpt(dir.path())
+            .args(["audit", "verify"])
+            .output()
+            .expect("verify"),
+    ));
+    assert!(before > 1);
+    let backup = dir.path().join("backup.db");
+    stdout_of(
+        &wpt(dir.path())
+            .arg("backup")
+            .arg(&backup)
+            .output()
+            .expect("backup"),
+    );
+    let again = wpt(dir.path())
+        .arg("backup")
+        .arg(&backup)
+        .output()
+        .expect("backup");
+    assert!(
+        !again.status.success(),
+        "an existing file is never overwritten"
+    );
+
+    let restored_url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("restored.db").display()
+    );
+    let out = stdout_of(
+        &wpt(dir.path())
+            .env("WPT_DATABASE_URL", &restored_url)
+            .arg("restore")
+            .arg(&backup)
+            .output()
+            .expect("restore"),
+    );
+    assert_eq!(
+        verified(&out),
+        before,
+        "every audit entry came back and the chain verifies"
+    );
+    let status = stdout_of(
+        &wpt(dir.path())
+            .env("WPT_DATABASE_URL", &restored_url)
+            .args(["migrate", "status"])
+            .output()
+            .expect("status"),
+    );
+    assert!(
+        status.lines().all(|l| l.starts_with("applied ")),
+        "{status}"
+    );
+    let refused = wpt(dir.path())
+        .env("WPT_DATABASE_URL", &restored_url)
+        .arg("restore")
+        .arg(&backup)
+        .output()
+        .expect("restore");
+    assert!(
+        !refused.status.success(),
+        "restoring over an existing database is refused"
+    );
+}
+
+#[test]
+fn a_backup_restores_into_a_new_postgres_database() {
+    let Some(admin) = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| u.starts_with("postgres"))
+    else {
+        return;
+    };
+    let base = admin
+        .rsplit_once('/')
+        .map(|(b, _)| b.to_owned())
+        .expect("a URL with a database");
+    let suffix = uuid_like();
+    let (source, target) = (
+        format!("wpt_cli_src_{suffix}"),
+        format!("wpt_cli_dst_{suffix}"),
+    );
+    for db in [&source, &target] {
+        let ok = Command::new("psql")
+            .arg(&admin)
+            .args(["-qc", &format!("CREATE DATABASE {db}")])
+            .status()
+            .expect("psql");
+        assert!(ok.success());
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let src_url = format!("{base}/{source}");
+    let dst_url = format!("{base}/{target}");
+    stdout_of(
+        &wpt(dir.path())
+            .env("WPT_DATABASE_URL", &src_url)
+            .args(["seed", "--demo"])
+            .output()
+            .expect("seed"),
+    );
+    let before = verified(&stdout_of(
+        &wpt(dir.path())
+            .env("WPT_DATABASE_URL", &src_url)
+            .args(["audit", "verify"])
+            .output()
+            .expect("verify"),
+    ));
+    let backup = dir.path().join("backup.dump");
+    stdout_of(
+        &wpt(dir.path())
+            .env("WPT_DATABASE_URL", &src_url)
+            .arg("backup")
+            .arg(&backup)
+            .output()
+            .expect("backup"),
+    );
+    let out = stdout_of(
+        &wpt(dir.path())
+            .env("WPT_DATABASE_URL", &dst_url)
+            .arg("restore")
+            .arg(&backup)
+            .output()
+            .expect("restore"),
+    );
+    assert_eq!(verified(&out), before);
+    for db in [&source, &target] {
+        let _ = Command::new("psql")
+            .arg(&admin)
+            .args(["-qc", &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)")])
+            .status();
+    }
+}
+
+fn uuid_like() -> String {
+    format!(
+        "{}_{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or(0)
+    )
+}
