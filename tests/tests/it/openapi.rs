@@ -78,3 +78,31 @@ fn every_operation_has_a_summary_a_tag_and_an_error_response() {
     assert!(count > 0, "the document has operations");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn every_reference_in_the_document_resolves() {
+    let doc: Value = serde_json::from_str(&wpt_api::openapi_json()).expect("json");
+    let mut refs = Vec::new();
+    fn walk(v: &Value, refs: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(r)) = m.get("$ref") {
+                    refs.push(r.clone());
+                }
+                m.values().for_each(|x| walk(x, refs));
+            }
+            Value::Array(a) => a.iter().for_each(|x| walk(x, refs)),
+            _ => {}
+        }
+    }
+    walk(&doc, &mut refs);
+    assert!(!refs.is_empty());
+    let broken: Vec<&String> = refs
+        .iter()
+        .filter(|r| {
+            let pointer = r.trim_start_matches('#');
+            doc.pointer(pointer).is_none()
+        })
+        .collect();
+    assert!(broken.is_empty(), "unresolvable references: {broken:?}");
+}

@@ -48,6 +48,7 @@ pub struct ActivityQuery {
     #[param(max_length = 40)]
     pub body: Option<String>,
     /// Only activities where a body's latest status is this (with `body`: that body's).
+    #[param(inline)]
     pub status: Option<ProgressStatus>,
     /// `true`: only activities past their planned end and not completed; `false`: none of them.
     pub overdue: Option<bool>,
@@ -55,6 +56,7 @@ pub struct ActivityQuery {
     #[param(max_length = 500)]
     pub q: Option<String>,
     /// Order: `code` (default), `title`, `planned_end`, `last_update`, `relevance` (default with `q`).
+    #[param(inline)]
     pub sort: Option<ActivitySort>,
     /// `true`: only archived activities; absent or `false`: only current ones.
     pub archived: Option<bool>,

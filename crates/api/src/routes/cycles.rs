@@ -50,6 +50,7 @@ pub struct CycleQuery {
     /// Only this work plan.
     pub work_plan: Option<Uuid>,
     /// Only cycles in this state.
+    #[param(inline)]
     pub state: Option<CycleState>,
     /// Rows per page, 1 to 200; 50 when absent.
     #[param(minimum = 1, maximum = 200)]
@@ -273,6 +274,7 @@ async fn close_cycle(
 #[into_params(parameter_in = Query)]
 pub struct BoardQuery {
     /// Only bodies whose submission has this status.
+    #[param(inline)]
     pub status: Option<SubmissionStatus>,
 }
 
@@ -705,6 +707,7 @@ async fn reject_amendment(
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// `json`, `csv` or `xlsx`; overrides `Accept`.
+    #[param(inline)]
     pub format: Option<ReportFormat>,
 }
 

@@ -30,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// Only this role.
+    #[param(inline)]
     pub role: Option<Role>,
     /// Only officers of this body (its code).
     pub body: Option<String>,
