@@ -15,6 +15,9 @@ use wpt_db::cycles::ReportRow;
 use wpt_domain::SubmissionStatus;
 use wpt_domain::models::{Cycle, SubmissionEntry, SubmissionSummary};
 
+/// The media type of XLSX workbooks (the report, and matrix imports).
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
 /// One body's part of an activity in the report.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReportBody {

@@ -369,7 +369,7 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
     let latest = txn
         .query_all_raw(sea_orm::Statement::from_sql_and_values(
             txn.get_database_backend(),
-            portable(txn.get_database_backend(), "SELECT p.activity_id, p.body_id, p.narrative, p.challenges, p.next_steps, p.evidence_urls FROM progress_updates p
+            crate::portable(txn.get_database_backend(), "SELECT p.activity_id, p.body_id, p.narrative, p.challenges, p.next_steps, p.evidence_urls FROM progress_updates p
               JOIN activities a ON a.id = p.activity_id
              WHERE a.work_plan_id = $1 AND p.created_at = (SELECT MAX(q.created_at) FROM progress_updates q WHERE q.activity_id = p.activity_id AND q.body_id = p.body_id)"),
             [row.work_plan_id.into()],
@@ -480,13 +480,6 @@ async fn set_state(
         .exec(txn)
         .await?;
     Ok(())
-}
-
-fn portable(backend: sea_orm::DbBackend, sql: &str) -> String {
-    match backend {
-        sea_orm::DbBackend::Postgres => sql.to_owned(),
-        _ => sql.replace('$', "?"),
-    }
 }
 
 /// Closes an open cycle and freezes its edition.

@@ -38,3 +38,12 @@ where
     text.parse()
         .map_err(|e: wpt_domain::UnknownVariant| DbError::internal(e.to_string()))
 }
+
+/// SQL written with `$1`-style parameters, for the connection's backend: SQLite takes
+/// the same numbers as `?1`. For the few aggregate queries that are clearer as SQL.
+pub(crate) fn portable(backend: sea_orm::DbBackend, sql: &str) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => sql.to_owned(),
+        _ => sql.replace('$', "?"),
+    }
+}

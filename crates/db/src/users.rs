@@ -57,22 +57,6 @@ pub struct UserFilter {
     pub body: Option<String>,
 }
 
-async fn body_codes(
-    db: &impl sea_orm::ConnectionTrait,
-    ids: &[Uuid],
-) -> DbResult<HashMap<Uuid, String>> {
-    if ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    Ok(sectoral_body::Entity::find()
-        .filter(sectoral_body::Column::Id.is_in(ids.iter().copied()))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|b| (b.id, b.code))
-        .collect())
-}
-
 fn to_model(row: user::Model, codes: &HashMap<Uuid, String>) -> DbResult<User> {
     Ok(User {
         role: stored(&row.role)?,
@@ -91,8 +75,7 @@ async fn to_models(
     db: &impl sea_orm::ConnectionTrait,
     rows: Vec<user::Model>,
 ) -> DbResult<Vec<User>> {
-    let ids: Vec<Uuid> = rows.iter().filter_map(|u| u.body_id).collect();
-    let codes = body_codes(db, &ids).await?;
+    let codes = crate::bodies::codes(db).await?;
     rows.into_iter().map(|r| to_model(r, &codes)).collect()
 }
 

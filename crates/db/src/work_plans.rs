@@ -128,15 +128,6 @@ pub async fn areas(db: &Database, id: Uuid, page: &PageRequest) -> DbResult<Page
     })
 }
 
-/// Writes `sql` written with `$1`-style parameters for the backend (SQLite takes the
-/// same numbers as `?1`).
-fn portable(backend: sea_orm::DbBackend, sql: &str) -> String {
-    match backend {
-        sea_orm::DbBackend::Postgres => sql.to_owned(),
-        _ => sql.replace('$', "?"),
-    }
-}
-
 fn timestamp(row: &sea_orm::QueryResult, col: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     // PostgreSQL returns a timestamptz; SQLite returns the stored text, which MAX()
     // hands back without its declared type.
@@ -163,7 +154,7 @@ pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::Wo
     let backend = conn.get_database_backend();
     let today = chrono::Utc::now().date_naive();
     let stmt = |sql: &str, values: Vec<sea_orm::Value>| {
-        Statement::from_sql_and_values(backend, portable(backend, sql), values)
+        Statement::from_sql_and_values(backend, crate::portable(backend, sql), values)
     };
 
     let activities: i64 = conn

@@ -21,6 +21,7 @@ use crate::auth::{CurrentActor, IfMatch};
 use crate::error::{ApiError, ErrorCode, Problem};
 use crate::extract::{Json, Path, Query};
 use crate::report::CycleReport;
+use crate::report::XLSX;
 use crate::{AppState, etag};
 
 /// The routes of this module.
@@ -722,8 +723,6 @@ pub enum ReportFormat {
     /// An Excel workbook: summary and matrix.
     Xlsx,
 }
-
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 fn negotiate(q: Option<ReportFormat>, headers: &HeaderMap) -> Result<ReportFormat, ApiError> {
     if let Some(f) = q {

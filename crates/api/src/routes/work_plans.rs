@@ -16,6 +16,7 @@ use super::{PageQuery, created, double_option, updated};
 use crate::auth::{CurrentActor, IfMatch};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, Path, Query};
+use crate::report::XLSX;
 use crate::{AppState, etag};
 
 /// The routes of this module.
@@ -339,9 +340,6 @@ async fn work_plan_summary(
 ) -> Result<Json<WorkPlanSummary>, ApiError> {
     Ok(Json(wpt_db::work_plans::summary(&state.db, id).await?))
 }
-
-/// The import media types.
-const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// Import the matrix
 ///
