@@ -73,25 +73,23 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
                 "send If-Match with the ETag you read, so a concurrent change is never overwritten",
             )
         })?;
-        // Only a strong tag of ours can match; anything else (a weak tag, `*`, a forged
-        // value) cannot name the current version, which is a failed precondition.
-        value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.trim()
-                    .strip_prefix('"')?
-                    .strip_suffix('"')?
-                    .parse::<i32>()
-                    .ok()
-            })
-            .map(IfMatch)
-            .ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::PreconditionFailed,
-                    "If-Match does not name the current version of this resource; read it again",
-                )
-            })
+        // Only a strong tag as this server sends it ("3") can name a version. A weak tag,
+        // `*` (which would skip the check) or anything else is refused like a missing
+        // header: the client must send the ETag it read.
+        let version = value.to_str().ok().and_then(|v| {
+            v.trim()
+                .strip_prefix('"')?
+                .strip_suffix('"')?
+                .parse::<i32>()
+                .ok()
+                .filter(|n| *n >= 0)
+        });
+        version.map(IfMatch).ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::PreconditionRequired,
+                "If-Match must be the ETag you read, such as \"3\" (not * or a weak tag)",
+            )
+        })
     }
 }
 

@@ -14,6 +14,7 @@ pub mod middleware;
 pub mod report;
 pub mod request_id;
 pub mod routes;
+pub mod spec;
 pub mod throttle;
 
 use std::sync::Arc;
@@ -164,13 +165,16 @@ fn api_router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, exactly as served at [`OPENAPI_PATH`].
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().into_openapi()
+    let mut spec = api_router().into_openapi();
+    spec::apply_conventions(&mut spec);
+    spec
 }
 
 /// The whole application: API, OpenAPI document, `/docs`, probes, and the layers every
 /// request passes.
 pub fn router(state: AppState, settings: &ApiSettings) -> Router {
-    let (api, spec) = api_router().split_for_parts();
+    let (api, mut spec) = api_router().split_for_parts();
+    spec::apply_conventions(&mut spec);
     let context = middleware::ContextSettings {
         timeout: settings.request_timeout,
         metrics: state.metrics.clone(),

@@ -767,21 +767,26 @@ pub async fn list(
         }
         cond = cond.add(activity::Column::AreaId.in_subquery(areas.to_owned()));
     }
+    // A filter naming no body matches nothing, like any other filter value.
     let body_id = match &filter.body {
-        Some(code) => Some(
-            sectoral_body::Entity::find()
+        Some(code) => {
+            let found = sectoral_body::Entity::find()
                 .filter(sectoral_body::Column::Code.eq(code))
                 .select_only()
                 .column(sectoral_body::Column::Id)
                 .into_tuple::<Uuid>()
                 .one(db.conn())
-                .await?
-                .ok_or_else(|| {
-                    let mut e = ValidationErrors::new();
-                    e.add("body", format!("no sectoral body has the code {code:?}"));
-                    DbError::Validation(e)
-                })?,
-        ),
+                .await?;
+            match found {
+                Some(id) => Some(id),
+                None => {
+                    return Ok(Page {
+                        items: Vec::new(),
+                        next_cursor: None,
+                    });
+                }
+            }
+        }
         None => None,
     };
     if body_id.is_some() || filter.status.is_some() {
@@ -851,12 +856,13 @@ pub async fn list(
     });
     let score = match (&words, sort) {
         (Some(w), ActivitySort::Relevance) => Some(relevance(backend, w)),
-        (None, ActivitySort::Relevance) => {
-            let mut e = ValidationErrors::new();
-            e.add("sort", "relevance needs q");
-            return Err(DbError::Validation(e));
-        }
         _ => None,
+    };
+    // Without search words every row is equally relevant: the default order applies.
+    let sort = if score.is_none() && sort == ActivitySort::Relevance {
+        ActivitySort::Code
+    } else {
+        sort
     };
 
     let mut query = activity::Entity::find();

@@ -65,10 +65,12 @@ pub async fn create(
     if !(1..=MAX_DAYS).contains(&days) {
         errors.add("expires_in_days", format!("must be from 1 to {MAX_DAYS}"));
     }
-    if write && !grant.may_write() {
-        errors.add("write", "a viewer's token can only read");
-    }
     errors.finish()?;
+    if write && !grant.may_write() {
+        return Err(DbError::Forbidden(
+            "a viewer's token can only read; leave out write".into(),
+        ));
+    }
     let txn = db.begin_write().await?;
     let held = api_token::Entity::find()
         .filter(api_token::Column::UserId.eq(grant.user_id()))

@@ -109,7 +109,20 @@ pub async fn list(db: &Database, filter: &UserFilter, page: &PageRequest) -> DbR
         cond = cond.add(user::Column::Role.eq(role.as_str()));
     }
     if let Some(code) = &filter.body {
-        cond = cond.add(user::Column::BodyId.eq(body_id(db.conn(), code, "body").await?));
+        // A filter naming no body matches nothing, like any other filter value.
+        match sectoral_body::Entity::find()
+            .filter(sectoral_body::Column::Code.eq(code.as_str()))
+            .one(db.conn())
+            .await?
+        {
+            Some(b) => cond = cond.add(user::Column::BodyId.eq(b.id)),
+            None => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                });
+            }
+        }
     }
     if let Some(after) = &page.after {
         cond = cond.add(user::Column::Email.gt(after.key.clone()));
@@ -326,9 +339,9 @@ pub async fn change_own_password(
         .verify(current, Some(&row.password_hash))
         .await?
     {
-        let mut e = ValidationErrors::new();
-        e.add("current_password", "is not the account's password");
-        return Err(DbError::Validation(e));
+        return Err(DbError::Forbidden(
+            "current_password is not the account's password".into(),
+        ));
     }
     let hash = auth.hasher.hash(new).await?;
     let txn = db.begin_write().await?;

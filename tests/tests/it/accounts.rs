@@ -96,15 +96,24 @@ async fn updates_need_the_current_version_and_a_stale_one_changes_nothing() {
         .send()
         .await
         .assert_problem(StatusCode::PRECONDITION_REQUIRED, "precondition_required");
-    for forged in ["W/\"1\"", "*", "\"abc\"", "1"] {
+    // Anything but one of our strong tags cannot name a version: send the ETag you read.
+    for forged in ["W/\"1\"", "*", "\"abc\"", "1", "", "\"-1\""] {
         app.request(Method::PATCH, &path)
             .bearer(&admin.token)
             .header("if-match", forged)
             .json(&json!({"name": "Forged"}))
             .send()
             .await
-            .assert_problem(StatusCode::PRECONDITION_FAILED, "precondition_failed");
+            .assert_problem(StatusCode::PRECONDITION_REQUIRED, "precondition_required");
     }
+    // A well-formed tag naming another version is a failed precondition.
+    app.request(Method::PATCH, &path)
+        .bearer(&admin.token)
+        .header("if-match", "\"999\"")
+        .json(&json!({"name": "Forged"}))
+        .send()
+        .await
+        .assert_problem(StatusCode::PRECONDITION_FAILED, "precondition_failed");
 
     // Two administrators read the same version; the first write wins, the second is 412.
     let first = app

@@ -5,6 +5,7 @@
 mod access;
 mod accounts;
 mod audit;
+mod contract;
 mod conventions;
 mod cycles;
 mod hostile;

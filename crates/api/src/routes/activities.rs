@@ -16,7 +16,7 @@ use wpt_domain::models::{Activity, AuditEntry, Indicator, Milestone, Page, Progr
 use wpt_domain::page::PageRequest;
 use wpt_domain::{ActivitySort, IndicatorMeasure, ProgressStatus, Signal};
 
-use super::{PageQuery, created, double_option, updated};
+use super::{PageQuery, created, double_option, max_chars, updated};
 use crate::auth::{CurrentActor, IfMatch};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, Path, Query};
@@ -89,9 +89,9 @@ async fn list_activities(
     Query(q): Query<ActivityQuery>,
 ) -> Result<Json<Page<Activity>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    if q.q.as_ref().is_some_and(|text| text.chars().count() > 500) {
-        return Err(ApiError::field("q", "must be at most 500 characters"));
-    }
+    max_chars("area", q.area.as_deref(), 40)?;
+    max_chars("body", q.body.as_deref(), 40)?;
+    max_chars("q", q.q.as_deref(), 500)?;
     let filter = ActivityFilter {
         work_plan: q.work_plan,
         area: q.area,

@@ -9,6 +9,7 @@ use wpt_db::audit::AuditFilter;
 use wpt_domain::models::{AuditEntry, Page, Verification};
 use wpt_domain::page::PageRequest;
 
+use super::max_chars;
 use crate::AppState;
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, ErrorCode, Problem};
@@ -78,6 +79,9 @@ async fn list_audit(
     Query(q): Query<AuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>, ApiError> {
     require_reader(&actor)?;
+    max_chars("resource_type", q.resource_type.as_deref(), 64)?;
+    max_chars("resource_id", q.resource_id.as_deref(), 128)?;
+    max_chars("action", q.action.as_deref(), 64)?;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = AuditFilter {
         resource_type: q.resource_type,

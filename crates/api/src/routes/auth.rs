@@ -44,6 +44,12 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
+impl RefreshRequest {
+    fn check(&self) -> Result<(), ApiError> {
+        super::max_chars("refresh_token", Some(&self.refresh_token), 200)
+    }
+}
+
 /// Log in
 ///
 /// Exchanges email and password for an access token (a JWT, 15 minutes) and a refresh
@@ -111,6 +117,7 @@ async fn refresh(
     State(state): State<AppState>,
     Json(input): Json<RefreshRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
+    input.check()?;
     Ok(Json(
         sessions::refresh(&state.db, &state.auth, &input.refresh_token).await?,
     ))
@@ -136,6 +143,7 @@ async fn logout(
     State(state): State<AppState>,
     Json(input): Json<RefreshRequest>,
 ) -> Result<StatusCode, ApiError> {
+    input.check()?;
     sessions::logout(&state.db, &input.refresh_token).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -76,3 +76,14 @@ pub fn updated<T: serde::Serialize>(version: i32, body: T) -> axum::response::Re
     )
         .into_response()
 }
+
+/// Refuses a text parameter longer than the `max` characters its schema declares.
+pub fn max_chars(field: &str, value: Option<&str>, max: usize) -> Result<(), ApiError> {
+    match value {
+        Some(v) if v.chars().count() > max => Err(ApiError::field(
+            field,
+            format!("must be at most {max} characters"),
+        )),
+        _ => Ok(()),
+    }
+}
