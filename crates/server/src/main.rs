@@ -415,6 +415,8 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
         review_lead_days: i64::from(config.review_lead_days),
     };
     let app = wpt_api::router(state, &settings);
+    #[cfg(feature = "bench-ceiling")]
+    let app = app.merge(bench_ceiling());
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {} (set WPT_BIND)", config.bind))?;
@@ -487,4 +489,29 @@ fn redact(url: &str) -> String {
         }
         _ => url.to_owned(),
     }
+}
+
+/// The benchmark's ceiling: a bare axum route, outside every layer of the API, that
+/// answers the bytes last `PUT` to it from memory (bench/run stores the body of
+/// `GET /api/v1/activities/{id}` there). Only with the `bench-ceiling` feature.
+#[cfg(feature = "bench-ceiling")]
+fn bench_ceiling() -> axum::Router {
+    use axum::body::Bytes;
+    use axum::http::{StatusCode, header};
+    use std::sync::{Arc, RwLock};
+    let stored: Arc<RwLock<Bytes>> = Arc::default();
+    let reader = stored.clone();
+    axum::Router::new().route(
+        "/bench/ceiling",
+        axum::routing::get(move || {
+            let bytes = reader.read().map(|b| b.clone()).unwrap_or_default();
+            async move { ([(header::CONTENT_TYPE, "application/json")], bytes) }
+        })
+        .put(move |body: Bytes| {
+            if let Ok(mut b) = stored.write() {
+                *b = body;
+            }
+            async { StatusCode::NO_CONTENT }
+        }),
+    )
 }
