@@ -1,6 +1,10 @@
 //! The connection pool, migrations at start, and readiness.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
+
+use uuid::Uuid;
 
 use sea_orm::{
     ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
@@ -24,6 +28,47 @@ pub enum Backend {
 pub struct Database {
     conn: DatabaseConnection,
     backend: Backend,
+    summaries: SummaryCache,
+}
+
+/// Work plan summaries this process computed, each with the audit position and the day
+/// it reflects. Every write appends to the audit log in its own transaction, so the last
+/// audit id names the state of the data: a summary is reused only while it is unchanged
+/// (one indexed `MAX(id)` instead of the aggregates), on any number of instances.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct SummaryCache(
+    Arc<Mutex<HashMap<Uuid, (SummaryKey, Arc<wpt_domain::models::WorkPlanSummary>)>>>,
+);
+
+/// The audit position and the day (overdue counts change with the date).
+pub(crate) type SummaryKey = (i64, chrono::NaiveDate);
+
+impl SummaryCache {
+    pub(crate) fn get(
+        &self,
+        plan: Uuid,
+        key: SummaryKey,
+    ) -> Option<Arc<wpt_domain::models::WorkPlanSummary>> {
+        let map = self.0.lock().ok()?;
+        map.get(&plan)
+            .filter(|(k, _)| *k == key)
+            .map(|(_, s)| s.clone())
+    }
+
+    pub(crate) fn put(
+        &self,
+        plan: Uuid,
+        key: SummaryKey,
+        summary: Arc<wpt_domain::models::WorkPlanSummary>,
+    ) {
+        if let Ok(mut map) = self.0.lock() {
+            // Keep the newest: a slower request must not replace a fresher summary.
+            let newer = map.get(&plan).is_some_and(|(k, _)| *k > key);
+            if !newer {
+                map.insert(plan, (key, summary));
+            }
+        }
+    }
 }
 
 /// Any fixed 64-bit number works as an advisory lock key, as long as every instance
@@ -69,7 +114,15 @@ impl Database {
         let conn = sea_orm::Database::connect(options)
             .await
             .map_err(DbError::Unavailable)?;
-        Ok(Self { conn, backend })
+        Ok(Self {
+            conn,
+            backend,
+            summaries: SummaryCache::default(),
+        })
+    }
+
+    pub(crate) fn summaries(&self) -> &SummaryCache {
+        &self.summaries
     }
 
     /// The underlying sea-orm connection, for the use cases in this crate and for tests.
