@@ -268,7 +268,8 @@ pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::Wo
         milestones,
         bodies,
     };
-    db.summaries().put(id, key, std::sync::Arc::new(summary.clone()));
+    db.summaries()
+        .put(id, key, std::sync::Arc::new(summary.clone()));
     Ok(summary)
 }
 

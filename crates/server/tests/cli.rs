@@ -1,7 +1,9 @@
 //! The `wpt` binary as an operator uses it: configuration errors, migrations, accounts,
 //! the audit check, the OpenAPI document, and the first start.
 
-use std::io::{BufRead, BufReader, Write};
+mod common;
+
+use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -56,8 +58,8 @@ fn migrations_accounts_and_the_audit_check_work_from_the_command_line() {
         "{text}"
     );
 
-    let mut create = wpt(dir.path())
-        .args([
+    let out = common::run_with_stdin(
+        wpt(dir.path()).args([
             "user",
             "create",
             "--email",
@@ -67,19 +69,9 @@ fn migrations_accounts_and_the_audit_check_work_from_the_command_line() {
             "--role",
             "secretariat",
             "--password-stdin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    create
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"a password from stdin\n")
-        .expect("write");
-    let out = create.wait_with_output().expect("wait");
+        ]),
+        "a password from stdin\n",
+    );
     assert!(
         out.status.success(),
         "{}",

@@ -932,7 +932,12 @@ async fn the_history_shows_who_changed_what_on_the_activity_and_its_milestones()
 async fn the_summary_is_reused_until_a_write_and_then_shows_it() {
     let app = TestApp::spawn().await;
     let t = team(&app).await;
-    let a = create(&app, &t.sec, json!({"area": "A", "code": "C.1", "title": "Cached", "lead_body": "DGICM"})).await;
+    let a = create(
+        &app,
+        &t.sec,
+        json!({"area": "A", "code": "C.1", "title": "Cached", "lead_body": "DGICM"}),
+    )
+    .await;
     let id = a["id"].as_str().expect("id");
     let path = format!("/api/v1/work-plans/{}/summary", plan_id());
     let count_on_track = |s: &Value| -> i64 {
@@ -954,15 +959,29 @@ async fn the_summary_is_reused_until_a_write_and_then_shows_it() {
     );
 
     // A write (any audited change) makes the next summary show it.
-    post(&app, &t.dgicm.token, &format!("/api/v1/activities/{id}/progress"), json!({"status": "on_track", "narrative": "x"}))
-        .await
-        .assert_status(StatusCode::CREATED);
+    post(
+        &app,
+        &t.dgicm.token,
+        &format!("/api/v1/activities/{id}/progress"),
+        json!({"status": "on_track", "narrative": "x"}),
+    )
+    .await
+    .assert_status(StatusCode::CREATED);
     let after = app.get(&path).await.json();
-    assert_eq!(count_on_track(&after), count_on_track(&first) + 1, "{after}");
+    assert_eq!(
+        count_on_track(&after),
+        count_on_track(&first) + 1,
+        "{after}"
+    );
 
     // So does a milestone completed through another route.
-    let m = post(&app, &t.sec.token, &format!("/api/v1/activities/{id}/milestones"), json!({"title": "Due", "due_on": "2020-01-01"}))
-        .await;
+    let m = post(
+        &app,
+        &t.sec.token,
+        &format!("/api/v1/activities/{id}/milestones"),
+        json!({"title": "Due", "due_on": "2020-01-01"}),
+    )
+    .await;
     m.assert_status(StatusCode::CREATED);
     let later = app.get(&path).await.json();
     assert_eq!(
