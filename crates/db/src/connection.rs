@@ -36,9 +36,9 @@ pub struct Database {
 /// audit id names the state of the data: a summary is reused only while it is unchanged
 /// (one indexed `MAX(id)` instead of the aggregates), on any number of instances.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct SummaryCache(
-    Arc<Mutex<HashMap<Uuid, (SummaryKey, Arc<wpt_domain::models::WorkPlanSummary>)>>>,
-);
+pub(crate) struct SummaryCache(Arc<Mutex<HashMap<Uuid, CachedSummary>>>);
+
+type CachedSummary = (SummaryKey, Arc<wpt_domain::models::WorkPlanSummary>);
 
 /// The audit position and the day (overdue counts change with the date).
 pub(crate) type SummaryKey = (i64, chrono::NaiveDate);
