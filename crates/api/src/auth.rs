@@ -79,10 +79,13 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
         let version = value.to_str().ok().and_then(|v| {
             v.trim()
                 .strip_prefix('"')?
-                .strip_suffix('"')?
+                .strip_suffix('"')
+                // Exactly what the OpenAPI document says: 1 to 9 digits.
+                .filter(|digits| {
+                    (1..=9).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
+                })?
                 .parse::<i32>()
                 .ok()
-                .filter(|n| *n >= 0)
         });
         version.map(IfMatch).ok_or_else(|| {
             ApiError::new(

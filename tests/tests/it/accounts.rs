@@ -97,7 +97,16 @@ async fn updates_need_the_current_version_and_a_stale_one_changes_nothing() {
         .await
         .assert_problem(StatusCode::PRECONDITION_REQUIRED, "precondition_required");
     // Anything but one of our strong tags cannot name a version: send the ETag you read.
-    for forged in ["W/\"1\"", "*", "\"abc\"", "1", "", "\"-1\""] {
+    for forged in [
+        "W/\"1\"",
+        "*",
+        "\"abc\"",
+        "1",
+        "",
+        "\"-1\"",
+        "\"+1\"",
+        "\"1234567890\"",
+    ] {
         app.request(Method::PATCH, &path)
             .bearer(&admin.token)
             .header("if-match", forged)
