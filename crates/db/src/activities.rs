@@ -769,24 +769,15 @@ pub async fn list(
     }
     // A filter naming no body matches nothing, like any other filter value.
     let body_id = match &filter.body {
-        Some(code) => {
-            let found = sectoral_body::Entity::find()
-                .filter(sectoral_body::Column::Code.eq(code))
-                .select_only()
-                .column(sectoral_body::Column::Id)
-                .into_tuple::<Uuid>()
-                .one(db.conn())
-                .await?;
-            match found {
-                Some(id) => Some(id),
-                None => {
-                    return Ok(Page {
-                        items: Vec::new(),
-                        next_cursor: None,
-                    });
-                }
+        Some(code) => match crate::bodies::id_by_code(db.conn(), code).await? {
+            Some(id) => Some(id),
+            None => {
+                return Ok(Page {
+                    items: Vec::new(),
+                    next_cursor: None,
+                });
             }
-        }
+        },
         None => None,
     };
     if body_id.is_some() || filter.status.is_some() {

@@ -23,6 +23,20 @@ pub(crate) fn to_model(row: sectoral_body::Model) -> DbResult<Body> {
     })
 }
 
+/// The id of the body with `code`, if there is one.
+pub(crate) async fn id_by_code(
+    db: &impl sea_orm::ConnectionTrait,
+    code: &str,
+) -> DbResult<Option<uuid::Uuid>> {
+    Ok(sectoral_body::Entity::find()
+        .filter(sectoral_body::Column::Code.eq(code))
+        .select_only()
+        .column(sectoral_body::Column::Id)
+        .into_tuple::<uuid::Uuid>()
+        .one(db)
+        .await?)
+}
+
 /// Bodies ordered by code, one page at a time.
 pub async fn list(db: &Database, page: &PageRequest) -> DbResult<Page<Body>> {
     let mut query = sectoral_body::Entity::find().order_by_asc(sectoral_body::Column::Code);

@@ -16,7 +16,7 @@ use wpt_domain::{Actor, Grant, Role, ValidationErrors};
 
 use crate::audit::{self, Change};
 use crate::auth::{Auth, PasswordHasher, sessions, tokens};
-use crate::entities::{sectoral_body, user};
+use crate::entities::user;
 use crate::paging::paginate;
 use crate::{Database, DbError, DbResult, stored};
 
@@ -80,18 +80,11 @@ async fn to_models(
 }
 
 async fn body_id(db: &impl sea_orm::ConnectionTrait, code: &str, field: &str) -> DbResult<Uuid> {
-    sectoral_body::Entity::find()
-        .filter(sectoral_body::Column::Code.eq(code))
-        .select_only()
-        .column(sectoral_body::Column::Id)
-        .into_tuple::<Uuid>()
-        .one(db)
-        .await?
-        .ok_or_else(|| {
-            let mut e = ValidationErrors::new();
-            e.add(field, format!("no sectoral body has the code {code:?}"));
-            DbError::Validation(e)
-        })
+    crate::bodies::id_by_code(db, code).await?.ok_or_else(|| {
+        let mut e = ValidationErrors::new();
+        e.add(field, format!("no sectoral body has the code {code:?}"));
+        DbError::Validation(e)
+    })
 }
 
 fn check_role_body(errors: &mut ValidationErrors, role: Role, body: Option<&str>) {
@@ -110,12 +103,8 @@ pub async fn list(db: &Database, filter: &UserFilter, page: &PageRequest) -> DbR
     }
     if let Some(code) = &filter.body {
         // A filter naming no body matches nothing, like any other filter value.
-        match sectoral_body::Entity::find()
-            .filter(sectoral_body::Column::Code.eq(code.as_str()))
-            .one(db.conn())
-            .await?
-        {
-            Some(b) => cond = cond.add(user::Column::BodyId.eq(b.id)),
+        match crate::bodies::id_by_code(db.conn(), code).await? {
+            Some(id) => cond = cond.add(user::Column::BodyId.eq(id)),
             None => {
                 return Ok(Page {
                     items: Vec::new(),
