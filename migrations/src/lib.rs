@@ -12,6 +12,7 @@ mod m20261129_000001_foundation;
 mod m20261129_000002_identity;
 mod m20261129_000003_work_plan;
 mod m20261129_000004_reporting;
+mod m20261129_000005_web_sessions;
 
 /// The ordered list of the tracker's migrations.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000002_identity::Migration),
             Box::new(m20261129_000003_work_plan::Migration),
             Box::new(m20261129_000004_reporting::Migration),
+            Box::new(m20261129_000005_web_sessions::Migration),
         ]
     }
 }

@@ -354,7 +354,7 @@ impl TestApp {
 
     /// The application with a given state and HTTP settings.
     pub fn with_settings(state: AppState, db: TestDb, settings: &ApiSettings) -> Self {
-        let router = wpt_api::router(state.clone(), settings);
+        let router = wpt_server::app(state.clone(), settings);
         Self {
             router,
             db,

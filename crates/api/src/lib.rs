@@ -173,6 +173,16 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// The whole application: API, OpenAPI document, `/docs`, probes, and the layers every
 /// request passes.
 pub fn router(state: AppState, settings: &ApiSettings) -> Router {
+    router_with_pages(state, settings, Router::new())
+}
+
+/// [`router`] with `pages` (the web pages, which are not part of the API document)
+/// served beside the API, behind the same request id, timeout, metrics and body limit.
+pub fn router_with_pages(
+    state: AppState,
+    settings: &ApiSettings,
+    pages: Router<AppState>,
+) -> Router {
     let (api, mut spec) = api_router().split_for_parts();
     spec::apply_conventions(&mut spec);
     let context = middleware::ContextSettings {
@@ -188,6 +198,7 @@ pub fn router(state: AppState, settings: &ApiSettings) -> Router {
     };
     let mut app = api
         .route("/metrics", metrics_route)
+        .merge(pages)
         .with_state(state)
         .merge(SwaggerUi::new("/docs").url(OPENAPI_PATH, spec))
         .fallback(unknown_route)

@@ -365,6 +365,35 @@ fn actual_model(r: indicator_actual::Model, body: String) -> IndicatorActual {
     }
 }
 
+/// The actuals of every indicator of an activity (at most `limit` of the newest), for
+/// pages that show the indicators together; two queries.
+pub async fn actuals_of_activity(
+    db: &Database,
+    activity_id: Uuid,
+    limit: u64,
+) -> DbResult<Vec<IndicatorActual>> {
+    let of_activity = sea_orm::sea_query::Query::select()
+        .column(indicator::Column::Id)
+        .from(indicator::Entity)
+        .and_where(indicator::Column::ActivityId.eq(activity_id))
+        .to_owned();
+    let rows = indicator_actual::Entity::find()
+        .filter(indicator_actual::Column::IndicatorId.in_subquery(of_activity))
+        .order_by_desc(indicator_actual::Column::PeriodEnd)
+        .order_by_asc(indicator_actual::Column::Id)
+        .limit(limit)
+        .all(db.conn())
+        .await?;
+    let codes: HashMap<Uuid, String> = crate::bodies::codes(db.conn()).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let code = codes.get(&r.body_id).cloned().unwrap_or_default();
+            actual_model(r, code)
+        })
+        .collect())
+}
+
 /// An indicator's actuals, by period then body; two queries.
 pub async fn actuals(
     db: &Database,

@@ -1,7 +1,7 @@
 //! Each body's own progress on an activity: appended by that body's officers only,
 //! read by everyone as one timeline.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -103,6 +103,30 @@ pub async fn record(
     activity_id: Uuid,
     input: NewProgress,
 ) -> DbResult<ProgressUpdate> {
+    record_checked(db, grant, activity_id, input, None).await
+}
+
+/// Like [`record`], but only while the body's latest report is still the one the officer
+/// saw (`seen`: when it was made, `None` for none yet). A form opened before someone
+/// else of the body reported is refused with a 409 naming when that happened, so an
+/// edit on a stale page never overwrites.
+pub async fn record_if_unchanged(
+    db: &Database,
+    grant: &BodyGrant,
+    activity_id: Uuid,
+    input: NewProgress,
+    seen: Option<DateTime<Utc>>,
+) -> DbResult<ProgressUpdate> {
+    record_checked(db, grant, activity_id, input, Some(seen)).await
+}
+
+async fn record_checked(
+    db: &Database,
+    grant: &BodyGrant,
+    activity_id: Uuid,
+    input: NewProgress,
+    expect: Option<Option<DateTime<Utc>>>,
+) -> DbResult<ProgressUpdate> {
     let mut errors = ValidationErrors::new();
     validate(&mut errors, "", &input);
     let txn = db.begin_write().await?;
@@ -120,6 +144,12 @@ pub async fn record(
         ));
     }
     errors.finish()?;
+    let current = assignment.latest_reported_at;
+    if let Some(seen) = expect
+        && current.map(|t| t.timestamp_micros()) != seen.map(|t| t.timestamp_micros())
+    {
+        return Err(changed_since(current));
+    }
     let now = Utc::now();
     let row = progress_update::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -136,7 +166,7 @@ pub async fn record(
     }
     .insert(&txn)
     .await?;
-    activity_assignment::Entity::update_many()
+    let mut latest = activity_assignment::Entity::update_many()
         .col_expr(
             activity_assignment::Column::LatestStatus,
             Expr::value(input.status.as_str()),
@@ -149,9 +179,18 @@ pub async fn record(
             activity_assignment::Column::LatestReportedAt,
             Expr::value(now),
         )
-        .filter(activity_assignment::Column::Id.eq(assignment.id))
-        .exec(&txn)
-        .await?;
+        .filter(activity_assignment::Column::Id.eq(assignment.id));
+    if expect.is_some() {
+        // Another writer between our read and this update (PostgreSQL re-reads the row
+        // after waiting for its lock) makes this match nothing.
+        latest = latest.filter(match current {
+            Some(t) => activity_assignment::Column::LatestReportedAt.eq(t),
+            None => activity_assignment::Column::LatestReportedAt.is_null(),
+        });
+    }
+    if latest.exec(&txn).await?.rows_affected == 0 {
+        return Err(changed_since(None));
+    }
     activities::touch(&txn, activity_id, Some(now)).await?;
     let view = to_model(row, body.code.clone())?;
     audit::append(
@@ -168,6 +207,16 @@ pub async fn record(
     .await?;
     txn.commit().await?;
     Ok(view)
+}
+
+fn changed_since(at: Option<DateTime<Utc>>) -> DbError {
+    DbError::Conflict(match at {
+        Some(t) => format!(
+            "changed by someone else at {} UTC; reload to see their report before yours",
+            t.format("%Y-%m-%d %H:%M")
+        ),
+        None => "changed by someone else just now; reload to see their report before yours".into(),
+    })
 }
 
 /// The timeline of an activity, all bodies, newest first; two queries.

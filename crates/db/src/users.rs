@@ -142,6 +142,24 @@ pub async fn get(db: &Database, id: Uuid) -> DbResult<User> {
     users.pop().ok_or(DbError::NotFound("user"))
 }
 
+/// Display names of the given users (for who-did-what columns); one query.
+pub async fn names(
+    db: &Database,
+    ids: impl IntoIterator<Item = Uuid>,
+) -> DbResult<std::collections::HashMap<Uuid, String>> {
+    let ids: std::collections::BTreeSet<Uuid> = ids.into_iter().collect();
+    if ids.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    Ok(user::Entity::find()
+        .filter(user::Column::Id.is_in(ids))
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.name))
+        .collect())
+}
+
 /// The caller's own account.
 pub async fn me(db: &Database, actor: &Actor) -> DbResult<Me> {
     let row = user::Entity::find_by_id(actor.user_id)

@@ -145,10 +145,12 @@ fn timestamp(row: &sea_orm::QueryResult, col: &str) -> Option<chrono::DateTime<c
         })
 }
 
-/// The plan at a glance: five aggregate queries, whatever the plan's size.
+/// The plan at a glance: six aggregate queries, whatever the plan's size.
 pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::WorkPlanSummary> {
     use sea_orm::{ConnectionTrait, Statement};
-    use wpt_domain::models::{BodyLastUpdate, MilestoneTotals, StatusCount, WorkPlanSummary};
+    use wpt_domain::models::{
+        BodyLastUpdate, MilestoneTotals, SignalCount, StatusCount, WorkPlanSummary,
+    };
     let conn = db.conn();
     let today = chrono::Utc::now().date_naive();
     let position: Option<i64> = crate::entities::audit_log::Entity::find()
@@ -212,6 +214,41 @@ pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::Wo
             })
         })
         .collect::<DbResult<Vec<_>>>()?;
+    // The same rule as `wpt_domain::signal::derive`, per activity, counted by area.
+    let signals = conn
+        .query_all_raw(stmt(
+            "SELECT t.code AS area,
+                    COALESCE(SUM(CASE WHEN x.signal = 'on_track' THEN 1 ELSE 0 END), 0) AS on_track,
+                    COALESCE(SUM(CASE WHEN x.signal = 'at_risk' THEN 1 ELSE 0 END), 0) AS at_risk,
+                    COALESCE(SUM(CASE WHEN x.signal = 'off_track' THEN 1 ELSE 0 END), 0) AS off_track
+               FROM (SELECT a.area_id,
+                            CASE WHEN EXISTS (SELECT 1 FROM activity_assignments s WHERE s.activity_id = a.id)
+                                  AND NOT EXISTS (SELECT 1 FROM activity_assignments s WHERE s.activity_id = a.id
+                                        AND (s.latest_status IS NULL OR s.latest_status NOT IN ('completed', 'discontinued')))
+                                 THEN 'on_track'
+                                 WHEN a.planned_end < $2 THEN 'off_track'
+                                 WHEN EXISTS (SELECT 1 FROM milestones m WHERE m.activity_id = a.id
+                                        AND m.due_on < $2 AND m.completed_on IS NULL)
+                                 THEN 'at_risk'
+                                 ELSE 'on_track' END AS signal
+                       FROM activities a
+                      WHERE a.work_plan_id = $1 AND a.archived_at IS NULL) x
+               JOIN thematic_areas t ON t.id = x.area_id
+              GROUP BY t.code
+              ORDER BY t.code",
+            vec![id.into(), today.into()],
+        ))
+        .await?
+        .iter()
+        .map(|r| {
+            Ok(SignalCount {
+                area: r.try_get("", "area")?,
+                on_track: r.try_get("", "on_track")?,
+                at_risk: r.try_get("", "at_risk")?,
+                off_track: r.try_get("", "off_track")?,
+            })
+        })
+        .collect::<DbResult<Vec<_>>>()?;
     let m = conn
         .query_one_raw(stmt(
             "SELECT COUNT(*) AS total,
@@ -265,6 +302,7 @@ pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::Wo
         activities,
         overdue_activities,
         by_status,
+        signals,
         milestones,
         bodies,
     };

@@ -414,6 +414,20 @@ pub struct IndicatorActual {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Activities of one area by their derived signal (what `GET /activities/{id}` calls
+/// `derived_signal`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct SignalCount {
+    /// The area's code.
+    pub area: String,
+    /// On track: not past the planned end and no overdue milestone, or completed.
+    pub on_track: i64,
+    /// At risk: an overdue milestone.
+    pub at_risk: i64,
+    /// Off track: past the planned end and not completed.
+    pub off_track: i64,
+}
+
 /// Activities of one area and body with one latest status.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StatusCount {
@@ -466,6 +480,8 @@ pub struct WorkPlanSummary {
     pub overdue_activities: i64,
     /// Counts by area, body and latest status (one per assignment).
     pub by_status: Vec<StatusCount>,
+    /// Activities by area and derived signal (one per activity).
+    pub signals: Vec<SignalCount>,
     /// Milestones done versus due.
     pub milestones: MilestoneTotals,
     /// Each participating body's latest update.

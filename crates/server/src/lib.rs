@@ -188,3 +188,8 @@ pub async fn restore(url: &str, file: &Path) -> anyhow::Result<wpt_domain::model
     let db = Database::connect(url, 2).await?;
     Ok(wpt_db::audit::verify(&db).await?)
 }
+
+/// The whole application as `wpt serve` runs it: the API and the web pages.
+pub fn app(state: wpt_api::AppState, settings: &wpt_api::ApiSettings) -> axum::Router {
+    wpt_api::router_with_pages(state, settings, wpt_web::pages())
+}

@@ -414,7 +414,7 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
         submission_lead_days: i64::from(config.submission_lead_days),
         review_lead_days: i64::from(config.review_lead_days),
     };
-    let app = wpt_api::router(state, &settings);
+    let app = wpt_server::app(state, &settings);
     #[cfg(feature = "bench-ceiling")]
     let app = app.merge(bench_ceiling());
     let listener = tokio::net::TcpListener::bind(config.bind)

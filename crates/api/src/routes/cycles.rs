@@ -778,6 +778,16 @@ async fn report(
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let format = negotiate(q.format, &headers)?;
+    render_report(&state, id, format).await
+}
+
+/// The consolidated report of cycle `id` in `format`, as `GET /cycles/{id}/report` and
+/// the web pages' downloads answer it (any authenticated caller may read it).
+pub async fn render_report(
+    state: &AppState,
+    id: Uuid,
+    format: ReportFormat,
+) -> Result<Response, ApiError> {
     let cycle = wpt_db::cycles::get(&state.db, id).await?;
     let rows = wpt_db::cycles::report_rows(state.db.conn(), id).await?;
     let board = wpt_db::cycles::board(&state.db, id, None).await?;

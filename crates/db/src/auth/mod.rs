@@ -21,6 +21,8 @@ pub struct AuthSettings {
     pub refresh_ttl: Duration,
     /// Longest a login session lasts, however often it is refreshed.
     pub session_ttl: Duration,
+    /// Longest a web page session lasts (its cookie ends with it).
+    pub web_session_ttl: Duration,
     /// Failed logins per account within `failure_window` before the account is locked.
     pub max_failures: u32,
     /// The window in which failures are counted, and how long a lock lasts.
@@ -33,6 +35,7 @@ impl Default for AuthSettings {
             access_ttl: Duration::from_secs(15 * 60),
             refresh_ttl: Duration::from_secs(14 * 24 * 3600),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
+            web_session_ttl: Duration::from_secs(12 * 3600),
             max_failures: 5,
             failure_window: Duration::from_secs(15 * 60),
         }

@@ -33,6 +33,57 @@ fn chrono(d: std::time::Duration) -> ChronoDuration {
 /// Failed attempts are counted per account in the database; past the limit the account
 /// refuses every password, the right one included, until the window passes.
 pub async fn login(db: &Database, auth: &Auth, email: &str, password: &str) -> DbResult<TokenPair> {
+    let account = check_password(db, auth, email, password).await?;
+    let txn = db.begin_write().await?;
+    let expires_at = Utc::now() + chrono(auth.settings.session_ttl);
+    let session_id = open_session(&txn, account, expires_at, None, "api").await?;
+    let refresh = new_refresh_token(&txn, auth, session_id, expires_at).await?;
+    txn.commit().await?;
+    pair(auth, account, session_id, refresh)
+}
+
+/// A session of the web pages: its cookie (shown once, stored as a hash) and when it ends.
+#[derive(Debug, Clone)]
+pub struct WebSession {
+    /// The cookie's value.
+    pub cookie: String,
+    /// The session's id.
+    pub session_id: Uuid,
+    /// When the session ends, however active it is.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Logs in from the web pages: the same checks and limits as [`login`], a session of
+/// [`AuthSettings::web_session_ttl`](super::AuthSettings), and an opaque cookie instead
+/// of tokens.
+pub async fn login_web(
+    db: &Database,
+    auth: &Auth,
+    email: &str,
+    password: &str,
+) -> DbResult<WebSession> {
+    let account = check_password(db, auth, email, password).await?;
+    let cookie = tokens::generate(tokens::WEB_SESSION_PREFIX)?;
+    let txn = db.begin_write().await?;
+    let expires_at = Utc::now() + chrono(auth.settings.web_session_ttl);
+    let session_id = open_session(
+        &txn,
+        account,
+        expires_at,
+        Some(tokens::hash(&cookie)),
+        "web",
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(WebSession {
+        cookie,
+        session_id,
+        expires_at,
+    })
+}
+
+/// The account behind an email and password, with the per-account failure limit.
+async fn check_password(db: &Database, auth: &Auth, email: &str, password: &str) -> DbResult<Uuid> {
     let email = email.trim().to_lowercase();
     let now = Utc::now();
     let found = user::Entity::find()
@@ -60,38 +111,102 @@ pub async fn login(db: &Database, auth: &Auth, email: &str, password: &str) -> D
     if !account.active {
         return Err(DbError::Unauthenticated(WRONG_CREDENTIALS.into()));
     }
+    Ok(account.id)
+}
 
-    let txn = db.begin_write().await?;
-    login_failure::Entity::delete_by_id(account.id)
-        .exec(&txn)
+/// Starts a session in `txn`: clears the failure count and audits the login.
+async fn open_session(
+    txn: &DatabaseTransaction,
+    account: Uuid,
+    expires_at: DateTime<Utc>,
+    cookie_hash: Option<String>,
+    via: &str,
+) -> DbResult<Uuid> {
+    login_failure::Entity::delete_by_id(account)
+        .exec(txn)
         .await?;
     let session_id = Uuid::now_v7();
-    let expires_at = now + chrono(auth.settings.session_ttl);
     session::ActiveModel {
         id: Set(session_id),
-        user_id: Set(account.id),
-        created_at: Set(now),
+        user_id: Set(account),
+        created_at: Set(Utc::now()),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
         revoked_reason: Set(None),
+        cookie_hash: Set(cookie_hash),
     }
-    .insert(&txn)
+    .insert(txn)
     .await?;
-    let refresh = new_refresh_token(&txn, auth, session_id, expires_at).await?;
     audit::append(
-        &txn,
-        Some(account.id),
+        txn,
+        Some(account),
         Change::new::<(), _>(
             "session.create",
             "session",
             session_id,
             None,
-            Some(&serde_json::json!({ "user_id": account.id, "expires_at": expires_at })),
+            Some(&serde_json::json!({ "user_id": account, "expires_at": expires_at, "via": via })),
         ),
     )
     .await?;
+    Ok(session_id)
+}
+
+/// Ends the web session of a cookie. Unknown or ended cookies are ignored.
+pub async fn logout_web(db: &Database, cookie: &str) -> DbResult<()> {
+    let txn = db.begin_write().await?;
+    let sess = session::Entity::find()
+        .filter(session::Column::CookieHash.eq(tokens::hash(cookie)))
+        .filter(session::Column::RevokedAt.is_null())
+        .one(&txn)
+        .await?;
+    if let Some(sess) = sess {
+        revoke_session(&txn, &sess, "logout", Some(sess.user_id)).await?;
+    }
     txn.commit().await?;
-    pair(auth, account.id, session_id, refresh)
+    Ok(())
+}
+
+/// The actor behind a web session cookie, in one query: the user must be active and the
+/// session must stand.
+pub async fn actor_for_cookie(db: &Database, cookie: &str) -> DbResult<Actor> {
+    let now = Utc::now();
+    let mut q = Query::select();
+    q.columns([
+        (user::Entity, user::Column::Role),
+        (user::Entity, user::Column::BodyId),
+        (user::Entity, user::Column::Id),
+    ])
+    .expr_as(
+        Expr::col((session::Entity, session::Column::Id)),
+        Alias::new("session_id"),
+    )
+    .expr_as(
+        Expr::col((sectoral_body::Entity, sectoral_body::Column::Code)),
+        Alias::new("body_code"),
+    )
+    .from(session::Entity)
+    .inner_join(
+        user::Entity,
+        Expr::col((user::Entity, user::Column::Id))
+            .equals((session::Entity, session::Column::UserId)),
+    )
+    .left_join(
+        sectoral_body::Entity,
+        Expr::col((sectoral_body::Entity, sectoral_body::Column::Id))
+            .equals((user::Entity, user::Column::BodyId)),
+    )
+    .and_where(Expr::col((session::Entity, session::Column::CookieHash)).eq(tokens::hash(cookie)))
+    .and_where(Expr::col((session::Entity, session::Column::RevokedAt)).is_null())
+    .and_where(Expr::col((session::Entity, session::Column::ExpiresAt)).gt(now))
+    .and_where(Expr::col((user::Entity, user::Column::Active)).eq(true));
+    let row =
+        db.conn().query_one(&q).await?.ok_or_else(|| {
+            DbError::Unauthenticated("the session has ended; log in again".into())
+        })?;
+    let user_id: Uuid = row.try_get("", "id")?;
+    let session_id: Uuid = row.try_get("", "session_id")?;
+    actor_from_row(&row, user_id, Credential::Session { session_id })
 }
 
 async fn record_failure(db: &Database, auth: &Auth, user_id: Uuid) -> DbResult<()> {

@@ -15,6 +15,8 @@ use crate::{DbError, DbResult};
 pub const API_TOKEN_PREFIX: &str = "wpt_";
 /// Prefix of refresh tokens.
 pub const REFRESH_TOKEN_PREFIX: &str = "wptr_";
+/// The prefix of web session cookies.
+pub const WEB_SESSION_PREFIX: &str = "wpts_";
 
 /// A new random secret with `prefix`.
 pub fn generate(prefix: &str) -> DbResult<String> {

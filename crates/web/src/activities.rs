@@ -1,0 +1,670 @@
+//! Activities: the officer's "My activities" with the in-row Update form, everyone's
+//! activity list, and the activity detail page.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use chrono::{DateTime, Utc};
+use maud::{Markup, html};
+use serde::Deserialize;
+use uuid::Uuid;
+use wpt_api::AppState;
+use wpt_db::activities::ActivityFilter;
+use wpt_db::progress::NewProgress;
+use wpt_domain::models::Activity;
+use wpt_domain::page::PageRequest;
+use wpt_domain::{ProgressStatus, Role};
+
+use crate::html::{
+    self, FormData, Htmx, PageError, Section, day_opt, page, signal_badge, status_badge, when,
+    when_opt,
+};
+use crate::session::Viewer;
+
+/// The list's filters, as the query string carries them.
+#[derive(Debug, Default, Deserialize)]
+pub struct ListQuery {
+    area: Option<String>,
+    status: Option<String>,
+    overdue: Option<String>,
+    q: Option<String>,
+    body: Option<String>,
+    cursor: Option<String>,
+}
+
+fn non_empty(v: &Option<String>) -> Option<&str> {
+    v.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+/// The body whose part of each activity a row shows: the officer's own, else the
+/// filtered body, else none (then the lead's).
+fn row_body<'a>(viewer: &'a Viewer, filter_body: Option<&'a str>) -> Option<&'a str> {
+    viewer
+        .actor
+        .body
+        .as_ref()
+        .map(|b| b.code.as_str())
+        .or(filter_body)
+}
+
+/// `GET /ui/activities`.
+pub async fn list(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ListQuery>,
+) -> Result<Markup, PageError> {
+    let officer_body = viewer.actor.body.clone();
+    let status = match non_empty(&q.status) {
+        Some(s) => Some(s.parse::<ProgressStatus>().map_err(|e| {
+            PageError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("Status: {e}"))
+        })?),
+        None => None,
+    };
+    for (name, value) in [("Area", &q.area), ("Body", &q.body), ("Search", &q.q)] {
+        if value.as_deref().is_some_and(|v| v.chars().count() > 200) {
+            return Err(PageError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{name} is longer than 200 characters."),
+            ));
+        }
+    }
+    let body_filter = match &officer_body {
+        Some(b) => Some(b.code.clone()),
+        None => non_empty(&q.body).map(str::to_owned),
+    };
+    let filter = ActivityFilter {
+        area: non_empty(&q.area).map(str::to_owned),
+        body: body_filter.clone(),
+        status,
+        overdue: (non_empty(&q.overdue) == Some("true")).then_some(true),
+        q: non_empty(&q.q).map(str::to_owned),
+        ..ActivityFilter::default()
+    };
+    let page_request = PageRequest::parse(Some(100), non_empty(&q.cursor))
+        .map_err(|e| PageError::from(wpt_db::DbError::Validation(e)))?;
+    let activities = wpt_db::activities::list(&state.db, &filter, &page_request).await?;
+    let counters = match &officer_body {
+        Some(b) => Some(wpt_db::activities::body_counters(&state.db, b.id).await?),
+        None => None,
+    };
+    let shown_body = row_body(&viewer, body_filter.as_deref());
+    let title = match &officer_body {
+        Some(b) => format!("My activities ({})", b.code),
+        None => "Activities".to_owned(),
+    };
+    let next_link = activities.next_cursor.as_ref().map(|c| {
+        let mut params: Vec<(&str, &str)> = Vec::new();
+        for (k, v) in [
+            ("area", &q.area),
+            ("status", &q.status),
+            ("overdue", &q.overdue),
+            ("q", &q.q),
+            ("body", &q.body),
+        ] {
+            if let Some(v) = non_empty(v) {
+                params.push((k, v));
+            }
+        }
+        params.push(("cursor", c));
+        format!(
+            "/ui/activities?{}",
+            serde_urlencoded::to_string(&params).unwrap_or_default()
+        )
+    });
+    let body = html! {
+        @if let Some(c) = counters {
+            ul.counters aria-label="Your body's activities" {
+                li { strong #count-assigned { (c.assigned) } "assigned" }
+                li { strong #count-at-risk { (c.at_risk) } "at risk (your latest report)" }
+                li { strong #count-overdue-milestones { (c.overdue_milestones) } "overdue milestones" }
+            }
+        }
+        form.filters method="get" action="/ui/activities" role="search" aria-label="Filter activities" {
+            label { "Area"
+                select name="area" {
+                    option value="" { "All areas" }
+                    @for a in ["A", "B", "C", "D"] {
+                        option value=(a) selected[non_empty(&q.area) == Some(a)] { "Area " (a) }
+                    }
+                }
+            }
+            label { "Status" @if officer_body.is_some() { " (your body's)" }
+                select name="status" {
+                    option value="" { "Any status" }
+                    @for s in ProgressStatus::ALL {
+                        option value=(s.as_str()) selected[status == Some(*s)] { (html::status_word(*s)) }
+                    }
+                }
+            }
+            @if officer_body.is_none() {
+                label { "Body (code)"
+                    input type="text" name="body" value=[non_empty(&q.body)] maxlength="40" size="10";
+                }
+            }
+            label { "Overdue"
+                select name="overdue" {
+                    option value="" { "Any" }
+                    option value="true" selected[non_empty(&q.overdue) == Some("true")] { "Overdue only" }
+                }
+            }
+            label { "Text"
+                input type="search" name="q" value=[non_empty(&q.q)] maxlength="200";
+            }
+            button type="submit" { "Apply filters" }
+            a href="/ui/activities" { "Clear" }
+        }
+        table #activities {
+            caption {
+                (activities.items.len()) " activities"
+                @if activities.next_cursor.is_some() { " on this page" }
+                @if let Some(b) = shown_body { " · statuses are " (b) "'s latest reports" }
+            }
+            thead {
+                tr {
+                    th scope="col" { "Code" }
+                    th scope="col" { "Activity" }
+                    th scope="col" { "Bodies" }
+                    th scope="col" { "Reported status" }
+                    th scope="col" class="num" { "%" }
+                    th scope="col" { "Signal" }
+                    th scope="col" { "Planned end" }
+                    th scope="col" class="num" { "Overdue milestones" }
+                    th scope="col" { "Last report" }
+                    th scope="col" { span.visually-hidden { "Actions" } }
+                }
+            }
+            @for a in &activities.items {
+                (row_markup(&viewer, a, shown_body))
+            }
+        }
+        @if activities.items.is_empty() {
+            p.notice { "No activity matches these filters." }
+        }
+        @if let Some(link) = next_link {
+            p { a href=(link) { "Next page" } }
+        }
+    };
+    Ok(page(&viewer, Section::Activities, &title, body))
+}
+
+/// Whether the viewer may report on this activity (the same rule the use case applies;
+/// the use case checks again on every save).
+fn may_update(viewer: &Viewer, a: &Activity) -> bool {
+    viewer.actor.role == Role::Officer
+        && !a.archived
+        && viewer
+            .actor
+            .body
+            .as_ref()
+            .is_some_and(|b| a.bodies.iter().any(|x| x.body == b.code))
+}
+
+fn row_markup(viewer: &Viewer, a: &Activity, body: Option<&str>) -> Markup {
+    let part = a
+        .bodies
+        .iter()
+        .find(|b| Some(b.body.as_str()) == body)
+        .or_else(|| a.bodies.iter().find(|b| b.body == a.lead_body));
+    let id = a.id;
+    html! {
+        tbody id={"act-" (id)} {
+            tr {
+                td { a href={"/ui/activities/" (id)} { (a.code) } }
+                td { (a.title) }
+                td {
+                    (a.lead_body) " (lead)"
+                    @for c in &a.cooperating_bodies { ", " (c) }
+                }
+                td {
+                    (status_badge(part.and_then(|p| p.latest_status)))
+                    @if body.is_none() { @if let Some(p) = part { " " span.hint { "(" (p.body) ")" } } }
+                }
+                td.num { @if let Some(p) = part.and_then(|p| p.latest_percent) { (p) } @else { "—" } }
+                td { (signal_badge(a.derived_signal)) }
+                td { (day_opt(a.planned_end)) }
+                td.num { (a.overdue_milestones) }
+                td { (when_opt(part.and_then(|p| p.latest_reported_at))) }
+                td {
+                    @if may_update(viewer, a) {
+                        a.button href={"/ui/activities/" (id) "/update"}
+                            hx-get={"/ui/activities/" (id) "/update"}
+                            hx-target={"#act-" (id)} hx-swap="outerHTML"
+                            aria-label={"Update " (a.code)} { "Update" }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The values of the Update form, as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProgressForm {
+    status: String,
+    #[serde(default)]
+    percent_complete: String,
+    #[serde(default)]
+    narrative: String,
+    #[serde(default)]
+    challenges: String,
+    #[serde(default)]
+    next_steps: String,
+    #[serde(default)]
+    evidence_urls: String,
+    /// When the body's latest report was made, as the form saw it (empty: none).
+    #[serde(default)]
+    seen: String,
+}
+
+fn optional(s: &str) -> Option<String> {
+    let t = s.trim();
+    (!t.is_empty()).then(|| t.to_owned())
+}
+
+impl ProgressForm {
+    fn prefilled(a: &Activity, body: &str) -> Self {
+        let part = a.bodies.iter().find(|b| b.body == body);
+        Self {
+            status: part
+                .and_then(|p| p.latest_status)
+                .unwrap_or(ProgressStatus::NotStarted)
+                .as_str()
+                .to_owned(),
+            percent_complete: part
+                .and_then(|p| p.latest_percent)
+                .map(|p| p.to_string())
+                .unwrap_or_default(),
+            seen: part
+                .and_then(|p| p.latest_reported_at)
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default(),
+            ..Self::default()
+        }
+    }
+
+    /// The form's values as the use case takes them; problems a form can have before
+    /// the use case sees it (a status or number that is not one) are field errors.
+    fn parse(&self) -> Result<(NewProgress, Option<DateTime<Utc>>), PageError> {
+        let mut errors = wpt_domain::ValidationErrors::new();
+        let status = self.status.parse::<ProgressStatus>().ok();
+        if status.is_none() {
+            errors.add("status", "choose one of the listed statuses");
+        }
+        let percent = match self.percent_complete.trim() {
+            "" => None,
+            p => match p.parse::<i32>() {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    errors.add("percent_complete", "must be a whole number from 0 to 100");
+                    None
+                }
+            },
+        };
+        let seen = match self.seen.trim() {
+            "" => None,
+            t => match DateTime::parse_from_rfc3339(t) {
+                Ok(d) => Some(d.with_timezone(&Utc)),
+                Err(_) => {
+                    errors.add("seen", "the form is damaged; open it again");
+                    None
+                }
+            },
+        };
+        let input = NewProgress {
+            status: status.unwrap_or(ProgressStatus::NotStarted),
+            percent_complete: percent,
+            narrative: self.narrative.trim().to_owned(),
+            challenges: optional(&self.challenges),
+            next_steps: optional(&self.next_steps),
+            evidence_urls: self
+                .evidence_urls
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        };
+        wpt_db::progress::validate(&mut errors, "", &input);
+        errors
+            .finish()
+            .map_err(|e| PageError::from(wpt_db::DbError::Validation(e)))?;
+        Ok((input, seen))
+    }
+}
+
+fn text_field(
+    id: &str,
+    name: &str,
+    label: &str,
+    value: &str,
+    hint: Option<&str>,
+    error: Option<&PageError>,
+    multiline: bool,
+    required: bool,
+) -> Markup {
+    let problem = error.and_then(|e| e.field(name));
+    let hint_id = format!("{id}-hint");
+    let problem_id = format!("{id}-problem");
+    let described = match (hint.is_some(), problem.is_some()) {
+        (true, true) => Some(format!("{hint_id} {problem_id}")),
+        (true, false) => Some(hint_id.clone()),
+        (false, true) => Some(problem_id.clone()),
+        (false, false) => None,
+    };
+    html! {
+        div.field {
+            label for=(id) { (label) @if required { " (required)" } }
+            @if let Some(h) = hint { span.hint id=(hint_id) { (h) } }
+            @if let Some(p) = problem { span.problem id=(problem_id) { (p) } }
+            @if multiline {
+                textarea id=(id) name=(name) required[required] aria-invalid=[problem.map(|_| "true")] aria-describedby=[described.as_deref()] maxlength="20000" { (value) }
+            } @else {
+                input id=(id) type="text" name=(name) value=(value) required[required] aria-invalid=[problem.map(|_| "true")] aria-describedby=[described.as_deref()];
+            }
+        }
+    }
+}
+
+fn progress_form(
+    a: &Activity,
+    form: &ProgressForm,
+    error: Option<&PageError>,
+    htmx: bool,
+) -> Markup {
+    let id = a.id;
+    let fid = |name: &str| format!("{name}-{id}");
+    let status_problem = error.and_then(|e| e.field("status"));
+    let percent_problem = error.and_then(|e| e.field("percent_complete"));
+    html! {
+        form.stack method="post" action={"/ui/activities/" (id) "/progress"}
+            hx-post={"/ui/activities/" (id) "/progress"} hx-target={"#act-" (id)} hx-swap="outerHTML"
+            aria-label={"Update " (a.code)} {
+            @if let Some(e) = error { (e.alert()) }
+            input type="hidden" name="seen" value=(form.seen);
+            div.grid2 {
+                div.field {
+                    label for=(fid("status")) { "Status (required)" }
+                    @if let Some(p) = status_problem { span.problem { (p) } }
+                    select id=(fid("status")) name="status" autofocus[error.is_none()] {
+                        @for s in ProgressStatus::ALL {
+                            option value=(s.as_str()) selected[form.status == s.as_str()] { (html::status_word(*s)) }
+                        }
+                    }
+                }
+                div.field {
+                    label for=(fid("percent")) { "Percent complete (0-100)" }
+                    @if let Some(p) = percent_problem { span.problem { (p) } }
+                    input id=(fid("percent")) type="number" name="percent_complete" min="0" max="100" step="1" value=(form.percent_complete) aria-invalid=[percent_problem.map(|_| "true")];
+                }
+            }
+            (text_field(&fid("narrative"), "narrative", "What was done", &form.narrative, None, error, true, true))
+            (text_field(&fid("challenges"), "challenges", "Challenges", &form.challenges, None, error, true, false))
+            (text_field(&fid("next-steps"), "next_steps", "Next steps", &form.next_steps, None, error, true, false))
+            (text_field(&fid("evidence"), "evidence_urls", "Evidence links", &form.evidence_urls, Some("One http(s) link per line, at most 20."), error, true, false))
+            div.actions {
+                button type="submit" { "Save update" }
+                @if htmx {
+                    button.secondary type="button" hx-get={"/ui/activities/" (id) "/row"} hx-target={"#act-" (id)} hx-swap="outerHTML" { "Cancel" }
+                } @else {
+                    a.button.secondary href="/ui/activities" { "Cancel" }
+                }
+            }
+        }
+    }
+}
+
+fn editor(a: &Activity, form: &ProgressForm, error: Option<&PageError>) -> Markup {
+    html! {
+        tbody id={"act-" (a.id)} {
+            tr {
+                td { a href={"/ui/activities/" (a.id)} { (a.code) } }
+                td colspan="9" { (a.title) }
+            }
+            tr.editor {
+                td colspan="10" {
+                    (progress_form(a, form, error, true))
+                }
+            }
+        }
+    }
+}
+
+async fn own_activity(state: &AppState, viewer: &Viewer, id: Uuid) -> Result<Activity, PageError> {
+    let a = wpt_db::activities::get(&state.db, id).await?;
+    if !may_update(viewer, &a) {
+        return Err(PageError::new(
+            StatusCode::FORBIDDEN,
+            "Only officers of this activity's lead or cooperating bodies report on it.",
+        ));
+    }
+    Ok(a)
+}
+
+/// `GET /ui/activities/{id}/update`: the form, in the row (htmx) or as a page.
+pub async fn update_form(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Htmx(htmx): Htmx,
+    Path(id): Path<Uuid>,
+) -> Result<Markup, PageError> {
+    let a = own_activity(&state, &viewer, id).await?;
+    let body = viewer
+        .actor
+        .body
+        .as_ref()
+        .map(|b| b.code.clone())
+        .unwrap_or_default();
+    let form = ProgressForm::prefilled(&a, &body);
+    Ok(if htmx {
+        editor(&a, &form, None)
+    } else {
+        page(
+            &viewer,
+            Section::Activities,
+            &format!("Update {}", a.code),
+            html! { p { (a.title) } (progress_form(&a, &form, None, false)) },
+        )
+    })
+}
+
+/// `GET /ui/activities/{id}/row`: one row of the list (after Cancel).
+pub async fn row(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Uuid>,
+) -> Result<Markup, PageError> {
+    let a = wpt_db::activities::get(&state.db, id).await?;
+    let body = viewer.actor.body.as_ref().map(|b| b.code.clone());
+    Ok(row_markup(&viewer, &a, body.as_deref()))
+}
+
+/// `POST /ui/activities/{id}/progress`: records the officer's body's progress through
+/// the same use case as `POST /api/v1/activities/{id}/progress`, refusing a form opened
+/// before another report of the body.
+pub async fn record(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Htmx(htmx): Htmx,
+    Path(id): Path<Uuid>,
+    FormData(form): FormData<ProgressForm>,
+) -> Response {
+    let a = match own_activity(&state, &viewer, id).await {
+        Ok(a) => a,
+        Err(e) => return e.into_response(),
+    };
+    let result = match (viewer.actor.own_body(), form.parse()) {
+        (Err(denied), _) => Err(PageError::from(denied)),
+        (Ok(_), Err(e)) => Err(e),
+        (Ok(grant), Ok((input, seen))) => {
+            wpt_db::progress::record_if_unchanged(&state.db, &grant, id, input, seen)
+                .await
+                .map_err(PageError::from)
+        }
+    };
+    match result {
+        Ok(update) => {
+            if !htmx {
+                return Redirect::to("/ui/activities").into_response();
+            }
+            let fresh = match wpt_db::activities::get(&state.db, id).await {
+                Ok(a) => a,
+                Err(e) => return PageError::from(e).into_response(),
+            };
+            let body = viewer.actor.body.as_ref().map(|b| b.code.clone());
+            let message = format!(
+                "Saved: {} is {}{}.",
+                fresh.code,
+                html::status_word(update.status),
+                update
+                    .percent_complete
+                    .map(|p| format!(", {p}% complete"))
+                    .unwrap_or_default()
+            );
+            html! {
+                (row_markup(&viewer, &fresh, body.as_deref()))
+                (html::announce(&message))
+            }
+            .into_response()
+        }
+        Err(e) => {
+            let status = e.status;
+            let markup = if htmx {
+                editor(&a, &form, Some(&e))
+            } else {
+                page(
+                    &viewer,
+                    Section::Activities,
+                    &format!("Update {}", a.code),
+                    html! { p { (a.title) } (progress_form(&a, &form, Some(&e), false)) },
+                )
+            };
+            (status, markup).into_response()
+        }
+    }
+}
+
+/// `GET /ui/activities/{id}`: everything about one activity.
+pub async fn detail(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Uuid>,
+) -> Result<Markup, PageError> {
+    let a = wpt_db::activities::get(&state.db, id).await?;
+    let all = PageRequest::parse(Some(200), None)
+        .map_err(|e| PageError::from(wpt_db::DbError::Validation(e)))?;
+    let milestones = wpt_db::milestones::list(&state.db, id, &all).await?;
+    let indicators = wpt_db::indicators::list(&state.db, id, &all).await?;
+    let actuals = wpt_db::indicators::actuals_of_activity(&state.db, id, 500).await?;
+    let timeline = wpt_db::progress::timeline(&state.db, id, &all).await?;
+    // Everyone signed in reads it, as `GET /api/v1/activities/{id}/history` allows.
+    let history = Some(wpt_db::activities::history(&state.db, id, &all).await?);
+    let people: Vec<Uuid> = timeline
+        .items
+        .iter()
+        .map(|u| u.author_id)
+        .chain(
+            history
+                .iter()
+                .flat_map(|h| h.items.iter().filter_map(|e| e.actor_id)),
+        )
+        .collect();
+    let authors = wpt_db::users::names(&state.db, people).await?;
+    let name = |id: &Uuid| authors.get(id).cloned().unwrap_or_else(|| "—".into());
+    let body = html! {
+        dl.facts {
+            dt { "Code" } dd { (a.code) }
+            dt { "ACTIP / APA reference" } dd { (a.actip_reference.as_deref().unwrap_or("—")) }
+            dt { "Area" } dd { (a.area) }
+            dt { "Lead body" } dd { (a.lead_body) }
+            dt { "Cooperating bodies" } dd { @if a.cooperating_bodies.is_empty() { "—" } @else { (a.cooperating_bodies.join(", ")) } }
+            dt { "Planned" } dd { (day_opt(a.planned_start)) " to " (day_opt(a.planned_end)) }
+            dt { "Signal (from dates)" } dd { (signal_badge(a.derived_signal))
+                @if let Some(o) = &a.signal_override { " · secretariat says " (signal_badge(o.signal)) ": " (o.reason) } }
+            @if let Some(d) = &a.description { dt { "Description" } dd { (d) } }
+            @if let Some(o) = &a.expected_outputs { dt { "Expected outputs" } dd { (o) } }
+            @if a.archived { dt { "Archived" } dd { "Yes: kept for the record, out of the lists" } }
+        }
+        @if may_update(&viewer, &a) {
+            p { a.button href={"/ui/activities/" (a.id) "/update"} { "Update my body's progress" } }
+        }
+        table {
+            caption { "Each body's latest report" }
+            thead { tr { th scope="col" { "Body" } th scope="col" { "Role" } th scope="col" { "Status" } th scope="col" class="num" { "%" } th scope="col" { "Reported" } } }
+            tbody {
+                @for b in &a.bodies {
+                    tr { td { (b.body) } td { (b.role.as_str()) } td { (status_badge(b.latest_status)) }
+                         td.num { @if let Some(p) = b.latest_percent { (p) } @else { "—" } } td { (when_opt(b.latest_reported_at)) } }
+                }
+            }
+        }
+        h2 { "Milestones" }
+        @if milestones.items.is_empty() { p { "No milestones." } } @else {
+            table {
+                caption { "Milestones (" (a.overdue_milestones) " overdue)" }
+                thead { tr { th scope="col" { "Milestone" } th scope="col" { "Due" } th scope="col" { "Completed" } th scope="col" { "State" } } }
+                tbody {
+                    @for m in &milestones.items {
+                        tr { td { (m.title) } td { (html::day(m.due_on)) } td { (day_opt(m.completed_on)) }
+                             td { @if m.completed_on.is_some() { "Done" } @else if m.overdue { span.late { "Overdue" } } @else { "Open" } } }
+                    }
+                }
+            }
+        }
+        h2 { "Indicators" }
+        @if indicators.items.is_empty() { p { "No indicators." } } @else {
+            @for i in &indicators.items {
+                table {
+                    caption { (i.name) @if let Some(u) = &i.unit { " (" (u) ")" } }
+                    thead { tr { th scope="col" { "Baseline" } th scope="col" { "Target" } th scope="col" { "Body" } th scope="col" { "Period" } th scope="col" { "Actual" } } }
+                    tbody {
+                        @let mine: Vec<_> = actuals.iter().filter(|x| x.indicator_id == i.id).collect();
+                        @if mine.is_empty() {
+                            tr { td { (i.baseline.as_deref().unwrap_or("—")) } td { (i.target.as_deref().unwrap_or("—")) } td colspan="3" { "No actuals yet" } }
+                        }
+                        @for x in mine {
+                            tr { td { (i.baseline.as_deref().unwrap_or("—")) } td { (i.target.as_deref().unwrap_or("—")) }
+                                 td { (x.body) } td { (html::day(x.period_start)) " to " (html::day(x.period_end)) } td { (x.value) } }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "Progress timeline" }
+        @if timeline.items.is_empty() { p { "No progress reported yet." } } @else {
+            ol.timeline {
+                @for u in &timeline.items {
+                    li {
+                        p { strong { (u.body) } " · " (status_badge(Some(u.status)))
+                            @if let Some(p) = u.percent_complete { " · " (p) "%" }
+                            " · " (when(u.created_at)) " · " (name(&u.author_id)) }
+                        (html::paragraphs(&u.narrative))
+                        @if let Some(c) = &u.challenges { p { strong { "Challenges: " } (c) } }
+                        @if let Some(n) = &u.next_steps { p { strong { "Next steps: " } (n) } }
+                        @if !u.evidence_urls.is_empty() {
+                            ul { @for link in &u.evidence_urls { li { a href=(link) rel="noopener noreferrer" { (link) } } } }
+                        }
+                    }
+                }
+            }
+        }
+        @if let Some(h) = &history {
+            h2 { "Audit history" }
+            table {
+                caption { "Who changed what (newest first)" }
+                thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Record" } } }
+                tbody {
+                    @for e in &h.items {
+                        tr { td { (when(e.occurred_at)) } td { (e.actor_id.map(|i| name(&i)).unwrap_or_else(|| "system".into())) }
+                             td { (e.action) } td { (e.resource_type) } }
+                    }
+                }
+            }
+        }
+    };
+    Ok(page(
+        &viewer,
+        Section::Activities,
+        &format!("{} {}", a.code, a.title),
+        body,
+    ))
+}

@@ -1,0 +1,142 @@
+//! The web pages of the Work Plan Tracker: server-rendered HTML (maud) with htmx for
+//! partial updates, served by the same binary under `/ui/`.
+//!
+//! Every page calls the same `wpt-db` use cases as the API, with the same grants, audit
+//! entries and version checks, so the workflow exists once. What is different is only
+//! how the caller is known ([`session`]: an opaque HttpOnly, SameSite=Strict cookie of a
+//! session issued by the same auth service) and how answers look (HTML instead of JSON).
+//!
+//! Safety rules every route follows:
+//! - unsafe methods must come from this origin ([`same_origin`]); the cookie is
+//!   SameSite=Strict as a second line;
+//! - `Content-Security-Policy: default-src 'self'`, no inline script or style, so the
+//!   only script is the vendored htmx served from here;
+//! - pages are `Cache-Control: no-store` (they show data of one account).
+
+pub mod activities;
+pub mod assets;
+pub mod cycles;
+pub mod dashboard;
+pub mod html;
+pub mod session;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use wpt_api::AppState;
+
+/// The policy every page is served with: only this origin's script, style, images and
+/// requests; no plugins, no framing, forms post only here.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+
+/// The web pages, to merge beside the API (see `wpt_api::router_with_pages`). Full
+/// paths, no nesting and no fallback of their own: the API's fallback stays the one
+/// fallback, and unknown `/ui/...` paths get an HTML 404 from the catch-all route.
+pub fn pages() -> Router<AppState> {
+    Router::new()
+        .route("/", get(session::home))
+        .route("/ui", get(session::home))
+        .route("/ui/", get(session::home))
+        .route("/ui/login", get(session::login_page).post(session::login))
+        .route("/ui/logout", post(session::logout))
+        .route("/ui/activities", get(activities::list))
+        .route("/ui/activities/{id}", get(activities::detail))
+        .route("/ui/activities/{id}/update", get(activities::update_form))
+        .route("/ui/activities/{id}/row", get(activities::row))
+        .route("/ui/activities/{id}/progress", post(activities::record))
+        .route("/ui/dashboard", get(dashboard::show))
+        .route("/ui/cycles", get(cycles::index).post(cycles::create))
+        .route("/ui/cycles/{id}/open", post(cycles::open))
+        .route("/ui/cycles/{id}/close", post(cycles::close))
+        .route("/ui/cycles/{id}/board", get(cycles::board))
+        .route("/ui/cycles/{id}/report", get(cycles::report))
+        .route("/ui/cycles/{id}/report.csv", get(cycles::report_csv))
+        .route("/ui/cycles/{id}/report.xlsx", get(cycles::report_xlsx))
+        .route("/ui/cycles/{id}/my-report", get(cycles::my_report))
+        .route(
+            "/ui/cycles/{id}/submissions/{body}",
+            get(cycles::submission),
+        )
+        .route(
+            "/ui/cycles/{id}/submissions/{body}/entries/{activity}",
+            post(cycles::save_entry),
+        )
+        .route(
+            "/ui/cycles/{id}/submissions/{body}/submit",
+            post(cycles::submit),
+        )
+        .route(
+            "/ui/cycles/{id}/submissions/{body}/return",
+            post(cycles::return_submission),
+        )
+        .route(
+            "/ui/cycles/{id}/submissions/{body}/accept",
+            post(cycles::accept),
+        )
+        .route("/ui/review", get(cycles::review_queue))
+        .route("/ui/assets/{*path}", get(assets::serve))
+        .route("/ui/{*rest}", get(html::not_found).post(html::not_found))
+        .layer(axum::middleware::from_fn(same_origin))
+        .layer(axum::middleware::map_response(page_headers))
+}
+
+/// Refuses an unsafe request that does not come from a page of this origin.
+///
+/// Browsers send `Origin` on every POST; it must name the host the request was sent to.
+/// A request without `Origin` is accepted only when `Sec-Fetch-Site` says it is
+/// same-origin. Anything else (another site's form, a request with neither header)
+/// gets 403 before any handler runs.
+pub async fn same_origin(request: Request, next: Next) -> Response {
+    if matches!(
+        *request.method(),
+        Method::GET | Method::HEAD | Method::OPTIONS
+    ) {
+        return next.run(request).await;
+    }
+    let headers = request.headers();
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    let origin = headers.get(header::ORIGIN).and_then(|h| h.to_str().ok());
+    let fetch_site = headers.get("sec-fetch-site").and_then(|h| h.to_str().ok());
+    let allowed = match (origin, host) {
+        (Some(origin), Some(host)) => origin
+            .strip_prefix("http://")
+            .or_else(|| origin.strip_prefix("https://"))
+            .is_some_and(|o| o.eq_ignore_ascii_case(host)),
+        (Some(_), None) => false,
+        (None, _) => fetch_site == Some("same-origin"),
+    };
+    if allowed {
+        next.run(request).await
+    } else {
+        tracing::warn!(?origin, ?host, "cross-origin form post refused");
+        html::error_page(
+            StatusCode::FORBIDDEN,
+            "This form did not come from a page of this site, so it was not accepted. Open the page again and retry.",
+        )
+        .into_response()
+    }
+}
+
+async fn page_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CONTENT_SECURITY_POLICY),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    response
+}

@@ -1,0 +1,300 @@
+//! Who is looking at a page: the session cookie, login and logout.
+//!
+//! A web login is a session of the same auth service as the API's (the same password
+//! check, per-account lock and per-address limit, the same `sessions` table, audit entry
+//! and revocation), whose credential is an opaque random cookie instead of tokens. The
+//! cookie is `HttpOnly` (no script can read it), `SameSite=Strict` (no other site's page
+//! can send it), limited to `/ui`, `Secure` when the request came over HTTPS through a
+//! proxy, and ends with the session (12 hours). Only its SHA-256 is stored. The API
+//! never accepts it: `/api/v1` stays bearer-only.
+
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use wpt_api::AppState;
+use wpt_api::auth::ClientAddr;
+use wpt_db::DbError;
+use wpt_db::auth::sessions;
+use wpt_domain::{Actor, Role};
+
+use crate::html::{PageError, bare_page};
+
+/// The cookie's name.
+pub const COOKIE: &str = "wpt_session";
+
+/// A signed-in person, read from the database on every request (one query for the
+/// session and the user, one for the name), so a deactivated account or an ended
+/// session stops at once.
+#[derive(Debug, Clone)]
+pub struct Viewer {
+    /// Who acts, as the use cases know them.
+    pub actor: Actor,
+    /// Their display name.
+    pub name: String,
+}
+
+/// The session cookie's value in a request, if any.
+pub fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(name, _)| *name == COOKIE)
+        .map(|(_, value)| value.to_owned())
+        .filter(|v| !v.is_empty() && v.len() <= 200)
+}
+
+fn secure(headers: &HeaderMap) -> bool {
+    headers
+        .get("x-forwarded-proto")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.eq_ignore_ascii_case("https"))
+}
+
+fn set_cookie(headers: &HeaderMap, value: &str, max_age: i64) -> HeaderValue {
+    let secure = if secure(headers) { "; Secure" } else { "" };
+    HeaderValue::from_str(&format!(
+        "{COOKIE}={value}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static("wpt_session=; Path=/ui; Max-Age=0"))
+}
+
+fn clear_cookie(headers: &HeaderMap) -> HeaderValue {
+    set_cookie(headers, "", 0)
+}
+
+/// Where a person goes after login: the page they asked for, if it is one of ours.
+fn safe_next(next: Option<&str>) -> Option<String> {
+    next.filter(|n| {
+        n.starts_with("/ui/")
+            && !n.starts_with("/ui/login")
+            && !n.contains("//")
+            && !n.contains('\\')
+            && n.len() <= 500
+            && n.bytes().all(|b| b.is_ascii_graphic())
+    })
+    .map(str::to_owned)
+}
+
+/// The start page of a role.
+pub fn home_of(role: Role) -> &'static str {
+    match role {
+        Role::Officer => "/ui/activities",
+        _ => "/ui/dashboard",
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let cookie = cookie_value(&parts.headers);
+        let actor = match &cookie {
+            Some(c) => sessions::actor_for_cookie(&state.db, c).await,
+            None => Err(DbError::Unauthenticated("no session".into())),
+        };
+        match actor {
+            Ok(actor) => {
+                let me = wpt_db::users::me(&state.db, &actor)
+                    .await
+                    .map_err(|e| PageError::from(e).into_response())?;
+                Ok(Viewer {
+                    actor,
+                    name: me.name,
+                })
+            }
+            Err(DbError::Unauthenticated(_)) => {
+                // Back to the login page, then to this page (GET) or the start page.
+                let mut target = String::from("/ui/login");
+                if cookie.is_some() {
+                    target.push_str("?expired=1");
+                }
+                if parts.method == Method::GET
+                    && let Some(next) = safe_next(
+                        parts
+                            .uri
+                            .path_and_query()
+                            .map(axum::http::uri::PathAndQuery::as_str),
+                    )
+                {
+                    target.push(if cookie.is_some() { '&' } else { '?' });
+                    target.push_str("next=");
+                    target.push_str(&urlencode(&next));
+                }
+                let mut response = if parts.headers.contains_key("hx-request") {
+                    let mut r = StatusCode::UNAUTHORIZED.into_response();
+                    if let Ok(v) = HeaderValue::from_str(&target) {
+                        r.headers_mut().insert("hx-redirect", v);
+                    }
+                    r
+                } else {
+                    Redirect::to(&target).into_response()
+                };
+                if cookie.is_some() {
+                    response
+                        .headers_mut()
+                        .insert(header::SET_COOKIE, clear_cookie(&parts.headers));
+                }
+                Err(response)
+            }
+            Err(e) => Err(PageError::from(e).into_response()),
+        }
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    form_urlencoded_byte_serialize(s)
+}
+
+fn form_urlencoded_byte_serialize(s: &str) -> String {
+    serde_urlencoded::to_string([("v", s)])
+        .map(|e| e.trim_start_matches("v=").to_owned())
+        .unwrap_or_default()
+}
+
+/// `GET /`, `/ui`, `/ui/`: the start page of the signed-in person's role, or the login
+/// page.
+pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let actor = match cookie_value(&headers) {
+        Some(c) => sessions::actor_for_cookie(&state.db, &c).await.ok(),
+        None => None,
+    };
+    match actor {
+        Some(a) => Redirect::to(home_of(a.role)).into_response(),
+        None => Redirect::to("/ui/login").into_response(),
+    }
+}
+
+/// What the login page was asked with.
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+    expired: Option<String>,
+    signed_out: Option<String>,
+}
+
+fn login_form(next: Option<&str>, email: &str, notice: Option<Markup>) -> Markup {
+    bare_page(
+        "Log in",
+        html! {
+            p { "The Work Plan Tracker of the ASEAN Multi-Sectoral Work Plan Against Trafficking in Persons 2023-2028." }
+            @if let Some(n) = notice { (n) }
+            form.stack method="post" action="/ui/login" {
+                @if let Some(next) = next {
+                    input type="hidden" name="next" value=(next);
+                }
+                label for="email" { "Email" }
+                input #email type="email" name="email" value=(email) autocomplete="username" required maxlength="320" autofocus;
+                label for="password" { "Password" }
+                input #password type="password" name="password" autocomplete="current-password" required maxlength="1024";
+                button type="submit" { "Log in" }
+            }
+        },
+    )
+}
+
+/// `GET /ui/login`.
+pub async fn login_page(Query(q): Query<LoginQuery>) -> Markup {
+    let notice = if q.expired.is_some() {
+        Some(html! { p.notice role="status" { "Your session has ended. Please log in again." } })
+    } else if q.signed_out.is_some() {
+        Some(html! { p.notice role="status" { "You have logged out." } })
+    } else {
+        None
+    };
+    login_form(safe_next(q.next.as_deref()).as_deref(), "", notice)
+}
+
+/// The login form's fields.
+#[derive(Debug, Deserialize)]
+pub struct LoginForm {
+    email: String,
+    password: String,
+    next: Option<String>,
+}
+
+/// `POST /ui/login`: the same login as the API's, with a cookie for an answer.
+pub async fn login(
+    State(state): State<AppState>,
+    ClientAddr(addr): ClientAddr,
+    headers: HeaderMap,
+    form: crate::html::FormData<LoginForm>,
+) -> Response {
+    let input = form.0;
+    let next = safe_next(input.next.as_deref());
+    let refuse = |status: StatusCode, message: &str| {
+        (
+            status,
+            login_form(
+                next.as_deref(),
+                &input.email,
+                Some(html! { p.error role="alert" { (message) } }),
+            ),
+        )
+            .into_response()
+    };
+    if input.email.len() > 320 || input.password.len() > 4096 {
+        return refuse(StatusCode::UNAUTHORIZED, "The email or password is wrong.");
+    }
+    if let Some(retry_after) = state.login_throttle.blocked(addr) {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "Too many failed logins from this address. Try again in {} minute(s).",
+                retry_after.div_ceil(60)
+            ),
+        );
+    }
+    match sessions::login_web(&state.db, &state.auth, &input.email, &input.password).await {
+        Ok(session) => {
+            let max_age = (session.expires_at - chrono::Utc::now())
+                .num_seconds()
+                .max(0);
+            let actor = sessions::actor_for_cookie(&state.db, &session.cookie).await;
+            let target =
+                next.unwrap_or_else(|| actor.map(|a| home_of(a.role)).unwrap_or("/ui/").to_owned());
+            let mut response = Redirect::to(&target).into_response();
+            response.headers_mut().insert(
+                header::SET_COOKIE,
+                set_cookie(&headers, &session.cookie, max_age),
+            );
+            response
+        }
+        Err(DbError::Unauthenticated(_)) => {
+            state.login_throttle.fail(addr);
+            state.metrics.login_failed();
+            tracing::info!(%addr, "failed web login");
+            refuse(StatusCode::UNAUTHORIZED, "The email or password is wrong.")
+        }
+        Err(DbError::RateLimited { retry_after }) => refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "Too many failed logins for this account. Try again in {} minute(s).",
+                retry_after.div_ceil(60)
+            ),
+        ),
+        Err(e) => PageError::from(e).into_response(),
+    }
+}
+
+/// `POST /ui/logout`: ends the session (audited) and clears the cookie.
+pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(c) = cookie_value(&headers)
+        && let Err(e) = sessions::logout_web(&state.db, &c).await
+    {
+        return PageError::from(e).into_response();
+    }
+    let mut response = Redirect::to("/ui/login?signed_out=1").into_response();
+    response
+        .headers_mut()
+        .insert(header::SET_COOKIE, clear_cookie(&headers));
+    response
+}
