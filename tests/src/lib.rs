@@ -453,6 +453,79 @@ impl TestApp {
     }
 }
 
+/// The origin the web page tests act from (`Host` and `Origin` of their requests).
+pub const WEB_ORIGIN: &str = "http://wpt.test";
+
+impl TestApp {
+    /// Logs in through the login page; the session cookie (`name=value`), or the page
+    /// that refused.
+    pub async fn web_login(&self, email: &str, password: &str) -> Result<String, TestResponse> {
+        let res = self
+            .web_post(
+                None,
+                "/ui/login",
+                &[("email", email), ("password", password)],
+                false,
+            )
+            .await;
+        let cookie = res
+            .header("set-cookie")
+            .and_then(|c| c.split(';').next())
+            .map(str::to_owned);
+        match cookie {
+            Some(c) if res.status == StatusCode::SEE_OTHER => Ok(c),
+            _ => Err(res),
+        }
+    }
+
+    /// A new account of `role`, logged in through the login page; its session cookie.
+    pub async fn web_caller(&self, role: Role, body: Option<&str>) -> (Caller, String) {
+        let caller = self.caller(role, body).await;
+        let cookie = self
+            .web_login(&caller.email, TEST_PASSWORD)
+            .await
+            .unwrap_or_else(|r| panic!("web login refused: {} {}", r.status, r.text()));
+        (caller, cookie)
+    }
+
+    /// `GET path` of a page with a session cookie (or none).
+    pub async fn web_get(&self, cookie: Option<&str>, path: &str) -> TestResponse {
+        let mut req = self
+            .request(Method::GET, path)
+            .anonymous()
+            .header("host", WEB_ORIGIN.trim_start_matches("http://"));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        req.send().await
+    }
+
+    /// Posts a form from a page of this origin (as a browser would), with htmx's header
+    /// when `htmx`.
+    pub async fn web_post(
+        &self,
+        cookie: Option<&str>,
+        path: &str,
+        form: &[(&str, &str)],
+        htmx: bool,
+    ) -> TestResponse {
+        let mut req = self
+            .request(Method::POST, path)
+            .anonymous()
+            .header("host", WEB_ORIGIN.trim_start_matches("http://"))
+            .header("origin", WEB_ORIGIN)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .raw(serde_urlencoded::to_string(form).expect("a form"));
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        if htmx {
+            req = req.header("hx-request", "true");
+        }
+        req.send().await
+    }
+}
+
 /// A request being built.
 pub struct TestRequest<'a> {
     app: &'a TestApp,
@@ -548,6 +621,11 @@ pub struct TestResponse {
 }
 
 impl TestResponse {
+    /// The body as text (pages).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
     /// The body as JSON; panics with the body text when it is not.
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap_or_else(|e| {

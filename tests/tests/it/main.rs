@@ -17,4 +17,5 @@ mod openapi;
 mod reference_data;
 mod secrets;
 mod seed;
+mod web;
 mod work_plan;

@@ -1,0 +1,850 @@
+//! The web pages, without a browser: sessions and their cookie, the same-origin rule,
+//! who sees which button and what a forged form gets, and the whole reporting cycle
+//! through the pages, each checked against the API (the same use cases underneath).
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use wpt_domain::Role;
+use wpt_tests::{Caller, TestApp, WEB_ORIGIN};
+
+const PLAN: &str = "MSWP-TIP-2023-2028";
+
+fn plan_id() -> String {
+    wpt_domain::reference_id("work_plan", PLAN).to_string()
+}
+
+struct World {
+    sec: Caller,
+    sec_cookie: String,
+    dgicm: Caller,
+    dgicm_cookie: String,
+    /// DGICM leads it.
+    mine: String,
+    /// SOMTC leads it, DGICM has no part.
+    theirs: String,
+}
+
+async fn world(app: &TestApp) -> World {
+    let (sec, sec_cookie) = app.web_caller(Role::Secretariat, None).await;
+    let (dgicm, dgicm_cookie) = app.web_caller(Role::Officer, Some("DGICM")).await;
+    let mut ids = Vec::new();
+    for (code, lead) in [("A.w.1", "DGICM"), ("B.w.1", "SOMTC")] {
+        let res = app
+            .request(
+                Method::POST,
+                &format!("/api/v1/work-plans/{}/activities", plan_id()),
+            )
+            .bearer(&sec.token)
+            .json(&json!({"area": &code[..1], "code": code, "title": format!("Activity {code}"), "lead_body": lead}))
+            .send()
+            .await;
+        res.assert_status(StatusCode::CREATED);
+        ids.push(res.json()["id"].as_str().expect("id").to_owned());
+    }
+    World {
+        sec,
+        sec_cookie,
+        dgicm,
+        dgicm_cookie,
+        mine: ids[0].clone(),
+        theirs: ids[1].clone(),
+    }
+}
+
+async fn timeline(app: &TestApp, token: &str, activity: &str) -> Vec<Value> {
+    let res = app
+        .get_as(token, &format!("/api/v1/activities/{activity}/progress"))
+        .await;
+    res.assert_status(StatusCode::OK);
+    res.json()["items"].as_array().expect("items").clone()
+}
+
+fn progress_form<'a>(narrative: &'a str, seen: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("status", "at_risk"),
+        ("percent_complete", "35"),
+        ("narrative", narrative),
+        ("challenges", ""),
+        ("next_steps", "Convene the working group"),
+        ("evidence_urls", "https://example.org/minutes\n"),
+        ("seen", seen),
+    ]
+}
+
+#[tokio::test]
+async fn a_login_sets_a_strict_http_only_cookie_that_the_pages_take_and_the_api_does_not() {
+    let app = TestApp::spawn().await;
+    // No session: to the login page, remembering where the person was going.
+    let res = app.web_get(None, "/ui/activities?area=A").await;
+    res.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.header("location"),
+        Some("/ui/login?next=%2Fui%2Factivities%3Farea%3DA")
+    );
+    // A wrong password is a readable page, with no cookie.
+    let officer = app.caller(Role::Officer, Some("DGICM")).await;
+    let refused = app
+        .web_login(&officer.email, "not the password")
+        .await
+        .expect_err("refused");
+    assert_eq!(refused.status, StatusCode::UNAUTHORIZED);
+    assert!(refused.text().contains("The email or password is wrong."));
+    assert!(refused.header("set-cookie").is_none());
+
+    let res = app
+        .web_post(
+            None,
+            "/ui/login",
+            &[
+                ("email", &officer.email),
+                ("password", wpt_tests::TEST_PASSWORD),
+                ("next", "/ui/activities?area=A"),
+            ],
+            false,
+        )
+        .await;
+    res.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(res.header("location"), Some("/ui/activities?area=A"));
+    let set = res.header("set-cookie").expect("a cookie").to_owned();
+    for attribute in ["HttpOnly", "SameSite=Strict", "Path=/ui", "Max-Age=43200"] {
+        assert!(
+            set.contains(attribute)
+                || (attribute == "Max-Age=43200" && set.contains("Max-Age=4319")),
+            "{attribute} in {set}"
+        );
+    }
+    let cookie = set.split(';').next().expect("name=value").to_owned();
+    assert!(cookie.starts_with("wpt_session=wpts_"), "{cookie}");
+
+    let page = app.web_get(Some(&cookie), "/ui/activities").await;
+    page.assert_status(StatusCode::OK);
+    assert_eq!(
+        page.header("content-security-policy"),
+        Some(wpt_web::CONTENT_SECURITY_POLICY)
+    );
+    assert_eq!(page.header("cache-control"), Some("no-store"));
+    let html = page.text();
+    assert!(html.contains("My activities (DGICM)"), "{html}");
+    assert!(!html.contains("<script>"), "no inline script");
+    assert!(!html.contains("style=\""), "no inline style");
+
+    // The API stays bearer-only: the cookie is no credential there.
+    app.request(Method::GET, "/api/v1/me")
+        .anonymous()
+        .header("cookie", &cookie)
+        .send()
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+
+    // A forged open redirect after login is ignored.
+    let res = app
+        .web_post(
+            None,
+            "/ui/login",
+            &[
+                ("email", &officer.email),
+                ("password", wpt_tests::TEST_PASSWORD),
+                ("next", "//evil.example/ui/"),
+            ],
+            false,
+        )
+        .await;
+    assert_eq!(res.header("location"), Some("/ui/activities"));
+
+    // Logout ends the session at once; the old cookie leads back to the login page.
+    let out = app.web_post(Some(&cookie), "/ui/logout", &[], false).await;
+    out.assert_status(StatusCode::SEE_OTHER);
+    assert!(
+        out.header("set-cookie")
+            .is_some_and(|c| c.contains("Max-Age=0"))
+    );
+    let again = app.web_get(Some(&cookie), "/ui/activities").await;
+    again.assert_status(StatusCode::SEE_OTHER);
+    assert!(
+        again
+            .header("location")
+            .is_some_and(|l| l.starts_with("/ui/login?expired=1"))
+    );
+    // htmx requests are told where to go instead.
+    let partial = app
+        .request(Method::GET, "/ui/activities")
+        .anonymous()
+        .header("cookie", &cookie)
+        .header("hx-request", "true")
+        .send()
+        .await;
+    partial.assert_status(StatusCode::UNAUTHORIZED);
+    assert!(
+        partial
+            .header("hx-redirect")
+            .is_some_and(|l| l.starts_with("/ui/login"))
+    );
+
+    // Both are in the audit log, marked as web sessions.
+    let admin = app.caller(Role::Admin, None).await;
+    let audit = app
+        .get_as(
+            &admin.token,
+            "/api/v1/audit?resource_type=session&limit=200",
+        )
+        .await
+        .json();
+    let web_logins = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"] == "session.create" && e["after"]["via"] == "web")
+        .count();
+    assert_eq!(web_logins, 2, "{audit}");
+    assert!(
+        audit["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .any(|e| e["action"] == "session.revoke" && e["after"]["reason"] == "logout")
+    );
+}
+
+#[tokio::test]
+async fn a_deactivated_account_is_signed_out_of_the_pages_at_once() {
+    let app = TestApp::spawn().await;
+    let (officer, cookie) = app.web_caller(Role::Officer, Some("DGICM")).await;
+    app.web_get(Some(&cookie), "/ui/activities")
+        .await
+        .assert_status(StatusCode::OK);
+    let admin = app.caller(Role::Admin, None).await;
+    let user = app
+        .get_as(&admin.token, &format!("/api/v1/users/{}", officer.id))
+        .await;
+    let etag = user.header("etag").expect("etag").to_owned();
+    app.request(Method::PATCH, &format!("/api/v1/users/{}", officer.id))
+        .bearer(&admin.token)
+        .header("if-match", &etag)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    app.web_get(Some(&cookie), "/ui/activities")
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn forms_from_another_origin_are_refused_before_anything_runs() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let form = serde_urlencoded::to_string(progress_form("Forged", "")).expect("form");
+    for (origin, fetch_site) in [
+        (Some("http://evil.example"), None),
+        (Some("null"), None),
+        (None, Some("cross-site")),
+        (None, None),
+    ] {
+        let mut req = app
+            .request(Method::POST, &format!("/ui/activities/{}/progress", w.mine))
+            .anonymous()
+            .header("host", WEB_ORIGIN.trim_start_matches("http://"))
+            .header("cookie", &w.dgicm_cookie)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .raw(form.clone());
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        if let Some(f) = fetch_site {
+            req = req.header("sec-fetch-site", f);
+        }
+        let res = req.send().await;
+        assert_eq!(
+            res.status,
+            StatusCode::FORBIDDEN,
+            "{origin:?} {fetch_site:?}"
+        );
+        assert!(res.text().contains("did not come from a page of this site"));
+    }
+    // Login too (no one can be logged in to an account of someone else's choosing).
+    let res = app
+        .request(Method::POST, "/ui/login")
+        .anonymous()
+        .header("host", WEB_ORIGIN.trim_start_matches("http://"))
+        .header("origin", "http://evil.example")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .raw(format!("email={}&password=x", w.dgicm.email))
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::FORBIDDEN);
+    assert!(res.header("set-cookie").is_none());
+    assert!(
+        timeline(&app, &w.sec.token, &w.mine).await.is_empty(),
+        "nothing was recorded"
+    );
+    // The same origin without Origin but with Sec-Fetch-Site: same-origin is a browser.
+    let res = app
+        .request(Method::POST, &format!("/ui/activities/{}/progress", w.mine))
+        .anonymous()
+        .header("host", WEB_ORIGIN.trim_start_matches("http://"))
+        .header("cookie", &w.dgicm_cookie)
+        .header("sec-fetch-site", "same-origin")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .raw(form)
+        .send()
+        .await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER, "{}", res.text());
+    assert_eq!(timeline(&app, &w.sec.token, &w.mine).await.len(), 1);
+}
+
+#[tokio::test]
+async fn an_officer_sees_update_only_on_their_body_s_activities_and_a_forged_post_is_refused() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let list = app.web_get(Some(&w.dgicm_cookie), "/ui/activities").await;
+    list.assert_status(StatusCode::OK);
+    let html = list.text();
+    assert!(html.contains("A.w.1"), "own activity listed");
+    assert!(!html.contains("B.w.1"), "the list is the officer's body's");
+    assert!(html.contains(&format!("/ui/activities/{}/update", w.mine)));
+    assert!(!html.contains(&format!("/ui/activities/{}/update", w.theirs)));
+
+    // Another body's activity: readable, but no Update anywhere, and the form refused.
+    let detail = app
+        .web_get(
+            Some(&w.dgicm_cookie),
+            &format!("/ui/activities/{}", w.theirs),
+        )
+        .await;
+    detail.assert_status(StatusCode::OK);
+    assert!(!detail.text().contains("/update"), "no Update button");
+    app.web_get(
+        Some(&w.dgicm_cookie),
+        &format!("/ui/activities/{}/update", w.theirs),
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+    let forged = app
+        .web_post(
+            Some(&w.dgicm_cookie),
+            &format!("/ui/activities/{}/progress", w.theirs),
+            &progress_form("Forged", ""),
+            true,
+        )
+        .await;
+    forged.assert_status(StatusCode::FORBIDDEN);
+    assert!(timeline(&app, &w.sec.token, &w.theirs).await.is_empty());
+
+    // The secretariat and viewers see every activity and no Update button.
+    let (_, viewer_cookie) = app.web_caller(Role::Viewer, None).await;
+    for cookie in [&w.sec_cookie, &viewer_cookie] {
+        let html = app.web_get(Some(cookie), "/ui/activities").await.text();
+        assert!(html.contains("A.w.1") && html.contains("B.w.1"));
+        assert!(!html.contains("/update\""), "no Update button: {html}");
+        let res = app
+            .web_post(
+                Some(cookie),
+                &format!("/ui/activities/{}/progress", w.mine),
+                &progress_form("Not an officer", ""),
+                true,
+            )
+            .await;
+        res.assert_status(StatusCode::FORBIDDEN);
+    }
+    assert!(timeline(&app, &w.sec.token, &w.mine).await.is_empty());
+}
+
+#[tokio::test]
+async fn progress_saved_from_the_row_is_the_api_s_progress_and_bad_input_saves_nothing() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    // The form opens in the row.
+    let form = app
+        .request(Method::GET, &format!("/ui/activities/{}/update", w.mine))
+        .anonymous()
+        .header("cookie", &w.dgicm_cookie)
+        .header("hx-request", "true")
+        .send()
+        .await;
+    form.assert_status(StatusCode::OK);
+    let html = form.text();
+    assert!(
+        html.starts_with(&format!("<tbody id=\"act-{}\"", w.mine)),
+        "{html}"
+    );
+    assert!(html.contains("<label for=\"narrative-"), "labelled fields");
+
+    // Invalid input: every problem named, nothing written.
+    let bad = app
+        .web_post(
+            Some(&w.dgicm_cookie),
+            &format!("/ui/activities/{}/progress", w.mine),
+            &[
+                ("status", "sideways"),
+                ("percent_complete", "150"),
+                ("narrative", "   "),
+                ("evidence_urls", "ftp://example.org/x"),
+                ("seen", ""),
+            ],
+            true,
+        )
+        .await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    let text = bad.text();
+    assert!(text.contains("role=\"alert\""), "{text}");
+    assert!(text.contains("choose one of the listed statuses"), "{text}");
+    assert!(timeline(&app, &w.sec.token, &w.mine).await.is_empty());
+
+    let saved = app
+        .web_post(
+            Some(&w.dgicm_cookie),
+            &format!("/ui/activities/{}/progress", w.mine),
+            &progress_form("Two workshops held", ""),
+            true,
+        )
+        .await;
+    saved.assert_status(StatusCode::OK);
+    let html = saved.text();
+    assert!(
+        html.contains("At risk"),
+        "the row shows the new status: {html}"
+    );
+    assert!(
+        html.contains("hx-swap-oob=\"true\"")
+            && html.contains("Saved: A.w.1 is At risk, 35% complete."),
+        "announced: {html}"
+    );
+    let items = timeline(&app, &w.sec.token, &w.mine).await;
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["narrative"], "Two workshops held");
+    assert_eq!(items[0]["status"], "at_risk");
+    assert_eq!(items[0]["percent_complete"], 35);
+    assert_eq!(items[0]["author_id"], w.dgicm.id.to_string());
+    assert_eq!(
+        items[0]["evidence_urls"],
+        json!(["https://example.org/minutes"])
+    );
+
+    // A form opened before that report is stale: refused, and it says when.
+    let stale = app
+        .web_post(
+            Some(&w.dgicm_cookie),
+            &format!("/ui/activities/{}/progress", w.mine),
+            &progress_form("Written on an old page", ""),
+            true,
+        )
+        .await;
+    stale.assert_status(StatusCode::CONFLICT);
+    assert!(
+        stale.text().contains("Changed by someone else at "),
+        "{}",
+        stale.text()
+    );
+    assert_eq!(timeline(&app, &w.sec.token, &w.mine).await.len(), 1);
+
+    // The counters are the API's figures for the same body.
+    let list = app
+        .web_get(Some(&w.dgicm_cookie), "/ui/activities")
+        .await
+        .text();
+    let api_at_risk = app
+        .get_as(
+            &w.sec.token,
+            "/api/v1/activities?body=DGICM&status=at_risk&limit=200",
+        )
+        .await
+        .json()["items"]
+        .as_array()
+        .expect("items")
+        .len();
+    assert!(
+        list.contains(&format!(
+            "<strong id=\"count-at-risk\">{api_at_risk}</strong>"
+        )),
+        "{list}"
+    );
+}
+
+fn version_in(html: &str) -> String {
+    let marker = "id=\"report-version\" type=\"hidden\" name=\"version\" value=\"";
+    let start = html.find(marker).expect("the report's version") + marker.len();
+    html[start..].split('"').next().expect("a value").to_owned()
+}
+
+#[tokio::test]
+async fn a_whole_cycle_through_the_pages_matches_the_api_at_every_step() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    // The secretariat creates and opens a cycle from the cycles page.
+    let created = app
+        .web_post(
+            Some(&w.sec_cookie),
+            "/ui/cycles",
+            &[
+                ("work_plan_id", &plan_id()),
+                ("kind", "somtc"),
+                ("name", "30th SOMTC"),
+                ("meeting_date", "2099-06-20"),
+                ("period_start", "2098-07-01"),
+                ("period_end", "2099-06-30"),
+                ("opens_on", "2026-01-01"),
+                ("due_on", ""),
+            ],
+            false,
+        )
+        .await;
+    created.assert_status(StatusCode::SEE_OTHER);
+    let cycles = app.get_as(&w.sec.token, "/api/v1/cycles").await.json();
+    let cycle = cycles["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .find(|c| c["name"] == "30th SOMTC")
+        .expect("created")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // Officers may not open cycles.
+    app.web_post(
+        Some(&w.dgicm_cookie),
+        &format!("/ui/cycles/{cycle}/open"),
+        &[],
+        false,
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+    app.web_post(
+        Some(&w.sec_cookie),
+        &format!("/ui/cycles/{cycle}/open"),
+        &[],
+        false,
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+
+    // The officer's report: one block per activity, prefilled, saved block by block.
+    let mine = format!("/ui/cycles/{cycle}/submissions/DGICM");
+    let page = app.web_get(Some(&w.dgicm_cookie), &mine).await;
+    page.assert_status(StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("A.w.1") && !html.contains("B.w.1"), "{html}");
+    assert!(html.contains("id=\"countdown\""));
+    let v1 = version_in(&html);
+    let entry = format!("{mine}/entries/{}", w.mine);
+    let save = |text: &'static str, version: String| {
+        let app = &app;
+        let cookie = w.dgicm_cookie.clone();
+        let entry = entry.clone();
+        async move {
+            app.web_post(
+                Some(&cookie),
+                &entry,
+                &[
+                    ("status", "on_track"),
+                    ("percent_complete", "50"),
+                    ("narrative", text),
+                    ("version", &version),
+                ],
+                true,
+            )
+            .await
+        }
+    };
+    // Two windows read the same version: the first save is kept, the second is told.
+    let first = save("Saved in the first window", v1.clone()).await;
+    first.assert_status(StatusCode::OK);
+    assert!(first.text().contains("Saved at "), "{}", first.text());
+    assert!(first.text().contains("hx-swap-oob"), "new version sent");
+    let second = save("Saved in the second window", v1.clone()).await;
+    second.assert_status(StatusCode::PRECONDITION_FAILED);
+    assert!(
+        second.text().contains("Changed by someone else at "),
+        "{}",
+        second.text()
+    );
+    let api = app
+        .get_as(
+            &w.sec.token,
+            &format!("/api/v1/cycles/{cycle}/submissions/DGICM"),
+        )
+        .await
+        .json();
+    assert_eq!(api["entries"][0]["narrative"], "Saved in the first window");
+    assert_eq!(api["status"], "draft");
+
+    // Submit with the current version.
+    let html = app.web_get(Some(&w.dgicm_cookie), &mine).await.text();
+    let v = version_in(&html);
+    app.web_post(
+        Some(&w.dgicm_cookie),
+        &format!("{mine}/submit"),
+        &[("version", &v)],
+        false,
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+
+    // The secretariat's queue lists it; the Return form requires a reason.
+    let queue = app.web_get(Some(&w.sec_cookie), "/ui/review").await.text();
+    assert!(queue.contains(&mine), "{queue}");
+    app.web_get(Some(&w.dgicm_cookie), "/ui/review")
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    let review = app.web_get(Some(&w.sec_cookie), &mine).await.text();
+    assert!(review.contains("id=\"return-form\""));
+    let version = |html: &str| {
+        let marker = "name=\"version\" value=\"";
+        let start = html.find(marker).expect("version") + marker.len();
+        html[start..].split('"').next().expect("value").to_owned()
+    };
+    let v = version(&review);
+    let no_reason = app
+        .web_post(
+            Some(&w.sec_cookie),
+            &format!("{mine}/return"),
+            &[("version", &v), ("reason", "  ")],
+            false,
+        )
+        .await;
+    no_reason.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(no_reason.text().contains("say why the report goes back"));
+    let api_path = format!("/api/v1/cycles/{cycle}/submissions/DGICM");
+    let status = |_: &TestApp| app.get_as(&w.sec.token, &api_path);
+    assert_eq!(
+        status(&app).await.json()["status"],
+        "submitted",
+        "nothing changed"
+    );
+    // An officer cannot return or accept.
+    app.web_post(
+        Some(&w.dgicm_cookie),
+        &format!("{mine}/accept"),
+        &[("version", &v)],
+        false,
+    )
+    .await
+    .assert_status(StatusCode::FORBIDDEN);
+    let returned = app
+        .web_post(
+            Some(&w.sec_cookie),
+            &format!("{mine}/return"),
+            &[("version", &v), ("reason", "Add the workshop dates")],
+            false,
+        )
+        .await;
+    returned.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(
+        returned.header("location"),
+        Some("/ui/review"),
+        "queue empty"
+    );
+    assert_eq!(status(&app).await.json()["status"], "returned");
+
+    // The officer sees the reason at the top and resubmits.
+    let html = app.web_get(Some(&w.dgicm_cookie), &mine).await.text();
+    assert!(html.contains("id=\"return-reason\"") && html.contains("Add the workshop dates"));
+    let v = version_in(&html);
+    let saved = app
+        .web_post(
+            Some(&w.dgicm_cookie),
+            &format!("{mine}/entries/{}?version={v}", w.mine),
+            &[
+                ("status", "on_track"),
+                ("percent_complete", "60"),
+                ("narrative", "Workshops on 3 and 4 March"),
+            ],
+            false,
+        )
+        .await;
+    saved.assert_status(StatusCode::SEE_OTHER);
+    let html = app.web_get(Some(&w.dgicm_cookie), &mine).await.text();
+    let v = version_in(&html);
+    app.web_post(
+        Some(&w.dgicm_cookie),
+        &format!("{mine}/submit"),
+        &[("version", &v)],
+        false,
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(status(&app).await.json()["status"], "submitted");
+
+    // Accept locks it: read-only page, and a save is refused by the use case.
+    let review = app.web_get(Some(&w.sec_cookie), &mine).await.text();
+    let v = version(&review);
+    app.web_post(
+        Some(&w.sec_cookie),
+        &format!("{mine}/accept"),
+        &[("version", &v)],
+        false,
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(status(&app).await.json()["status"], "accepted");
+    let html = app.web_get(Some(&w.dgicm_cookie), &mine).await.text();
+    assert!(html.contains("the report is locked"), "{html}");
+    assert!(!html.contains("report-version"), "no forms");
+    let refused = app
+        .web_post(
+            Some(&w.dgicm_cookie),
+            &format!("{mine}/entries/{}?version={}", w.mine, 99),
+            &[("status", "on_track"), ("narrative", "Late change")],
+            true,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text());
+    let api = app
+        .get_as(
+            &w.sec.token,
+            &format!("/api/v1/cycles/{cycle}/submissions/DGICM"),
+        )
+        .await
+        .json();
+    assert_eq!(api["entries"][0]["narrative"], "Workshops on 3 and 4 March");
+
+    // The board: "1 of N submitted", the accepted body with its reviewer.
+    let board = app
+        .web_get(Some(&w.sec_cookie), &format!("/ui/cycles/{cycle}/board"))
+        .await
+        .text();
+    let api_board = app
+        .get_as(&w.sec.token, &format!("/api/v1/cycles/{cycle}/submissions"))
+        .await
+        .json();
+    let total = api_board["items"].as_array().expect("items").len();
+    assert!(
+        board.contains(&format!("1 of {total} submitted")),
+        "{board}"
+    );
+    // The report preview and its downloads.
+    let preview = app
+        .web_get(Some(&w.sec_cookie), &format!("/ui/cycles/{cycle}/report"))
+        .await;
+    preview.assert_status(StatusCode::OK);
+    assert!(preview.text().contains("Workshops on 3 and 4 March"));
+    let csv = app
+        .web_get(
+            Some(&w.dgicm_cookie),
+            &format!("/ui/cycles/{cycle}/report.csv"),
+        )
+        .await;
+    csv.assert_status(StatusCode::OK);
+    let api_csv = app
+        .request(
+            Method::GET,
+            &format!("/api/v1/cycles/{cycle}/report?format=csv"),
+        )
+        .bearer(&w.sec.token)
+        .send()
+        .await;
+    assert_eq!(csv.body, api_csv.body, "the same CSV as the API's");
+    let xlsx = app
+        .web_get(
+            Some(&w.sec_cookie),
+            &format!("/ui/cycles/{cycle}/report.xlsx"),
+        )
+        .await;
+    xlsx.assert_status(StatusCode::OK);
+    assert!(xlsx.body.starts_with(b"PK"), "a workbook");
+}
+
+#[tokio::test]
+async fn the_dashboard_shows_the_summary_s_numbers_for_its_filters() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    app.web_post(
+        Some(&w.dgicm_cookie),
+        &format!("/ui/activities/{}/progress", w.mine),
+        &progress_form("Started", ""),
+        false,
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    let summary = app
+        .get_as(
+            &w.sec.token,
+            &format!("/api/v1/work-plans/{}/summary", plan_id()),
+        )
+        .await
+        .json();
+    for (query, area) in [
+        ("", None),
+        ("?area=A", Some("A")),
+        ("?area=B&body=DGICM", Some("B")),
+    ] {
+        let html = app
+            .web_get(Some(&w.sec_cookie), &format!("/ui/dashboard{query}"))
+            .await
+            .text();
+        let signals = summary["signals"].as_array().expect("signals");
+        for (tile, key) in [
+            ("tile-on-track", "on_track"),
+            ("tile-at-risk", "at_risk"),
+            ("tile-off-track", "off_track"),
+        ] {
+            let n: i64 = signals
+                .iter()
+                .filter(|s| area.is_none_or(|a| s["area"] == a))
+                .map(|s| s[key].as_i64().expect("count"))
+                .sum();
+            assert!(
+                html.contains(&format!("<strong id=\"{tile}\">{n}</strong>")),
+                "{tile} = {n} for {query}"
+            );
+        }
+        let overdue = summary["milestones"]["overdue"].as_i64().expect("overdue");
+        assert!(html.contains(&format!(
+            "<strong id=\"tile-overdue-milestones\">{overdue}</strong>"
+        )));
+    }
+    // DGICM's at_risk count in area A, from the API's rows, is in the by-body table.
+    let n: i64 = summary["by_status"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .filter(|c| c["area"] == "A" && c["body"] == "DGICM" && c["status"] == "at_risk")
+        .map(|c| c["count"].as_i64().expect("count"))
+        .sum();
+    assert_eq!(n, 1);
+    let html = app
+        .web_get(Some(&w.sec_cookie), "/ui/dashboard?area=A")
+        .await
+        .text();
+    let row = html
+        .split("<tr data-row=\"DGICM\">")
+        .nth(1)
+        .expect("DGICM's row");
+    assert!(
+        row.contains(&format!(
+            "<td class=\"num\" data-status=\"at_risk\">{n}</td>"
+        )),
+        "{row}"
+    );
+    assert!(html.contains("<svg"), "a chart beside the table");
+}
+
+#[tokio::test]
+async fn assets_are_embedded_and_unknown_pages_are_html_404s() {
+    let app = TestApp::spawn().await;
+    let htmx = app
+        .web_get(None, "/ui/assets/vendor/htmx-2.0.11/htmx.min.js")
+        .await;
+    htmx.assert_status(StatusCode::OK);
+    assert_eq!(
+        htmx.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert!(
+        htmx.header("cache-control")
+            .is_some_and(|c| c.contains("immutable"))
+    );
+    let missing = app.web_get(None, "/ui/no-such-page").await;
+    missing.assert_status(StatusCode::NOT_FOUND);
+    assert!(
+        missing
+            .header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+    );
+    let root = app.web_get(None, "/").await;
+    root.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(root.header("location"), Some("/ui/login"));
+    // The API's unknown routes stay problem+json.
+    app.get("/api/v1/no-such-thing")
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+}
