@@ -423,11 +423,14 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, database = %redact(&config.database_url), "listening");
     println!("Work Plan Tracker is serving on http://{addr}");
+    println!("  Open http://{addr}/ in a browser and log in (officers, secretariat, viewers).");
     println!("  API reference: http://{addr}/docs   OpenAPI: http://{addr}/api/v1/openapi.json");
     // The generated password goes to the terminal only, never to the log.
     match first_admin {
         FirstAdmin::Generated { email, password } => {
-            println!("  First administrator created. Log in with POST /api/v1/auth/login:");
+            println!(
+                "  First administrator created. Log in at http://{addr}/ui/login or with POST /api/v1/auth/login:"
+            );
             println!("    email:    {email}");
             println!("    password: {password}");
             println!("  This password is shown once; change it with POST /api/v1/me/password.");
@@ -437,7 +440,7 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
         }
         FirstAdmin::Exists => {
             println!(
-                "  Log in with POST /api/v1/auth/login (wpt user set-password resets a password)."
+                "  Log in at http://{addr}/ui/login or with POST /api/v1/auth/login (wpt user set-password resets a password)."
             );
         }
     }

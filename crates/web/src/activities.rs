@@ -332,34 +332,35 @@ impl ProgressForm {
     }
 }
 
-fn text_field(
-    id: &str,
-    name: &str,
-    label: &str,
-    value: &str,
-    hint: Option<&str>,
-    error: Option<&PageError>,
-    multiline: bool,
+/// A labelled text field with its hint and its problem, if any.
+struct TextField<'a> {
+    id: &'a str,
+    name: &'a str,
+    label: &'a str,
+    value: &'a str,
+    hint: Option<&'a str>,
     required: bool,
-) -> Markup {
-    let problem = error.and_then(|e| e.field(name));
-    let hint_id = format!("{id}-hint");
-    let problem_id = format!("{id}-problem");
-    let described = match (hint.is_some(), problem.is_some()) {
-        (true, true) => Some(format!("{hint_id} {problem_id}")),
-        (true, false) => Some(hint_id.clone()),
-        (false, true) => Some(problem_id.clone()),
-        (false, false) => None,
-    };
-    html! {
-        div.field {
-            label for=(id) { (label) @if required { " (required)" } }
-            @if let Some(h) = hint { span.hint id=(hint_id) { (h) } }
-            @if let Some(p) = problem { span.problem id=(problem_id) { (p) } }
-            @if multiline {
-                textarea id=(id) name=(name) required[required] aria-invalid=[problem.map(|_| "true")] aria-describedby=[described.as_deref()] maxlength="20000" { (value) }
-            } @else {
-                input id=(id) type="text" name=(name) value=(value) required[required] aria-invalid=[problem.map(|_| "true")] aria-describedby=[described.as_deref()];
+}
+
+impl TextField<'_> {
+    fn render(&self, error: Option<&PageError>) -> Markup {
+        let problem = error.and_then(|e| e.field(self.name));
+        let hint_id = format!("{}-hint", self.id);
+        let problem_id = format!("{}-problem", self.id);
+        let described: Vec<&str> = [
+            self.hint.map(|_| hint_id.as_str()),
+            problem.map(|_| problem_id.as_str()),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        let described = (!described.is_empty()).then(|| described.join(" "));
+        html! {
+            div.field {
+                label for=(self.id) { (self.label) @if self.required { " (required)" } }
+                @if let Some(h) = self.hint { span.hint id=(hint_id) { (h) } }
+                @if let Some(p) = problem { span.problem id=(problem_id) { (p) } }
+                textarea id=(self.id) name=(self.name) required[self.required] aria-invalid=[problem.map(|_| "true")] aria-describedby=[described.as_deref()] maxlength="20000" { (self.value) }
             }
         }
     }
@@ -397,10 +398,10 @@ fn progress_form(
                     input id=(fid("percent")) type="number" name="percent_complete" min="0" max="100" step="1" value=(form.percent_complete) aria-invalid=[percent_problem.map(|_| "true")];
                 }
             }
-            (text_field(&fid("narrative"), "narrative", "What was done", &form.narrative, None, error, true, true))
-            (text_field(&fid("challenges"), "challenges", "Challenges", &form.challenges, None, error, true, false))
-            (text_field(&fid("next-steps"), "next_steps", "Next steps", &form.next_steps, None, error, true, false))
-            (text_field(&fid("evidence"), "evidence_urls", "Evidence links", &form.evidence_urls, Some("One http(s) link per line, at most 20."), error, true, false))
+            (TextField { id: &fid("narrative"), name: "narrative", label: "What was done", value: &form.narrative, hint: None, required: true }.render(error))
+            (TextField { id: &fid("challenges"), name: "challenges", label: "Challenges", value: &form.challenges, hint: None, required: false }.render(error))
+            (TextField { id: &fid("next-steps"), name: "next_steps", label: "Next steps", value: &form.next_steps, hint: None, required: false }.render(error))
+            (TextField { id: &fid("evidence"), name: "evidence_urls", label: "Evidence links", value: &form.evidence_urls, hint: Some("One http(s) link per line, at most 20."), required: false }.render(error))
             div.actions {
                 button type="submit" { "Save update" }
                 @if htmx {

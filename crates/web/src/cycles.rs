@@ -336,7 +336,7 @@ pub async fn board(
                             td { (when_opt(r.reviewed_at)) }
                             td {
                                 @let mine = viewer.actor.body.as_ref().is_some_and(|b| b.code == r.body);
-                                @if (reviewer || mine) && r.status != SubmissionStatus::NotStarted || mine {
+                                @if mine || (reviewer && r.status != SubmissionStatus::NotStarted) {
                                     a href={"/ui/cycles/" (id) "/submissions/" (r.body)} { @if reviewer && r.status == SubmissionStatus::Submitted { "Review" } @else { "Open" } }
                                 }
                             }

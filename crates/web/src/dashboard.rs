@@ -63,6 +63,10 @@ pub async fn choose_plan(state: &AppState, asked: Option<&str>) -> Result<WorkPl
         .ok_or_else(|| PageError::new(StatusCode::NOT_FOUND, "There is no work plan yet."))
 }
 
+/// One bar of a chart: its label, its segments (status, x, width, count), its total and
+/// where it ends.
+type Bar<'a> = (&'a str, Vec<(&'static str, f64, f64, i64)>, i64, f64);
+
 /// A stacked horizontal bar chart: one bar per row, one segment per status.
 fn chart(title: &str, id: &str, rows: &[(String, BTreeMap<&'static str, i64>)]) -> Markup {
     const WIDTH: f64 = 560.0;
@@ -76,7 +80,7 @@ fn chart(title: &str, id: &str, rows: &[(String, BTreeMap<&'static str, i64>)]) 
         .max(1);
     let height = ROW * rows.len() as f64 + 4.0;
     // Each row: its label, its segments (status, x, width, count) and where it ends.
-    let bars: Vec<(&str, Vec<(&str, f64, f64, i64)>, i64, f64)> = rows
+    let bars: Vec<Bar<'_>> = rows
         .iter()
         .map(|(label, counts)| {
             let mut x = LABEL;

@@ -53,6 +53,8 @@ fn head(title: &str) -> Markup {
             meta name="viewport" content="width=device-width, initial-scale=1";
             title { (title) " · Work Plan Tracker" }
             meta name="htmx-config" content=(HTMX_CONFIG);
+            // No favicon request (it would be a 404 on every page).
+            link rel="icon" href="data:,";
             link rel="stylesheet" href=(assets::url("app.css"));
             script src=(assets::url(assets::HTMX)) defer {}
         }
