@@ -174,7 +174,7 @@ pub async fn list(
                 }
             }
             @for a in &activities.items {
-                (row_markup(&viewer, a, shown_body))
+                (row_markup(&viewer, a, shown_body, false))
             }
         }
         @if activities.items.is_empty() {
@@ -199,7 +199,7 @@ fn may_update(viewer: &Viewer, a: &Activity) -> bool {
             .is_some_and(|b| a.bodies.iter().any(|x| x.body == b.code))
 }
 
-fn row_markup(viewer: &Viewer, a: &Activity, body: Option<&str>) -> Markup {
+fn row_markup(viewer: &Viewer, a: &Activity, body: Option<&str>, focus: bool) -> Markup {
     let part = a
         .bodies
         .iter()
@@ -229,6 +229,7 @@ fn row_markup(viewer: &Viewer, a: &Activity, body: Option<&str>) -> Markup {
                         a.button href={"/ui/activities/" (id) "/update"}
                             hx-get={"/ui/activities/" (id) "/update"}
                             hx-target={"#act-" (id)} hx-swap="outerHTML"
+                            autofocus[focus]
                             aria-label={"Update " (a.code)} { "Update" }
                     }
                 }
@@ -476,7 +477,7 @@ pub async fn row(
 ) -> Result<Markup, PageError> {
     let a = wpt_db::activities::get(&state.db, id).await?;
     let body = viewer.actor.body.as_ref().map(|b| b.code.clone());
-    Ok(row_markup(&viewer, &a, body.as_deref()))
+    Ok(row_markup(&viewer, &a, body.as_deref(), true))
 }
 
 /// `POST /ui/activities/{id}/progress`: records the officer's body's progress through
@@ -522,7 +523,7 @@ pub async fn record(
                     .unwrap_or_default()
             );
             html! {
-                (row_markup(&viewer, &fresh, body.as_deref()))
+                (row_markup(&viewer, &fresh, body.as_deref(), true))
                 (html::announce(&message))
             }
             .into_response()
