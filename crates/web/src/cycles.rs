@@ -363,6 +363,21 @@ pub async fn my_report(viewer: Viewer, Path(id): Path<Uuid>) -> Result<Redirect,
     )))
 }
 
+/// Who and when, or a single dash when nobody yet.
+fn who_when(who: String, at: Option<DateTime<Utc>>) -> Markup {
+    match at {
+        Some(t) => html! { (who) " · " (when(t)) },
+        None => html! { "—" },
+    }
+}
+
+/// A stored submission status in words.
+fn status_text(s: &str) -> &str {
+    s.parse::<SubmissionStatus>()
+        .map(html::submission_word)
+        .unwrap_or(s)
+}
+
 fn last_change(s: &Submission) -> Option<DateTime<Utc>> {
     s.entries
         .iter()
@@ -548,9 +563,9 @@ async fn submission_page(
             dl.facts {
                 dt { "Status" } dd #submission-status { (submission_badge(s.status)) @if s.late { " " span.late { "Late" } } }
                 dt { "Due" } dd { (day(cycle.due_on)) @if cycle.state == CycleState::Open && !matches!(s.status, SubmissionStatus::Submitted | SubmissionStatus::Accepted) { " · " strong #countdown { (countdown(cycle.due_on)) } } }
-                dt { "Author" } dd { (name(s.author_id)) " " (when_opt(s.authored_at)) }
-                dt { "Submitted by" } dd { (name(s.submitter_id)) " " (when_opt(s.submitted_at)) }
-                dt { "Reviewed by" } dd { (name(s.reviewer_id)) " " (when_opt(s.reviewed_at)) }
+                dt { "Author" } dd { (who_when(name(s.author_id), s.authored_at)) }
+                dt { "Submitted by" } dd { (who_when(name(s.submitter_id), s.submitted_at)) }
+                dt { "Reviewed by" } dd { (who_when(name(s.reviewer_id), s.reviewed_at)) }
             }
             @if !editable && own {
                 p.notice {
@@ -612,7 +627,7 @@ async fn submission_page(
             h2 { "History" }
             ol.timeline {
                 @for ev in &s.events {
-                    li { (when(ev.occurred_at)) " · " (ev.from_status) " → " (ev.to_status)
+                    li { (when(ev.occurred_at)) " · " (status_text(&ev.from_status)) " → " (status_text(&ev.to_status))
                         @if let Some(r) = &ev.reason { ": " (r) } }
                 }
             }
