@@ -254,3 +254,101 @@ pub async fn update(
     txn.commit().await?;
     Ok(after)
 }
+
+/// An overdue milestone with the activity it belongs to.
+#[derive(Debug, Clone)]
+pub struct OverdueMilestone {
+    /// The activity's id.
+    pub activity_id: Uuid,
+    /// The activity's code.
+    pub activity_code: String,
+    /// The milestone's title.
+    pub title: String,
+    /// When it was due.
+    pub due_on: NaiveDate,
+}
+
+/// The plan's overdue milestones (due before today, not completed, of non-archived
+/// activities), oldest due first, optionally of one area (code) and of one body's
+/// activities (code); at most `limit`, and how many there are in all. Two queries.
+pub async fn overdue(
+    db: &Database,
+    work_plan: Uuid,
+    area: Option<&str>,
+    body: Option<&str>,
+    limit: u64,
+) -> DbResult<(Vec<OverdueMilestone>, u64)> {
+    use sea_orm::sea_query::ExprTrait as _;
+    use sea_orm::sea_query::{Expr, Query};
+    use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
+
+    use crate::entities::{activity_assignment, sectoral_body, thematic_area};
+    let to_activity: sea_orm::RelationDef = milestone::Entity::belongs_to(activity::Entity)
+        .from(milestone::Column::ActivityId)
+        .to(activity::Column::Id)
+        .into();
+    let mut query = milestone::Entity::find()
+        .join(sea_orm::JoinType::InnerJoin, to_activity)
+        .filter(activity::Column::WorkPlanId.eq(work_plan))
+        .filter(activity::Column::ArchivedAt.is_null())
+        .filter(milestone::Column::CompletedOn.is_null())
+        .filter(milestone::Column::DueOn.lt(Utc::now().date_naive()));
+    if let Some(area) = area {
+        query = query.filter(
+            activity::Column::AreaId.in_subquery(
+                Query::select()
+                    .column(thematic_area::Column::Id)
+                    .from(thematic_area::Entity)
+                    .and_where(Expr::col(thematic_area::Column::Code).eq(area))
+                    .and_where(Expr::col(thematic_area::Column::WorkPlanId).eq(work_plan))
+                    .to_owned(),
+            ),
+        );
+    }
+    if let Some(body) = body {
+        query = query.filter(
+            activity::Column::Id.in_subquery(
+                Query::select()
+                    .column(activity_assignment::Column::ActivityId)
+                    .from(activity_assignment::Entity)
+                    .inner_join(
+                        sectoral_body::Entity,
+                        Expr::col((sectoral_body::Entity, sectoral_body::Column::Id)).equals((
+                            activity_assignment::Entity,
+                            activity_assignment::Column::BodyId,
+                        )),
+                    )
+                    .and_where(
+                        Expr::col((sectoral_body::Entity, sectoral_body::Column::Code)).eq(body),
+                    )
+                    .to_owned(),
+            ),
+        );
+    }
+    let total = query.clone().count(db.conn()).await?;
+    let rows: Vec<(Uuid, String, String, NaiveDate)> = query
+        .select_only()
+        .column(milestone::Column::ActivityId)
+        .column(activity::Column::Code)
+        .column(milestone::Column::Title)
+        .column(milestone::Column::DueOn)
+        .order_by_asc(milestone::Column::DueOn)
+        .order_by_asc(activity::Column::Code)
+        .limit(limit)
+        .into_tuple()
+        .all(db.conn())
+        .await?;
+    Ok((
+        rows.into_iter()
+            .map(
+                |(activity_id, activity_code, title, due_on)| OverdueMilestone {
+                    activity_id,
+                    activity_code,
+                    title,
+                    due_on,
+                },
+            )
+            .collect(),
+        total,
+    ))
+}

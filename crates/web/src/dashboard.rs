@@ -198,6 +198,8 @@ async fn page_handler(
         .fold((0, 0, 0), |(a, b, c), s| {
             (a + s.on_track, b + s.at_risk, c + s.off_track)
         });
+    let (overdue, overdue_total) =
+        wpt_db::milestones::overdue(&state.db, plan.id, area, body, 50).await?;
     let first = PageRequest::parse(Some(1), None)
         .map_err(|e| PageError::from(wpt_db::DbError::Validation(e)))?;
     let open_cycle = wpt_db::cycles::list(&state.db, Some(plan.id), Some(CycleState::Open), &first)
@@ -260,7 +262,28 @@ async fn page_handler(
                 td.num data-key="overdue" { (summary.milestones.overdue) }
             } }
         }
-        p { a href="/ui/activities?overdue=true" { "See overdue activities" } }
+        h2 { "Overdue milestones" @if let Some(a) = area { " in area " (a) } @if let Some(b) = body { " of " (b) "'s activities" } }
+        @if overdue.is_empty() {
+            p #overdue-none { "No overdue milestone." }
+        } @else {
+            table #table-overdue data-total=(overdue_total) {
+                caption {
+                    (overdue_total) " overdue milestones, oldest first"
+                    @if overdue_total > overdue.len() as u64 { " (the first " (overdue.len()) " shown)" }
+                }
+                thead { tr { th scope="col" { "Activity" } th scope="col" { "Milestone" } th scope="col" { "Was due" } } }
+                tbody {
+                    @for m in &overdue {
+                        tr {
+                            td { a href={"/ui/activities/" (m.activity_id)} { (m.activity_code) } }
+                            td { (m.title) }
+                            td { (crate::html::day(m.due_on)) }
+                        }
+                    }
+                }
+            }
+        }
+        p { a href="/ui/activities?overdue=true" { "See activities past their planned end" } }
         h2 { "Open reporting cycle" }
         @match (&open_cycle, &board) {
             (Some(c), Some(b)) => {

@@ -755,6 +755,15 @@ async fn the_dashboard_shows_the_summary_s_numbers_for_its_filters() {
     )
     .await
     .assert_status(StatusCode::SEE_OTHER);
+    app.request(
+        Method::POST,
+        &format!("/api/v1/activities/{}/milestones", w.mine),
+    )
+    .bearer(&w.sec.token)
+    .json(&json!({"title": "Venue booked", "due_on": "2024-02-01"}))
+    .send()
+    .await
+    .assert_status(StatusCode::CREATED);
     let summary = app
         .get_as(
             &w.sec.token,
@@ -816,6 +825,30 @@ async fn the_dashboard_shows_the_summary_s_numbers_for_its_filters() {
         "{row}"
     );
     assert!(html.contains("<svg"), "a chart beside the table");
+
+    // The overdue milestones listed are the summary's, narrowed by the same filters.
+    assert_eq!(summary["milestones"]["overdue"], 1, "{summary}");
+    for (query, listed) in [
+        ("", true),
+        ("?area=A", true),
+        ("?area=B", false),
+        ("?body=DGICM", true),
+        ("?body=SOMTC", false),
+    ] {
+        let html = app
+            .web_get(Some(&w.sec_cookie), &format!("/ui/dashboard{query}"))
+            .await
+            .text();
+        if listed {
+            assert!(
+                html.contains("<table id=\"table-overdue\" data-total=\"1\">")
+                    && html.contains("Venue booked"),
+                "{query}: {html}"
+            );
+        } else {
+            assert!(html.contains("id=\"overdue-none\""), "{query}");
+        }
+    }
 }
 
 #[tokio::test]
