@@ -337,7 +337,7 @@ test('axe finds no serious or critical violation on any page in any role', async
   const pages = {
     [VIEWER]: ['/ui/dashboard', '/ui/activities', `/ui/activities/${someActivity.id}`, '/ui/cycles', `/ui/cycles/${cycle.id}/board`, `/ui/cycles/${cycle.id}/report`],
     [SECRETARIAT]: ['/ui/dashboard', '/ui/activities?status=at_risk', '/ui/review', `/ui/cycles/${cycle.id}/submissions/DGICM`],
-    [OFFICER]: ['/ui/activities?overdue=true', '/ui/cycles', `/ui/cycles/${cycle.id}/my-report`, '/ui/no-such-page'],
+    [OFFICER]: ['/ui/activities?overdue=true', '/ui/account', '/ui/cycles', `/ui/cycles/${cycle.id}/my-report`, '/ui/no-such-page'],
   };
   for (const [email, paths] of Object.entries(pages)) {
     const page = await windowFor();

@@ -109,7 +109,7 @@ pub fn page(viewer: &Viewer, section: Section, title: &str, body: Markup) -> Mar
                         }
                     }
                     div.account {
-                        span { (who) }
+                        a href="/ui/account" { (who) }
                         form method="post" action="/ui/logout" {
                             button type="submit" { "Log out" }
                         }

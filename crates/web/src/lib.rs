@@ -13,6 +13,7 @@
 //!   only script is the vendored htmx served from here;
 //! - pages are `Cache-Control: no-store` (they show data of one account).
 
+pub mod account;
 pub mod activities;
 pub mod assets;
 pub mod cycles;
@@ -42,6 +43,8 @@ pub fn pages() -> Router<AppState> {
         .route("/ui/", get(session::home))
         .route("/ui/login", get(session::login_page).post(session::login))
         .route("/ui/logout", post(session::logout))
+        .route("/ui/account", get(account::show))
+        .route("/ui/account/password", post(account::change_password))
         .route("/ui/activities", get(activities::list))
         .route("/ui/activities/{id}", get(activities::detail))
         .route("/ui/activities/{id}/update", get(activities::update_form))

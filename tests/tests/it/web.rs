@@ -881,3 +881,75 @@ async fn assets_are_embedded_and_unknown_pages_are_html_404s() {
         .await
         .assert_problem(StatusCode::NOT_FOUND, "not_found");
 }
+
+#[tokio::test]
+async fn an_officer_changes_their_password_on_the_account_page() {
+    let app = TestApp::spawn().await;
+    let (officer, cookie) = app.web_caller(Role::Officer, Some("DGICM")).await;
+    let other = app
+        .web_login(&officer.email, wpt_tests::TEST_PASSWORD)
+        .await
+        .expect("a second browser");
+    let page = app.web_get(Some(&cookie), "/ui/account").await;
+    page.assert_status(StatusCode::OK);
+    assert!(page.text().contains("<label for=\"current-password\">"));
+    let new = "a brand new passphrase 42";
+    let post = |current: &'static str, new: &'static str, confirm: &'static str| {
+        let app = &app;
+        let cookie = cookie.clone();
+        async move {
+            app.web_post(
+                Some(&cookie),
+                "/ui/account/password",
+                &[
+                    ("current_password", current),
+                    ("new_password", new),
+                    ("confirm_password", confirm),
+                ],
+                false,
+            )
+            .await
+        }
+    };
+    let mismatch = post(wpt_tests::TEST_PASSWORD, new, "something else entirely").await;
+    mismatch.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        mismatch
+            .text()
+            .contains("is not the same as the new password")
+    );
+    let wrong = post("not my password at all", new, new).await;
+    wrong.assert_status(StatusCode::FORBIDDEN);
+    assert!(
+        wrong.text().contains("Current password: is wrong"),
+        "{}",
+        wrong.text()
+    );
+    let short = post(wpt_tests::TEST_PASSWORD, "short", "short").await;
+    short.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    // Nothing changed so far.
+    app.login(&officer.email, wpt_tests::TEST_PASSWORD)
+        .await
+        .assert_status(StatusCode::OK);
+
+    let done = post(wpt_tests::TEST_PASSWORD, new, new).await;
+    done.assert_status(StatusCode::OK);
+    assert!(done.text().contains("Your password has been changed."));
+    app.login(&officer.email, wpt_tests::TEST_PASSWORD)
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    app.login(&officer.email, new)
+        .await
+        .assert_status(StatusCode::OK);
+    // This session stays; the other browser's ends at once.
+    app.web_get(Some(&cookie), "/ui/activities")
+        .await
+        .assert_status(StatusCode::OK);
+    app.web_get(Some(&other), "/ui/activities")
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    // Nobody signed in gets the login page, not the form.
+    app.web_get(None, "/ui/account")
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+}

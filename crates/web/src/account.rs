@@ -1,0 +1,108 @@
+//! The signed-in person's own account: who they are, and changing their password
+//! through the same use case as `POST /api/v1/me/password` (this session stays, every
+//! other session of the account ends).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use maud::{Markup, html};
+use serde::Deserialize;
+use wpt_api::AppState;
+use wpt_domain::Credential;
+
+use crate::html::{FormData, PageError, Section, page, role_word};
+use crate::session::Viewer;
+
+fn account_page(viewer: &Viewer, notice: Option<Markup>, error: Option<&PageError>) -> Markup {
+    let problem = |name: &str| error.and_then(|e| e.field(name));
+    page(
+        viewer,
+        Section::None,
+        "My account",
+        html! {
+            @if let Some(n) = notice { (n) }
+            dl.facts {
+                dt { "Name" } dd { (viewer.name) }
+                dt { "Role" } dd { (role_word(viewer.actor.role)) }
+                @if let Some(b) = &viewer.actor.body { dt { "Body" } dd { (b.code) } }
+            }
+            h2 { "Change my password" }
+            form.stack #password-form method="post" action="/ui/account/password" {
+                @if let Some(e) = error { (e.alert()) }
+                label for="current-password" { "Current password (required)" }
+                @if let Some(p) = problem("current_password") { span.problem { (p) } }
+                input #current-password type="password" name="current_password" autocomplete="current-password" required maxlength="1024";
+                label for="new-password" { "New password (required, at least 12 characters)" }
+                @if let Some(p) = problem("new_password") { span.problem { (p) } }
+                input #new-password type="password" name="new_password" autocomplete="new-password" required minlength="12" maxlength="1024";
+                label for="confirm-password" { "New password again (required)" }
+                @if let Some(p) = problem("confirm_password") { span.problem { (p) } }
+                input #confirm-password type="password" name="confirm_password" autocomplete="new-password" required maxlength="1024";
+                button type="submit" { "Change password" }
+            }
+            p.hint { "Changing it ends your other sessions (other browsers, API refresh tokens); this one stays." }
+        },
+    )
+}
+
+/// `GET /ui/account`.
+pub async fn show(viewer: Viewer) -> Markup {
+    account_page(&viewer, None, None)
+}
+
+/// The password form.
+#[derive(Debug, Deserialize)]
+pub struct PasswordForm {
+    current_password: String,
+    new_password: String,
+    confirm_password: String,
+}
+
+/// `POST /ui/account/password`.
+pub async fn change_password(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    FormData(form): FormData<PasswordForm>,
+) -> Response {
+    let result = async {
+        if form.new_password != form.confirm_password {
+            let mut e = wpt_domain::ValidationErrors::new();
+            e.add("confirm_password", "is not the same as the new password");
+            return Err(PageError::from(wpt_db::DbError::Validation(e)));
+        }
+        let grant = viewer.actor.own_account()?;
+        let keep = match viewer.actor.credential {
+            Credential::Session { session_id } => Some(session_id),
+            _ => None,
+        };
+        wpt_db::users::change_own_password(
+            &state.db,
+            &state.auth,
+            &grant,
+            keep,
+            &form.current_password,
+            &form.new_password,
+        )
+        .await
+        .map_err(|e| match e {
+            wpt_db::DbError::Forbidden(_) => {
+                let mut errors = wpt_domain::ValidationErrors::new();
+                errors.add("current_password", "is wrong");
+                let mut page_error = PageError::from(wpt_db::DbError::Validation(errors));
+                page_error.status = StatusCode::FORBIDDEN;
+                page_error
+            }
+            other => PageError::from(other),
+        })
+    }
+    .await;
+    match result {
+        Ok(()) => account_page(
+            &viewer,
+            Some(html! { p.notice role="status" tabindex="-1" autofocus { "Your password has been changed. Your other sessions have ended." } }),
+            None,
+        )
+        .into_response(),
+        Err(e) => (e.status, account_page(&viewer, None, Some(&e))).into_response(),
+    }
+}
