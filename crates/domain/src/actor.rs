@@ -204,6 +204,14 @@ impl Actor {
         })
     }
 
+    /// The login session the caller acts in, if they came with one (not an API token).
+    pub fn session_id(&self) -> Option<Uuid> {
+        match self.credential {
+            Credential::Session { session_id } => Some(session_id),
+            _ => None,
+        }
+    }
+
     /// Whether the caller may read every draft and the audit log.
     pub fn reads_everything(&self) -> bool {
         matches!(self.role, Role::Admin | Role::Secretariat)

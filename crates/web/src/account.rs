@@ -8,7 +8,6 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use wpt_api::AppState;
-use wpt_domain::Credential;
 
 use crate::html::{FormData, PageError, Section, page, role_word};
 use crate::session::Viewer;
@@ -71,15 +70,11 @@ pub async fn change_password(
             return Err(PageError::from(wpt_db::DbError::Validation(e)));
         }
         let grant = viewer.actor.own_account()?;
-        let keep = match viewer.actor.credential {
-            Credential::Session { session_id } => Some(session_id),
-            _ => None,
-        };
         wpt_db::users::change_own_password(
             &state.db,
             &state.auth,
             &grant,
-            keep,
+            viewer.actor.session_id(),
             &form.current_password,
             &form.new_password,
         )

@@ -238,81 +238,47 @@ fn row_markup(viewer: &Viewer, a: &Activity, body: Option<&str>, focus: bool) ->
     }
 }
 
-/// The values of the Update form, as typed.
-#[derive(Debug, Default, Deserialize)]
-pub struct ProgressForm {
-    status: String,
+/// The progress fields of a form as typed: the in-row Update form and each block of a
+/// cycle report.
+#[derive(Debug, Default, Clone, Deserialize)]
+pub struct ProgressFields {
+    /// Status (its stored spelling).
+    pub status: String,
+    /// Percent complete, as typed.
     #[serde(default)]
-    percent_complete: String,
+    pub percent_complete: String,
+    /// What was done.
     #[serde(default)]
-    narrative: String,
+    pub narrative: String,
+    /// Difficulties.
     #[serde(default)]
-    challenges: String,
+    pub challenges: String,
+    /// Next steps.
     #[serde(default)]
-    next_steps: String,
+    pub next_steps: String,
+    /// Evidence links, one per line.
     #[serde(default)]
-    evidence_urls: String,
-    /// When the body's latest report was made, as the form saw it (empty: none).
-    #[serde(default)]
-    seen: String,
+    pub evidence_urls: String,
 }
 
-fn optional(s: &str) -> Option<String> {
-    let t = s.trim();
-    (!t.is_empty()).then(|| t.to_owned())
-}
-
-impl ProgressForm {
-    fn prefilled(a: &Activity, body: &str) -> Self {
-        let part = a.bodies.iter().find(|b| b.body == body);
-        Self {
-            status: part
-                .and_then(|p| p.latest_status)
-                .unwrap_or(ProgressStatus::NotStarted)
-                .as_str()
-                .to_owned(),
-            percent_complete: part
-                .and_then(|p| p.latest_percent)
-                .map(|p| p.to_string())
-                .unwrap_or_default(),
-            seen: part
-                .and_then(|p| p.latest_reported_at)
-                .map(|t| t.to_rfc3339())
-                .unwrap_or_default(),
-            ..Self::default()
-        }
-    }
-
-    /// The form's values as the use case takes them; problems a form can have before
-    /// the use case sees it (a status or number that is not one) are field errors.
-    fn parse(&self) -> Result<(NewProgress, Option<DateTime<Utc>>), PageError> {
-        let mut errors = wpt_domain::ValidationErrors::new();
-        let status = self.status.parse::<ProgressStatus>().ok();
-        if status.is_none() {
+impl ProgressFields {
+    /// The values as the use cases take them; a status or a number that is not one is
+    /// a field error in `errors` (the use case validates the rest).
+    pub fn read(&self, errors: &mut wpt_domain::ValidationErrors) -> NewProgress {
+        let status = self.status.parse::<ProgressStatus>().unwrap_or_else(|_| {
             errors.add("status", "choose one of the listed statuses");
-        }
+            ProgressStatus::NotStarted
+        });
         let percent = match self.percent_complete.trim() {
             "" => None,
-            p => match p.parse::<i32>() {
-                Ok(n) => Some(n),
-                Err(_) => {
-                    errors.add("percent_complete", "must be a whole number from 0 to 100");
-                    None
-                }
-            },
+            p => p.parse::<i32>().map(Some).unwrap_or_else(|_| {
+                errors.add("percent_complete", "must be a whole number from 0 to 100");
+                None
+            }),
         };
-        let seen = match self.seen.trim() {
-            "" => None,
-            t => match DateTime::parse_from_rfc3339(t) {
-                Ok(d) => Some(d.with_timezone(&Utc)),
-                Err(_) => {
-                    errors.add("seen", "the form is damaged; open it again");
-                    None
-                }
-            },
-        };
-        let input = NewProgress {
-            status: status.unwrap_or(ProgressStatus::NotStarted),
+        let optional = |s: &str| Some(s.trim().to_owned()).filter(|t| !t.is_empty());
+        NewProgress {
+            status,
             percent_complete: percent,
             narrative: self.narrative.trim().to_owned(),
             challenges: optional(&self.challenges),
@@ -324,6 +290,57 @@ impl ProgressForm {
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned)
                 .collect(),
+        }
+    }
+}
+
+/// The values of the Update form, as typed.
+#[derive(Debug, Default, Deserialize)]
+pub struct ProgressForm {
+    #[serde(flatten)]
+    fields: ProgressFields,
+    /// When the body's latest report was made, as the form saw it (empty: none).
+    #[serde(default)]
+    seen: String,
+}
+
+impl ProgressForm {
+    fn prefilled(a: &Activity, body: &str) -> Self {
+        let part = a.bodies.iter().find(|b| b.body == body);
+        Self {
+            fields: ProgressFields {
+                status: part
+                    .and_then(|p| p.latest_status)
+                    .unwrap_or(ProgressStatus::NotStarted)
+                    .as_str()
+                    .to_owned(),
+                percent_complete: part
+                    .and_then(|p| p.latest_percent)
+                    .map(|p| p.to_string())
+                    .unwrap_or_default(),
+                ..ProgressFields::default()
+            },
+            seen: part
+                .and_then(|p| p.latest_reported_at)
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The form's values as the use case takes them; problems a form can have before
+    /// the use case sees it (a status or number that is not one) are field errors.
+    fn parse(&self) -> Result<(NewProgress, Option<DateTime<Utc>>), PageError> {
+        let mut errors = wpt_domain::ValidationErrors::new();
+        let input = self.fields.read(&mut errors);
+        let seen = match self.seen.trim() {
+            "" => None,
+            t => match DateTime::parse_from_rfc3339(t) {
+                Ok(d) => Some(d.with_timezone(&Utc)),
+                Err(_) => {
+                    errors.add("seen", "the form is damaged; open it again");
+                    None
+                }
+            },
         };
         wpt_db::progress::validate(&mut errors, "", &input);
         errors
@@ -389,20 +406,20 @@ fn progress_form(
                     @if let Some(p) = status_problem { span.problem { (p) } }
                     select id=(fid("status")) name="status" autofocus[error.is_none()] {
                         @for s in ProgressStatus::ALL {
-                            option value=(s.as_str()) selected[form.status == s.as_str()] { (html::status_word(*s)) }
+                            option value=(s.as_str()) selected[form.fields.status == s.as_str()] { (html::status_word(*s)) }
                         }
                     }
                 }
                 div.field {
                     label for=(fid("percent")) { "Percent complete (0-100)" }
                     @if let Some(p) = percent_problem { span.problem { (p) } }
-                    input id=(fid("percent")) type="number" name="percent_complete" min="0" max="100" step="1" value=(form.percent_complete) aria-invalid=[percent_problem.map(|_| "true")];
+                    input id=(fid("percent")) type="number" name="percent_complete" min="0" max="100" step="1" value=(form.fields.percent_complete) aria-invalid=[percent_problem.map(|_| "true")];
                 }
             }
-            (TextField { id: &fid("narrative"), name: "narrative", label: "What was done", value: &form.narrative, hint: None, required: true }.render(error))
-            (TextField { id: &fid("challenges"), name: "challenges", label: "Challenges", value: &form.challenges, hint: None, required: false }.render(error))
-            (TextField { id: &fid("next-steps"), name: "next_steps", label: "Next steps", value: &form.next_steps, hint: None, required: false }.render(error))
-            (TextField { id: &fid("evidence"), name: "evidence_urls", label: "Evidence links", value: &form.evidence_urls, hint: Some("One http(s) link per line, at most 20."), required: false }.render(error))
+            (TextField { id: &fid("narrative"), name: "narrative", label: "What was done", value: &form.fields.narrative, hint: None, required: true }.render(error))
+            (TextField { id: &fid("challenges"), name: "challenges", label: "Challenges", value: &form.fields.challenges, hint: None, required: false }.render(error))
+            (TextField { id: &fid("next-steps"), name: "next_steps", label: "Next steps", value: &form.fields.next_steps, hint: None, required: false }.render(error))
+            (TextField { id: &fid("evidence"), name: "evidence_urls", label: "Evidence links", value: &form.fields.evidence_urls, hint: Some("One http(s) link per line, at most 20."), required: false }.render(error))
             div.actions {
                 button type="submit" { "Save update" }
                 @if htmx {

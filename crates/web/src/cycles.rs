@@ -20,6 +20,7 @@ use wpt_domain::page::PageRequest;
 use wpt_domain::workflow::SubmissionAction;
 use wpt_domain::{CycleKind, CycleState, ProgressStatus, Role, SubmissionStatus};
 
+use crate::activities::ProgressFields;
 use crate::html::{
     self, FormData, Htmx, PageError, Section, day, page, status_badge, submission_badge, when,
     when_opt,
@@ -398,21 +399,23 @@ fn entry_block(
 ) -> Markup {
     let aid = e.activity_id;
     let fid = |n: &str| format!("{n}-{aid}");
-    let status = form.map_or(e.status.as_str().to_owned(), |f| f.status.clone());
+    let status = form.map_or(e.status.as_str().to_owned(), |f| f.fields.status.clone());
     let percent = form.map_or(
         e.percent_complete
             .map(|p| p.to_string())
             .unwrap_or_default(),
-        |f| f.percent_complete.clone(),
+        |f| f.fields.percent_complete.clone(),
     );
-    let narrative = form.map_or(e.narrative.clone(), |f| f.narrative.clone());
+    let narrative = form.map_or(e.narrative.clone(), |f| f.fields.narrative.clone());
     let challenges = form.map_or(e.challenges.clone().unwrap_or_default(), |f| {
-        f.challenges.clone()
+        f.fields.challenges.clone()
     });
     let next_steps = form.map_or(e.next_steps.clone().unwrap_or_default(), |f| {
-        f.next_steps.clone()
+        f.fields.next_steps.clone()
     });
-    let evidence = form.map_or(e.evidence_urls.join("\n"), |f| f.evidence_urls.clone());
+    let evidence = form.map_or(e.evidence_urls.join("\n"), |f| {
+        f.fields.evidence_urls.clone()
+    });
     let problem = |n: &str| error.and_then(|x| x.field(n));
     let action = format!("/ui/cycles/{cycle_id}/submissions/{}/entries/{aid}", s.body);
     html! {
@@ -647,17 +650,8 @@ pub async fn submission(
 /// One block of a report, as typed.
 #[derive(Debug, Default, Deserialize)]
 pub struct EntryForm {
-    status: String,
-    #[serde(default)]
-    percent_complete: String,
-    #[serde(default)]
-    narrative: String,
-    #[serde(default)]
-    challenges: String,
-    #[serde(default)]
-    next_steps: String,
-    #[serde(default)]
-    evidence_urls: String,
+    #[serde(flatten)]
+    fields: ProgressFields,
     /// The report's version as read (htmx sends the page's current one).
     version: Option<String>,
 }
@@ -679,35 +673,11 @@ fn parse_version(v: Option<&str>) -> Result<i32, PageError> {
 
 fn to_progress(f: &EntryForm) -> Result<NewProgress, PageError> {
     let mut errors = wpt_domain::ValidationErrors::new();
-    let status = f.status.parse::<ProgressStatus>().unwrap_or_else(|_| {
-        errors.add("status", "choose one of the listed statuses");
-        ProgressStatus::NotStarted
-    });
-    let percent = match f.percent_complete.trim() {
-        "" => None,
-        p => p.parse::<i32>().map(Some).unwrap_or_else(|_| {
-            errors.add("percent_complete", "must be a whole number from 0 to 100");
-            None
-        }),
-    };
+    let values = f.fields.read(&mut errors);
     errors
         .finish()
         .map_err(|e| PageError::from(DbError::Validation(e)))?;
-    let opt = |s: &str| Some(s.trim().to_owned()).filter(|t| !t.is_empty());
-    Ok(NewProgress {
-        status,
-        percent_complete: percent,
-        narrative: f.narrative.trim().to_owned(),
-        challenges: opt(&f.challenges),
-        next_steps: opt(&f.next_steps),
-        evidence_urls: f
-            .evidence_urls
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect(),
-    })
+    Ok(values)
 }
 
 /// `POST /ui/cycles/{id}/submissions/{body}/entries/{activity}`: saves one block of the

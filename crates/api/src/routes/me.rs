@@ -6,7 +6,6 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
-use wpt_domain::Credential;
 use wpt_domain::models::{ApiToken, Me, NewApiToken};
 
 use crate::AppState;
@@ -78,15 +77,11 @@ async fn change_password(
     Json(input): Json<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     let grant = actor.own_account()?;
-    let keep = match actor.credential {
-        Credential::Session { session_id } => Some(session_id),
-        _ => None,
-    };
     wpt_db::users::change_own_password(
         &state.db,
         &state.auth,
         &grant,
-        keep,
+        actor.session_id(),
         &input.current_password,
         &input.new_password,
     )
