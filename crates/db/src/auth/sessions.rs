@@ -170,36 +170,14 @@ pub async fn logout_web(db: &Database, cookie: &str) -> DbResult<()> {
 /// The actor behind a web session cookie, in one query: the user must be active and the
 /// session must stand.
 pub async fn actor_for_cookie(db: &Database, cookie: &str) -> DbResult<Actor> {
-    let now = Utc::now();
-    let mut q = Query::select();
-    q.columns([
-        (user::Entity, user::Column::Role),
-        (user::Entity, user::Column::BodyId),
-        (user::Entity, user::Column::Id),
-    ])
-    .expr_as(
+    let mut q = active_user_via(session::Entity, (session::Entity, session::Column::UserId));
+    q.expr_as(
         Expr::col((session::Entity, session::Column::Id)),
         Alias::new("session_id"),
     )
-    .expr_as(
-        Expr::col((sectoral_body::Entity, sectoral_body::Column::Code)),
-        Alias::new("body_code"),
-    )
-    .from(session::Entity)
-    .inner_join(
-        user::Entity,
-        Expr::col((user::Entity, user::Column::Id))
-            .equals((session::Entity, session::Column::UserId)),
-    )
-    .left_join(
-        sectoral_body::Entity,
-        Expr::col((sectoral_body::Entity, sectoral_body::Column::Id))
-            .equals((user::Entity, user::Column::BodyId)),
-    )
     .and_where(Expr::col((session::Entity, session::Column::CookieHash)).eq(tokens::hash(cookie)))
     .and_where(Expr::col((session::Entity, session::Column::RevokedAt)).is_null())
-    .and_where(Expr::col((session::Entity, session::Column::ExpiresAt)).gt(now))
-    .and_where(Expr::col((user::Entity, user::Column::Active)).eq(true));
+    .and_where(Expr::col((session::Entity, session::Column::ExpiresAt)).gt(Utc::now()));
     let row =
         db.conn().query_one(&q).await?.ok_or_else(|| {
             DbError::Unauthenticated("the session has ended; log in again".into())
@@ -445,17 +423,46 @@ fn actor_from_row(
     })
 }
 
-/// The actor behind a personal API token, in one query; records its use at most once a
-/// minute, off the request's path.
-pub async fn actor_for_api_token(db: &Database, token: &str) -> DbResult<Actor> {
-    let now = Utc::now();
+/// The start of the query that turns a credential row (`from`, whose `user_column` names
+/// the user) into an actor: the active user's id, role and body id and code. The caller
+/// adds its credential's columns and conditions.
+fn active_user_via(
+    from: impl sea_orm::sea_query::IntoTableRef,
+    user_column: (impl sea_orm::Iden + 'static, impl sea_orm::Iden + 'static),
+) -> sea_orm::sea_query::SelectStatement {
     let mut q = Query::select();
     q.columns([
         (user::Entity, user::Column::Role),
         (user::Entity, user::Column::BodyId),
         (user::Entity, user::Column::Id),
     ])
-    .columns([
+    .expr_as(
+        Expr::col((sectoral_body::Entity, sectoral_body::Column::Code)),
+        Alias::new("body_code"),
+    )
+    .from(from)
+    .inner_join(
+        user::Entity,
+        Expr::col((user::Entity, user::Column::Id)).equals(user_column),
+    )
+    .left_join(
+        sectoral_body::Entity,
+        Expr::col((sectoral_body::Entity, sectoral_body::Column::Id))
+            .equals((user::Entity, user::Column::BodyId)),
+    )
+    .and_where(Expr::col((user::Entity, user::Column::Active)).eq(true));
+    q
+}
+
+/// The actor behind a personal API token, in one query; records its use at most once a
+/// minute, off the request's path.
+pub async fn actor_for_api_token(db: &Database, token: &str) -> DbResult<Actor> {
+    let now = Utc::now();
+    let mut q = active_user_via(
+        api_token::Entity,
+        (api_token::Entity, api_token::Column::UserId),
+    );
+    q.columns([
         (api_token::Entity, api_token::Column::CanWrite),
         (api_token::Entity, api_token::Column::LastUsedAt),
     ])
@@ -463,25 +470,9 @@ pub async fn actor_for_api_token(db: &Database, token: &str) -> DbResult<Actor> 
         Expr::col((api_token::Entity, api_token::Column::Id)),
         Alias::new("token_id"),
     )
-    .expr_as(
-        Expr::col((sectoral_body::Entity, sectoral_body::Column::Code)),
-        Alias::new("body_code"),
-    )
-    .from(api_token::Entity)
-    .inner_join(
-        user::Entity,
-        Expr::col((user::Entity, user::Column::Id))
-            .equals((api_token::Entity, api_token::Column::UserId)),
-    )
-    .left_join(
-        sectoral_body::Entity,
-        Expr::col((sectoral_body::Entity, sectoral_body::Column::Id))
-            .equals((user::Entity, user::Column::BodyId)),
-    )
     .and_where(Expr::col((api_token::Entity, api_token::Column::TokenHash)).eq(tokens::hash(token)))
     .and_where(Expr::col((api_token::Entity, api_token::Column::RevokedAt)).is_null())
-    .and_where(Expr::col((api_token::Entity, api_token::Column::ExpiresAt)).gt(now))
-    .and_where(Expr::col((user::Entity, user::Column::Active)).eq(true));
+    .and_where(Expr::col((api_token::Entity, api_token::Column::ExpiresAt)).gt(now));
     let row = db
         .conn()
         .query_one(&q)
