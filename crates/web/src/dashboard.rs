@@ -157,6 +157,14 @@ async fn page_handler(
     viewer: &Viewer,
     q: &DashboardQuery,
 ) -> Result<Markup, PageError> {
+    for (name, value) in [("Area", &q.area), ("Body", &q.body)] {
+        if value.as_deref().is_some_and(|v| v.chars().count() > 40) {
+            return Err(PageError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                format!("{name} is a code of at most 40 characters."),
+            ));
+        }
+    }
     let plan = choose_plan(state, q.plan.as_deref()).await?;
     let summary = wpt_db::work_plans::summary(&state.db, plan.id).await?;
     let area = q.area.as_deref().filter(|s| !s.is_empty());

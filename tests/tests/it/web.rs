@@ -825,6 +825,10 @@ async fn the_dashboard_shows_the_summary_s_numbers_for_its_filters() {
         "{row}"
     );
     assert!(html.contains("<svg"), "a chart beside the table");
+    let long = "X".repeat(41);
+    app.web_get(Some(&w.sec_cookie), &format!("/ui/dashboard?body={long}"))
+        .await
+        .assert_status(StatusCode::UNPROCESSABLE_ENTITY);
 
     // The overdue milestones listed are the summary's, narrowed by the same filters.
     assert_eq!(summary["milestones"]["overdue"], 1, "{summary}");
