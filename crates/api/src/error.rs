@@ -1,10 +1,11 @@
-//! The API's one error type and the table that gives every error code its status.
+//! The API's one error type, on the code table of [`wpt_domain::error_code`].
 //!
 //! Every failure leaves as RFC 9457 `application/problem+json` with a stable `code`.
 //! Handlers return `Result<_, ApiError>` and use `?`: use-case errors ([`DbError`])
-//! convert through [`From`], so the mapping below is the only place that decides
-//! which status a failure gets. A 5xx logs its whole source chain and shows the
-//! client nothing but a generic sentence and the request id.
+//! convert through [`From`], taking their code from [`DbError::code`], so the code
+//! table is the only place that decides which status a failure gets. A 5xx logs its
+//! whole source chain and shows the client nothing but a generic sentence and the
+//! request id.
 
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,156 +16,11 @@ use wpt_domain::{FieldError, ValidationErrors};
 
 use crate::request_id;
 
-/// The stable error codes and their HTTP status: the one table (see docs/errors.md).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ErrorCode {
-    /// 400: the request is not well-formed (bad JSON syntax, say).
-    MalformedRequest,
-    /// 401: no valid credentials.
-    Unauthenticated,
-    /// 403: the caller may see this but not do it.
-    Forbidden,
-    /// 404: no such resource, or one the caller may not see.
-    NotFound,
-    /// 405: the path exists but not with this method.
-    MethodNotAllowed,
-    /// 406: none of the formats in `Accept` can be produced.
-    NotAcceptable,
-    /// 409: conflicts with the current state.
-    Conflict,
-    /// 409: a workflow action the current state does not allow.
-    InvalidTransition,
-    /// 412: `If-Match` names a version that is no longer current.
-    PreconditionFailed,
-    /// 413: the request body is too large.
-    PayloadTooLarge,
-    /// 415: the body is not `application/json`.
-    UnsupportedMediaType,
-    /// 422: the input is well-formed but invalid; `errors` names the fields.
-    ValidationFailed,
-    /// 428: a write to a versioned resource without `If-Match`.
-    PreconditionRequired,
-    /// 429: too many requests; see `Retry-After`.
-    RateLimited,
-    /// 500: a fault on our side; the request id finds it in the log.
-    Internal,
-    /// 503: the database cannot be reached now.
-    Unavailable,
-    /// 503: the request took longer than the server allows.
-    Timeout,
-}
+pub use wpt_domain::error_code::ErrorCode;
 
-impl ErrorCode {
-    /// Every code, for the documentation test.
-    pub const ALL: &'static [ErrorCode] = &[
-        ErrorCode::MalformedRequest,
-        ErrorCode::Unauthenticated,
-        ErrorCode::Forbidden,
-        ErrorCode::NotFound,
-        ErrorCode::MethodNotAllowed,
-        ErrorCode::NotAcceptable,
-        ErrorCode::Conflict,
-        ErrorCode::InvalidTransition,
-        ErrorCode::PreconditionFailed,
-        ErrorCode::PayloadTooLarge,
-        ErrorCode::UnsupportedMediaType,
-        ErrorCode::ValidationFailed,
-        ErrorCode::PreconditionRequired,
-        ErrorCode::RateLimited,
-        ErrorCode::Internal,
-        ErrorCode::Unavailable,
-        ErrorCode::Timeout,
-    ];
-
-    /// `(status, code, title)`: the table itself.
-    pub const fn spec(self) -> (StatusCode, &'static str, &'static str) {
-        use ErrorCode::*;
-        match self {
-            MalformedRequest => (
-                StatusCode::BAD_REQUEST,
-                "malformed_request",
-                "Malformed request",
-            ),
-            Unauthenticated => (
-                StatusCode::UNAUTHORIZED,
-                "unauthenticated",
-                "Authentication required",
-            ),
-            Forbidden => (StatusCode::FORBIDDEN, "forbidden", "Forbidden"),
-            NotFound => (StatusCode::NOT_FOUND, "not_found", "Not found"),
-            MethodNotAllowed => (
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method_not_allowed",
-                "Method not allowed",
-            ),
-            NotAcceptable => (
-                StatusCode::NOT_ACCEPTABLE,
-                "not_acceptable",
-                "Not acceptable",
-            ),
-            Conflict => (StatusCode::CONFLICT, "conflict", "Conflict"),
-            InvalidTransition => (
-                StatusCode::CONFLICT,
-                "invalid_transition",
-                "Invalid transition",
-            ),
-            PreconditionFailed => (
-                StatusCode::PRECONDITION_FAILED,
-                "precondition_failed",
-                "Precondition failed",
-            ),
-            PayloadTooLarge => (
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "payload_too_large",
-                "Payload too large",
-            ),
-            UnsupportedMediaType => (
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Unsupported media type",
-            ),
-            ValidationFailed => (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation_failed",
-                "Validation failed",
-            ),
-            PreconditionRequired => (
-                StatusCode::PRECONDITION_REQUIRED,
-                "precondition_required",
-                "Precondition required",
-            ),
-            RateLimited => (
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
-                "Too many requests",
-            ),
-            Internal => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-            ),
-            Unavailable => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "Service unavailable",
-            ),
-            Timeout => (
-                StatusCode::SERVICE_UNAVAILABLE,
-                "timeout",
-                "Request timed out",
-            ),
-        }
-    }
-
-    /// The HTTP status.
-    pub const fn status(self) -> StatusCode {
-        self.spec().0
-    }
-
-    /// The stable snake_case code.
-    pub const fn as_str(self) -> &'static str {
-        self.spec().1
-    }
+/// The HTTP status of `code`, from the one table in [`wpt_domain::error_code`].
+pub fn http_status(code: ErrorCode) -> StatusCode {
+    StatusCode::from_u16(code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Prefix of every problem `type`: a tag URI (RFC 4151) that names the problem
@@ -194,6 +50,10 @@ pub struct Problem {
     /// The request id, also in the `x-request-id` header; quote it when reporting.
     pub request_id: String,
 }
+
+/// What a client is told of a 5xx fault (the rest goes to the log).
+const INTERNAL_DETAIL: &str =
+    "the server failed to complete the request; quote the request id when reporting it";
 
 /// An error on its way to becoming a problem+json response.
 #[derive(Debug)]
@@ -244,10 +104,7 @@ impl ApiError {
     pub fn internal(source: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Self {
             source: Some(source.into()),
-            ..Self::new(
-                ErrorCode::Internal,
-                "the server failed to complete the request; quote the request id when reporting it",
-            )
+            ..Self::new(ErrorCode::Internal, INTERNAL_DETAIL)
         }
     }
 
@@ -268,7 +125,7 @@ impl ApiError {
         Problem {
             problem_type: format!("{PROBLEM_TYPE_PREFIX}{code}"),
             title: title.to_owned(),
-            status: status.as_u16(),
+            status,
             detail: self.detail.clone(),
             code: code.to_owned(),
             errors: self.errors.clone(),
@@ -285,7 +142,7 @@ impl std::fmt::Display for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let status = self.code.status();
+        let status = http_status(self.code);
         if status.is_server_error() {
             let mut chain = String::new();
             let mut next: Option<&(dyn std::error::Error + 'static)> = self
@@ -320,11 +177,15 @@ impl IntoResponse for ApiError {
 
 impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
+        let code = err.code();
         match err {
-            DbError::NotFound(what) => ApiError::not_found(what),
-            DbError::Unauthenticated(detail) => ApiError::new(ErrorCode::Unauthenticated, detail),
+            DbError::NotFound(what) => ApiError::new(code, format!("{what} not found")),
+            DbError::Unauthenticated(detail)
+            | DbError::Forbidden(detail)
+            | DbError::Conflict(detail)
+            | DbError::InvalidTransition(detail) => ApiError::new(code, detail),
             DbError::RateLimited { retry_after } => ApiError::new(
-                ErrorCode::RateLimited,
+                code,
                 format!("too many failed attempts; try again in {retry_after} s"),
             )
             .with_header(
@@ -332,27 +193,25 @@ impl From<DbError> for ApiError {
                 HeaderValue::from_str(&retry_after.to_string())
                     .unwrap_or(HeaderValue::from_static("60")),
             ),
-            DbError::Forbidden(detail) => ApiError::new(ErrorCode::Forbidden, detail),
-            DbError::Conflict(detail) => ApiError::new(ErrorCode::Conflict, detail),
             DbError::StaleVersion(v) => ApiError::new(
-                ErrorCode::PreconditionFailed,
+                code,
                 format!(
                     "the resource has changed: If-Match named version {v}, which is no longer current; read it again"
                 ),
             ),
-            DbError::InvalidTransition(detail) => {
-                ApiError::new(ErrorCode::InvalidTransition, detail)
-            }
-            DbError::Validation(errors) => ApiError::validation(errors.0),
+            DbError::Validation(errors) => Self {
+                code,
+                ..ApiError::validation(errors.0)
+            },
             DbError::Unavailable(source) => Self {
                 source: Some(Box::new(source)),
-                ..ApiError::new(
-                    ErrorCode::Unavailable,
-                    "the database cannot be reached; try again shortly",
-                )
+                ..ApiError::new(code, "the database cannot be reached; try again shortly")
             }
             .with_header(header::RETRY_AFTER, HeaderValue::from_static("5")),
-            DbError::Database(source) => ApiError::internal(source),
+            DbError::Database(source) => Self {
+                source: Some(Box::new(source)),
+                ..ApiError::new(code, INTERNAL_DETAIL)
+            },
         }
     }
 }
@@ -377,7 +236,8 @@ mod tests {
     fn every_code_is_distinct_snake_case_with_an_error_status() {
         let mut seen = std::collections::HashSet::new();
         for code in ErrorCode::ALL {
-            let (status, text, _) = code.spec();
+            let (_, text, _) = code.spec();
+            let status = http_status(*code);
             assert!(
                 status.is_client_error() || status.is_server_error(),
                 "{text}"

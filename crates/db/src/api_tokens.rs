@@ -14,7 +14,7 @@ use wpt_domain::actor::SelfGrant;
 use wpt_domain::models::{ApiToken, NewApiToken};
 use wpt_domain::validation::check_text;
 
-use crate::audit::{self, Change};
+use crate::audit::{AuditAction, Change};
 use crate::auth::tokens;
 use crate::entities::api_token;
 use crate::{Database, DbError, DbResult};
@@ -71,7 +71,7 @@ pub async fn create(
             "a viewer's token can only read; leave out write".into(),
         ));
     }
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let held = api_token::Entity::find()
         .filter(api_token::Column::UserId.eq(grant.user_id()))
         .count(&txn)
@@ -98,12 +98,16 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let info = to_model(row);
-    audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
-        Change::new::<(), _>("api_token.create", "api_token", info.id, None, Some(&info)),
-    )
-    .await?;
+        Change::new::<(), _>(
+            AuditAction::ApiTokenCreate,
+            "api_token",
+            info.id,
+            None,
+            Some(&info),
+        )?,
+    );
     txn.commit().await?;
     Ok(NewApiToken {
         info,
@@ -113,7 +117,7 @@ pub async fn create(
 
 /// Revokes one of the caller's own tokens; another user's token is "not found".
 pub async fn revoke(db: &Database, grant: &SelfGrant, id: Uuid) -> DbResult<()> {
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let row = api_token::Entity::find()
         .filter(api_token::Column::Id.eq(id))
         .filter(api_token::Column::UserId.eq(grant.user_id()))
@@ -128,12 +132,16 @@ pub async fn revoke(db: &Database, grant: &SelfGrant, id: Uuid) -> DbResult<()> 
             .exec(&txn)
             .await?;
         let before = to_model(row);
-        audit::append(
-            &txn,
+        txn.record(
             grant.actor_id(),
-            Change::new::<_, ()>("api_token.revoke", "api_token", id, Some(&before), None),
-        )
-        .await?;
+            Change::new::<_, ()>(
+                AuditAction::ApiTokenRevoke,
+                "api_token",
+                id,
+                Some(&before),
+                None,
+            )?,
+        );
     }
     txn.commit().await?;
     Ok(())

@@ -4,15 +4,11 @@
 //! Each row stores the hash of the row before it and its own SHA-256 over a canonical
 //! encoding (a JSON array with object keys sorted, timestamps to the microsecond), so
 //! editing or deleting any row breaks the chain at that row, and `verify` names it.
-//! Appends are serialized: on PostgreSQL by a transaction-scoped advisory lock taken
-//! just before the append, on SQLite by the write lock every write transaction takes
-//! when it begins (`BEGIN IMMEDIATE`). So the chain never forks.
+//! Entries are appended only by the write path ([`crate::write`]), last in the
+//! transaction and serialized there, so the chain never forks.
 
-use chrono::{DateTime, SubsecRound, Utc};
-use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseTransaction, DbBackend, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Statement,
-};
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -22,9 +18,8 @@ use wpt_domain::page::{Cursor, PageRequest};
 
 use crate::entities::audit_log;
 use crate::paging::paginate;
-use crate::{Database, DbError, DbResult, context};
+use crate::{Database, DbError, DbResult};
 
-const AUDIT_LOCK_KEY: i64 = 0x0077_7074_2d61_7564; // "wpt-aud"
 /// The `prev_hash` of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -41,11 +36,137 @@ const SECRET_KEYS: &[&str] = &[
     "secret",
 ];
 
-/// One change to record.
+/// What was done, `resource.verb` in the log: one variant per kind of change, so a
+/// use case cannot record an action nobody reads back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuditAction {
+    /// `activity.create`
+    ActivityCreate,
+    /// `activity.update`
+    ActivityUpdate,
+    /// `activity.delete`
+    ActivityDelete,
+    /// `activity.import`
+    ActivityImport,
+    /// `amendment.propose`
+    AmendmentPropose,
+    /// `amendment.accept`
+    AmendmentAccept,
+    /// `amendment.reject`
+    AmendmentReject,
+    /// `api_token.create`
+    ApiTokenCreate,
+    /// `api_token.revoke`
+    ApiTokenRevoke,
+    /// `area.create`
+    AreaCreate,
+    /// `body.create`
+    BodyCreate,
+    /// `body.update`
+    BodyUpdate,
+    /// `cycle.create`
+    CycleCreate,
+    /// `cycle.update`
+    CycleUpdate,
+    /// `cycle.open`
+    CycleOpen,
+    /// `cycle.close`
+    CycleClose,
+    /// `indicator.create`
+    IndicatorCreate,
+    /// `indicator.update`
+    IndicatorUpdate,
+    /// `indicator.actual`
+    IndicatorActual,
+    /// `milestone.create`
+    MilestoneCreate,
+    /// `milestone.update`
+    MilestoneUpdate,
+    /// `progress.create`
+    ProgressCreate,
+    /// `reference_data.apply`
+    ReferenceDataApply,
+    /// `seed.demo`
+    SeedDemo,
+    /// `seed.synthetic`
+    SeedSynthetic,
+    /// `session.create`
+    SessionCreate,
+    /// `session.revoke`
+    SessionRevoke,
+    /// `submission.edit`
+    SubmissionEdit,
+    /// `submission.submit`
+    SubmissionSubmit,
+    /// `submission.return`
+    SubmissionReturn,
+    /// `submission.accept`
+    SubmissionAccept,
+    /// `user.create`
+    UserCreate,
+    /// `user.update`
+    UserUpdate,
+    /// `user.password_change`
+    UserPasswordChange,
+    /// `user.password_reset`
+    UserPasswordReset,
+    /// `work_plan.create`
+    WorkPlanCreate,
+    /// `work_plan.update`
+    WorkPlanUpdate,
+}
+
+impl AuditAction {
+    /// The action as the log spells it.
+    pub const fn as_str(self) -> &'static str {
+        use AuditAction::*;
+        match self {
+            ActivityCreate => "activity.create",
+            ActivityUpdate => "activity.update",
+            ActivityDelete => "activity.delete",
+            ActivityImport => "activity.import",
+            AmendmentPropose => "amendment.propose",
+            AmendmentAccept => "amendment.accept",
+            AmendmentReject => "amendment.reject",
+            ApiTokenCreate => "api_token.create",
+            ApiTokenRevoke => "api_token.revoke",
+            AreaCreate => "area.create",
+            BodyCreate => "body.create",
+            BodyUpdate => "body.update",
+            CycleCreate => "cycle.create",
+            CycleUpdate => "cycle.update",
+            CycleOpen => "cycle.open",
+            CycleClose => "cycle.close",
+            IndicatorCreate => "indicator.create",
+            IndicatorUpdate => "indicator.update",
+            IndicatorActual => "indicator.actual",
+            MilestoneCreate => "milestone.create",
+            MilestoneUpdate => "milestone.update",
+            ProgressCreate => "progress.create",
+            ReferenceDataApply => "reference_data.apply",
+            SeedDemo => "seed.demo",
+            SeedSynthetic => "seed.synthetic",
+            SessionCreate => "session.create",
+            SessionRevoke => "session.revoke",
+            SubmissionEdit => "submission.edit",
+            SubmissionSubmit => "submission.submit",
+            SubmissionReturn => "submission.return",
+            SubmissionAccept => "submission.accept",
+            UserCreate => "user.create",
+            UserUpdate => "user.update",
+            UserPasswordChange => "user.password_change",
+            UserPasswordReset => "user.password_reset",
+            WorkPlanCreate => "work_plan.create",
+            WorkPlanUpdate => "work_plan.update",
+        }
+    }
+}
+
+/// One change to record, through [`Write::record`](crate::write::Write::record).
 #[derive(Debug, Clone)]
 pub struct Change {
-    /// What was done, `resource.verb` (`user.create`, `session.revoke`).
-    pub action: &'static str,
+    /// What was done.
+    pub action: AuditAction,
     /// The kind of resource (`user`, `work_plan`).
     pub resource_type: &'static str,
     /// Its id or code.
@@ -57,26 +178,40 @@ pub struct Change {
 }
 
 impl Change {
-    /// A change with serializable before and after states.
+    /// A change with serializable before and after states. A state that does not
+    /// serialize is an error: the record is never silently emptier than the change.
     pub fn new<B: Serialize, A: Serialize>(
-        action: &'static str,
+        action: AuditAction,
         resource_type: &'static str,
         resource_id: impl ToString,
         before: Option<&B>,
         after: Option<&A>,
-    ) -> Self {
-        Self {
+    ) -> DbResult<Self> {
+        let state = |v: Result<Value, serde_json::Error>| {
+            v.map_err(|e| DbError::internal(format!("audit state of {}: {e}", action.as_str())))
+        };
+        Ok(Self {
             action,
             resource_type,
             resource_id: resource_id.to_string(),
-            before: before.and_then(|b| serde_json::to_value(b).ok()),
-            after: after.and_then(|a| serde_json::to_value(a).ok()),
-        }
+            before: before.map(|b| state(serde_json::to_value(b))).transpose()?,
+            after: after.map(|a| state(serde_json::to_value(a))).transpose()?,
+        })
+    }
+
+    /// A change whose state is only what comes after (a creation).
+    pub fn created<A: Serialize>(
+        action: AuditAction,
+        resource_type: &'static str,
+        resource_id: impl ToString,
+        after: &A,
+    ) -> DbResult<Self> {
+        Self::new::<(), A>(action, resource_type, resource_id, None, Some(after))
     }
 }
 
 /// Removes secrets from a recorded state.
-fn redact(value: Option<Value>) -> Option<Value> {
+pub(crate) fn redact(value: Option<Value>) -> Option<Value> {
     fn walk(v: &mut Value) {
         match v {
             Value::Object(map) => {
@@ -131,102 +266,56 @@ fn canonical_json(value: &Value, out: &mut String) {
     }
 }
 
-#[expect(clippy::too_many_arguments, reason = "the hashed fields, each named")]
-fn row_hash(
-    prev_hash: &str,
-    occurred_at: &DateTime<Utc>,
-    actor_id: Option<Uuid>,
-    action: &str,
-    resource_type: &str,
-    resource_id: &str,
-    before: Option<&Value>,
-    after: Option<&Value>,
-    request_id: Option<&str>,
-) -> String {
-    let encoded = Value::Array(vec![
-        Value::from(prev_hash),
-        Value::from(occurred_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
-        actor_id.map_or(Value::Null, |a| Value::from(a.to_string())),
-        Value::from(action),
-        Value::from(resource_type),
-        Value::from(resource_id),
-        before.cloned().unwrap_or(Value::Null),
-        after.cloned().unwrap_or(Value::Null),
-        request_id.map_or(Value::Null, Value::from),
-    ]);
-    let mut text = String::new();
-    canonical_json(&encoded, &mut text);
-    hex::encode(Sha256::digest(text.as_bytes()))
+/// The fields of a row that its hash covers, in the order they are hashed.
+pub(crate) struct Sealed<'a> {
+    pub(crate) prev_hash: &'a str,
+    pub(crate) occurred_at: &'a DateTime<Utc>,
+    pub(crate) actor_id: Option<Uuid>,
+    pub(crate) action: &'a str,
+    pub(crate) resource_type: &'a str,
+    pub(crate) resource_id: &'a str,
+    pub(crate) before: Option<&'a Value>,
+    pub(crate) after: Option<&'a Value>,
+    pub(crate) request_id: Option<&'a str>,
+}
+
+impl Sealed<'_> {
+    /// SHA-256 over the canonical JSON array of the fields.
+    pub(crate) fn hash(&self) -> String {
+        let encoded = Value::Array(vec![
+            Value::from(self.prev_hash),
+            Value::from(
+                self.occurred_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            ),
+            self.actor_id
+                .map_or(Value::Null, |a| Value::from(a.to_string())),
+            Value::from(self.action),
+            Value::from(self.resource_type),
+            Value::from(self.resource_id),
+            self.before.cloned().unwrap_or(Value::Null),
+            self.after.cloned().unwrap_or(Value::Null),
+            self.request_id.map_or(Value::Null, Value::from),
+        ]);
+        let mut text = String::new();
+        canonical_json(&encoded, &mut text);
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
 }
 
 fn hash_of(row: &audit_log::Model) -> String {
-    row_hash(
-        &row.prev_hash,
-        &row.occurred_at,
-        row.actor_id,
-        &row.action,
-        &row.resource_type,
-        &row.resource_id,
-        row.before.as_ref(),
-        row.after.as_ref(),
-        row.request_id.as_deref(),
-    )
-}
-
-/// Appends `change` by `actor` (None: the system) inside `txn`.
-pub async fn append(
-    txn: &DatabaseTransaction,
-    actor: Option<Uuid>,
-    change: Change,
-) -> DbResult<()> {
-    if txn.get_database_backend() == DbBackend::Postgres {
-        txn.execute_raw(Statement::from_string(
-            DbBackend::Postgres,
-            format!("SELECT pg_advisory_xact_lock({AUDIT_LOCK_KEY})"),
-        ))
-        .await?;
+    Sealed {
+        prev_hash: &row.prev_hash,
+        occurred_at: &row.occurred_at,
+        actor_id: row.actor_id,
+        action: &row.action,
+        resource_type: &row.resource_type,
+        resource_id: &row.resource_id,
+        before: row.before.as_ref(),
+        after: row.after.as_ref(),
+        request_id: row.request_id.as_deref(),
     }
-    let prev_hash = audit_log::Entity::find()
-        .select_only()
-        .column(audit_log::Column::Hash)
-        .order_by_desc(audit_log::Column::Id)
-        .limit(1)
-        .into_tuple::<String>()
-        .one(txn)
-        .await?
-        .unwrap_or_else(|| GENESIS.to_owned());
-    // Microseconds: what both backends store exactly, so the hash recomputes.
-    let occurred_at = Utc::now().trunc_subsecs(6);
-    let request_id = context::request_id();
-    let before = redact(change.before);
-    let after = redact(change.after);
-    let hash = row_hash(
-        &prev_hash,
-        &occurred_at,
-        actor,
-        change.action,
-        change.resource_type,
-        &change.resource_id,
-        before.as_ref(),
-        after.as_ref(),
-        request_id.as_deref(),
-    );
-    audit_log::ActiveModel {
-        occurred_at: Set(occurred_at),
-        actor_id: Set(actor),
-        action: Set(change.action.to_owned()),
-        resource_type: Set(change.resource_type.to_owned()),
-        resource_id: Set(change.resource_id),
-        before: Set(before),
-        after: Set(after),
-        request_id: Set(request_id),
-        prev_hash: Set(prev_hash),
-        hash: Set(hash),
-        ..Default::default()
-    }
-    .insert(txn)
-    .await?;
-    Ok(())
+    .hash()
 }
 
 impl From<audit_log::Model> for AuditEntry {

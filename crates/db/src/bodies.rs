@@ -4,6 +4,7 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use wpt_domain::models::{Body, Page};
 use wpt_domain::page::{Cursor, PageRequest};
 
+use crate::audit::{AuditAction, Change};
 use crate::entities::sectoral_body;
 use crate::paging::{TryMapPage, paginate};
 use crate::{Database, DbError, DbResult, stored};
@@ -124,7 +125,7 @@ pub async fn create(
     wpt_domain::reference::check_code(&mut errors, "code", &input.code);
     check_body(&mut errors, &input.name, input.notes.as_deref());
     errors.finish()?;
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     if sectoral_body::Entity::find()
         .filter(sectoral_body::Column::Code.eq(&input.code))
         .count(&txn)
@@ -148,12 +149,10 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let body = to_model(row)?;
-    crate::audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
-        crate::audit::Change::new::<(), _>("body.create", "body", body.id, None, Some(&body)),
-    )
-    .await?;
+        Change::new::<(), _>(AuditAction::BodyCreate, "body", body.id, None, Some(&body))?,
+    );
     txn.commit().await?;
     Ok(body)
 }
@@ -168,7 +167,7 @@ pub async fn update(
 ) -> DbResult<Body> {
     use sea_orm::ActiveValue::Set;
     use wpt_domain::Grant;
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let row = sectoral_body::Entity::find()
         .filter(sectoral_body::Column::Code.eq(code))
         .one(&txn)
@@ -190,29 +189,24 @@ pub async fn update(
         .map_or(row.pillar.clone(), |p| p.as_str().to_owned()));
     am.confirmed = Set(patch.confirmed.unwrap_or(row.confirmed));
     am.notes = Set(notes);
-    am.version = Set(row.version + 1);
     am.updated_at = Set(chrono::Utc::now());
-    let res = sectoral_body::Entity::update_many()
-        .set(am)
-        .filter(sectoral_body::Column::Id.eq(row.id))
-        .filter(sectoral_body::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    if res.rows_affected != 1 {
-        return Err(DbError::StaleVersion(expected_version));
-    }
+    txn.update_versioned(am, row.id, expected_version).await?;
     let after = to_model(
         sectoral_body::Entity::find_by_id(row.id)
             .one(&txn)
             .await?
             .ok_or(DbError::NotFound("sectoral body"))?,
     )?;
-    crate::audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
-        crate::audit::Change::new("body.update", "body", row.id, Some(&before), Some(&after)),
-    )
-    .await?;
+        Change::new(
+            AuditAction::BodyUpdate,
+            "body",
+            row.id,
+            Some(&before),
+            Some(&after),
+        )?,
+    );
     txn.commit().await?;
     Ok(after)
 }

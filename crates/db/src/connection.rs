@@ -6,10 +6,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use sea_orm::{
-    ConnectOptions, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
-};
+use sea_orm::{ConnectOptions, DatabaseConnection};
 use wpt_migrations::{Migrator, MigratorTrait};
 
 use crate::{DbError, DbResult};
@@ -143,12 +140,8 @@ impl Database {
     pub async fn migrate_up(&self) -> DbResult<()> {
         match self.backend {
             Backend::Postgres => {
-                let txn = self.conn.begin().await?;
-                txn.execute_raw(Statement::from_string(
-                    DbBackend::Postgres,
-                    format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"),
-                ))
-                .await?;
+                let txn = self.migration_transaction().await?;
+                crate::sql::advisory_xact_lock(&txn, MIGRATION_LOCK_KEY).await?;
                 Migrator::up(&txn, None).await?;
                 txn.commit().await?;
             }
@@ -178,27 +171,6 @@ impl Database {
                 (name, done)
             })
             .collect())
-    }
-
-    /// Begins a transaction for a write.
-    ///
-    /// On SQLite it is `BEGIN IMMEDIATE`: the write lock is taken at the start, so a
-    /// transaction that reads and then writes never fails halfway on a lock upgrade,
-    /// and writers queue (up to the busy timeout) instead. On PostgreSQL it is a plain
-    /// READ COMMITTED transaction; version checks are conditional updates.
-    pub async fn begin_write(&self) -> DbResult<DatabaseTransaction> {
-        let txn = match self.backend {
-            Backend::Sqlite => {
-                self.conn
-                    .begin_with_options(TransactionOptions {
-                        sqlite_transaction_mode: Some(SqliteTransactionMode::Immediate),
-                        ..Default::default()
-                    })
-                    .await?
-            }
-            Backend::Postgres => self.conn.begin().await?,
-        };
-        Ok(txn)
     }
 
     /// Calls `observer` with the SQL of every statement this handle (and its clones

@@ -1,9 +1,11 @@
 //! The one error type of the persistence layer.
 //!
-//! The API maps each variant to an HTTP status and a stable `code` in a single table;
-//! nothing else in the API inspects database errors.
+//! [`DbError::code`] names each variant's entry in the one code table
+//! (`wpt_domain::error_code`): the API renders it as problem+json, the pages take its
+//! status and add their own wording; nothing else inspects database errors.
 
 use wpt_domain::ValidationErrors;
+use wpt_domain::error_code::ErrorCode;
 
 /// What a use case can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +82,23 @@ fn is_io_error(e: &sea_orm::sqlx::Error) -> bool {
 }
 
 impl DbError {
+    /// The stable error code of this failure, which fixes its HTTP status and title
+    /// for the API and the web pages alike.
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            DbError::NotFound(_) => ErrorCode::NotFound,
+            DbError::Unauthenticated(_) => ErrorCode::Unauthenticated,
+            DbError::RateLimited { .. } => ErrorCode::RateLimited,
+            DbError::Forbidden(_) => ErrorCode::Forbidden,
+            DbError::Conflict(_) => ErrorCode::Conflict,
+            DbError::StaleVersion(_) => ErrorCode::PreconditionFailed,
+            DbError::InvalidTransition(_) => ErrorCode::InvalidTransition,
+            DbError::Validation(_) => ErrorCode::ValidationFailed,
+            DbError::Unavailable(_) => ErrorCode::Unavailable,
+            DbError::Database(_) => ErrorCode::Internal,
+        }
+    }
+
     /// An internal fault described by `message` (logged, never shown to clients).
     pub fn internal(message: impl Into<String>) -> Self {
         DbError::Database(sea_orm::DbErr::Custom(message.into()))
@@ -95,5 +114,18 @@ impl From<wpt_domain::Denied> for DbError {
 impl From<ValidationErrors> for DbError {
     fn from(errors: ValidationErrors) -> Self {
         DbError::Validation(errors)
+    }
+}
+
+impl From<wpt_domain::policy::Refusal> for DbError {
+    fn from(refusal: wpt_domain::policy::Refusal) -> Self {
+        use wpt_domain::policy::Refusal;
+        match refusal {
+            Refusal::Hidden => DbError::NotFound("submission"),
+            Refusal::Forbidden(detail) => DbError::Forbidden(detail),
+            Refusal::Invalid(detail) => DbError::InvalidTransition(detail),
+            Refusal::Stale(version) => DbError::StaleVersion(version),
+            Refusal::Conflict(detail) => DbError::Conflict(detail),
+        }
     }
 }

@@ -10,6 +10,7 @@ use std::io::Cursor;
 
 use calamine::{Data, DataType, Reader, Xlsx, open_workbook_from_rs};
 use chrono::{NaiveDate, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 use wpt_domain::actor::SecretariatGrant;
@@ -17,7 +18,7 @@ pub use wpt_domain::models::ImportReport;
 use wpt_domain::{AssignmentRole, Grant, ProgressStatus, ValidationErrors};
 
 use crate::activities::{self, NewActivity};
-use crate::audit::{self, Change};
+use crate::audit::{AuditAction, Change};
 use crate::entities::{activity, activity_assignment, thematic_area, work_plan};
 use crate::{Database, DbError, DbResult};
 
@@ -253,7 +254,7 @@ pub async fn import(
         return Err(DbError::Validation(errors));
     }
 
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     work_plan::Entity::find_by_id(plan_id)
         .one(&txn)
         .await?
@@ -330,20 +331,18 @@ pub async fn import(
                     .exec(&txn)
                     .await?;
                 activities::write_assignments(&txn, id, &bodies).await?;
-                audit::append(
-                    &txn,
+                txn.record(
                     grant.actor_id(),
                     Change::new::<(), _>(
-                        "activity.import",
+                        AuditAction::ActivityImport,
                         "activity",
                         id,
                         None,
                         Some(
                             &serde_json::json!({"code": i.code, "title": i.title, "row": row.line}),
                         ),
-                    ),
-                )
-                .await?;
+                    )?,
+                );
                 report.created += 1;
             }
             Some(old) => {
@@ -370,9 +369,19 @@ pub async fn import(
                 am.expected_outputs = Set(i.expected_outputs.clone());
                 am.planned_start = Set(i.planned_start);
                 am.planned_end = Set(i.planned_end);
-                am.version = Set(old.version + 1);
                 am.updated_at = Set(now);
-                activity::Entity::update(am).exec(&txn).await?;
+                // `version + 1` in the statement, not the version read above: a PATCH
+                // that committed since that read keeps its own version number, and the
+                // import's change gets the next one (an ETag never names two states).
+                activity::Entity::update_many()
+                    .set(am)
+                    .col_expr(
+                        activity::Column::Version,
+                        Expr::col(activity::Column::Version).add(1),
+                    )
+                    .filter(activity::Column::Id.eq(old.id))
+                    .exec(&txn)
+                    .await?;
                 if had != wanted {
                     activity_assignment::Entity::delete_many()
                         .filter(activity_assignment::Column::ActivityId.eq(old.id))
@@ -387,18 +396,16 @@ pub async fn import(
                     .await?
                     .ok_or(DbError::NotFound("activity"))?;
                 let after = activities::views(&txn, vec![row]).await?.remove(0);
-                audit::append(
-                    &txn,
+                txn.record(
                     grant.actor_id(),
                     Change::new(
-                        "activity.import",
+                        AuditAction::ActivityImport,
                         "activity",
                         old.id,
                         Some(&before),
                         Some(&after),
-                    ),
-                )
-                .await?;
+                    )?,
+                );
                 report.updated += 1;
             }
         }

@@ -14,7 +14,7 @@ use wpt_domain::validation::check_text;
 use wpt_domain::{Grant, IndicatorMeasure, ValidationErrors};
 
 use crate::activities;
-use crate::audit::{self, Change};
+use crate::audit::{AuditAction, Change};
 use crate::entities::{activity, indicator, indicator_actual};
 use crate::paging::paginate;
 use crate::{Database, DbError, DbResult, stored};
@@ -138,7 +138,7 @@ pub async fn create(
     let mut errors = ValidationErrors::new();
     validate(&mut errors, &input);
     errors.finish()?;
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     activity::Entity::find_by_id(activity_id)
         .one(&txn)
         .await?
@@ -159,12 +159,16 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let view = to_model(row)?;
-    audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
-        Change::new::<(), _>("indicator.create", "indicator", view.id, None, Some(&view)),
-    )
-    .await?;
+        Change::new::<(), _>(
+            AuditAction::IndicatorCreate,
+            "indicator",
+            view.id,
+            None,
+            Some(&view),
+        )?,
+    );
     txn.commit().await?;
     Ok(view)
 }
@@ -192,7 +196,7 @@ pub async fn update(
     expected_version: i32,
     patch: IndicatorPatch,
 ) -> DbResult<Indicator> {
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let row = indicator::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -217,35 +221,24 @@ pub async fn update(
     am.measure = Set(merged.measure.as_str().to_owned());
     am.baseline = Set(merged.baseline);
     am.target = Set(merged.target);
-    am.version = Set(row.version + 1);
     am.updated_at = Set(Utc::now());
-    let result = indicator::Entity::update_many()
-        .set(am)
-        .filter(indicator::Column::Id.eq(id))
-        .filter(indicator::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected != 1 {
-        return Err(DbError::StaleVersion(expected_version));
-    }
+    txn.update_versioned(am, id, expected_version).await?;
     let after = to_model(
         indicator::Entity::find_by_id(id)
             .one(&txn)
             .await?
             .ok_or(DbError::NotFound("indicator"))?,
     )?;
-    audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
         Change::new(
-            "indicator.update",
+            AuditAction::IndicatorUpdate,
             "indicator",
             id,
             Some(&before),
             Some(&after),
-        ),
-    )
-    .await?;
+        )?,
+    );
     txn.commit().await?;
     Ok(after)
 }
@@ -271,7 +264,7 @@ pub async fn record_actual(
     indicator_id: Uuid,
     input: ActualInput,
 ) -> DbResult<(IndicatorActual, bool)> {
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let ind = indicator::Entity::find_by_id(indicator_id)
         .one(&txn)
         .await?
@@ -333,18 +326,16 @@ pub async fn record_actual(
         }
     };
     let view = actual_model(row, body.code);
-    audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
         Change::new(
-            "indicator.actual",
+            AuditAction::IndicatorActual,
             "indicator",
             indicator_id,
             before.as_ref(),
             Some(&view),
-        ),
-    )
-    .await?;
+        )?,
+    );
     txn.commit().await?;
     Ok((view, created))
 }

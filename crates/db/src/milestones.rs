@@ -13,7 +13,7 @@ use wpt_domain::validation::check_text;
 use wpt_domain::{Grant, ValidationErrors};
 
 use crate::activities;
-use crate::audit::{self, Change};
+use crate::audit::{AuditAction, Change};
 use crate::entities::{activity, milestone};
 use crate::paging::paginate;
 use crate::{Database, DbError, DbResult};
@@ -99,7 +99,7 @@ pub async fn create(
     let mut errors = ValidationErrors::new();
     check_text(&mut errors, "title", title, true, 500);
     errors.finish()?;
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     activity::Entity::find_by_id(activity_id)
         .one(&txn)
         .await?
@@ -121,12 +121,16 @@ pub async fn create(
     .await?;
     activities::touch(&txn, activity_id, None).await?;
     let view = to_model(row);
-    audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
-        Change::new::<(), _>("milestone.create", "milestone", view.id, None, Some(&view)),
-    )
-    .await?;
+        Change::new::<(), _>(
+            AuditAction::MilestoneCreate,
+            "milestone",
+            view.id,
+            None,
+            Some(&view),
+        )?,
+    );
     txn.commit().await?;
     Ok(view)
 }
@@ -167,7 +171,7 @@ pub async fn update(
     if let Some(Some(n)) = &patch.note {
         check_text(&mut errors, "note", n, false, 5000);
     }
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let row = milestone::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -221,17 +225,8 @@ pub async fn update(
     if let Some(n) = patch.note {
         am.note = Set(n);
     }
-    am.version = Set(row.version + 1);
     am.updated_at = Set(Utc::now());
-    let result = milestone::Entity::update_many()
-        .set(am)
-        .filter(milestone::Column::Id.eq(id))
-        .filter(milestone::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected != 1 {
-        return Err(DbError::StaleVersion(expected_version));
-    }
+    txn.update_versioned(am, id, expected_version).await?;
     activities::touch(&txn, row.activity_id, None).await?;
     let after = to_model(
         milestone::Entity::find_by_id(id)
@@ -239,18 +234,16 @@ pub async fn update(
             .await?
             .ok_or(DbError::NotFound("milestone"))?,
     );
-    audit::append(
-        &txn,
+    txn.record(
         actor,
         Change::new(
-            "milestone.update",
+            AuditAction::MilestoneUpdate,
             "milestone",
             id,
             Some(&before),
             Some(&after),
-        ),
-    )
-    .await?;
+        )?,
+    );
     txn.commit().await?;
     Ok(after)
 }

@@ -13,10 +13,10 @@ use wpt_domain::actor::BodyGrant;
 use wpt_domain::models::{Page, ProgressUpdate};
 use wpt_domain::page::{Cursor, PageRequest};
 use wpt_domain::validation::check_text;
-use wpt_domain::{Grant, ProgressStatus, ValidationErrors};
+use wpt_domain::{Grant, ValidationErrors};
 
 use crate::activities::{self, MAX_TEXT};
-use crate::audit::{self, Change};
+use crate::audit::{AuditAction, Change};
 use crate::entities::{activity_assignment, progress_update};
 use crate::paging::paginate;
 use crate::{Database, DbError, DbResult, stored};
@@ -24,25 +24,11 @@ use crate::{Database, DbError, DbResult, stored};
 /// At most this many evidence links per update.
 pub const MAX_EVIDENCE_URLS: usize = 20;
 
-/// What an officer reports.
-#[derive(Debug, Clone)]
-pub struct NewProgress {
-    /// Status.
-    pub status: ProgressStatus,
-    /// Completion, 0 to 100.
-    pub percent_complete: Option<i32>,
-    /// What was done.
-    pub narrative: String,
-    /// Difficulties.
-    pub challenges: Option<String>,
-    /// What comes next.
-    pub next_steps: Option<String>,
-    /// Links to evidence (http or https).
-    pub evidence_urls: Vec<String>,
-}
+/// What an officer reports: the API's request body, as it is.
+pub use wpt_domain::input::ProgressInput;
 
 /// Checks a report's fields; `prefix` names them inside a larger document.
-pub fn validate(errors: &mut ValidationErrors, prefix: &str, p: &NewProgress) {
+pub fn validate(errors: &mut ValidationErrors, prefix: &str, p: &ProgressInput) {
     if let Some(pc) = p.percent_complete
         && !(0..=100).contains(&pc)
     {
@@ -83,7 +69,7 @@ pub fn validate(errors: &mut ValidationErrors, prefix: &str, p: &NewProgress) {
 fn to_model(r: progress_update::Model, body: String) -> DbResult<ProgressUpdate> {
     Ok(ProgressUpdate {
         status: stored(&r.status)?,
-        evidence_urls: serde_json::from_value(r.evidence_urls).unwrap_or_default(),
+        evidence_urls: crate::json::read(&r.evidence_urls, "evidence_urls")?,
         id: r.id,
         activity_id: r.activity_id,
         body,
@@ -101,7 +87,7 @@ pub async fn record(
     db: &Database,
     grant: &BodyGrant,
     activity_id: Uuid,
-    input: NewProgress,
+    input: ProgressInput,
 ) -> DbResult<ProgressUpdate> {
     record_checked(db, grant, activity_id, input, None).await
 }
@@ -114,7 +100,7 @@ pub async fn record_if_unchanged(
     db: &Database,
     grant: &BodyGrant,
     activity_id: Uuid,
-    input: NewProgress,
+    input: ProgressInput,
     seen: Option<DateTime<Utc>>,
 ) -> DbResult<ProgressUpdate> {
     record_checked(db, grant, activity_id, input, Some(seen)).await
@@ -124,25 +110,24 @@ async fn record_checked(
     db: &Database,
     grant: &BodyGrant,
     activity_id: Uuid,
-    input: NewProgress,
+    input: ProgressInput,
     expect: Option<Option<DateTime<Utc>>>,
 ) -> DbResult<ProgressUpdate> {
     let mut errors = ValidationErrors::new();
     validate(&mut errors, "", &input);
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let body = grant.body().clone();
     let (activity, assignment) = activities::assignment(&txn, activity_id, body.id).await?;
+    wpt_domain::policy::record_progress(
+        &body,
+        assignment.is_some(),
+        activity.archived_at.is_some(),
+    )?;
     let Some(assignment) = assignment else {
-        return Err(DbError::Forbidden(format!(
-            "{} is neither the lead nor a cooperating body of this activity",
-            body.code
-        )));
-    };
-    if activity.archived_at.is_some() {
-        return Err(DbError::Conflict(
-            "the activity is archived; restore it before reporting".into(),
+        return Err(DbError::internal(
+            "the policy let an unassigned body report",
         ));
-    }
+    };
     errors.finish()?;
     let current = assignment.latest_reported_at;
     if let Some(seen) = expect
@@ -193,18 +178,16 @@ async fn record_checked(
     }
     activities::touch(&txn, activity_id, Some(now)).await?;
     let view = to_model(row, body.code.clone())?;
-    audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
         Change::new::<(), _>(
-            "progress.create",
+            AuditAction::ProgressCreate,
             "activity",
             activity_id,
             None,
             Some(&view),
-        ),
-    )
-    .await?;
+        )?,
+    );
     txn.commit().await?;
     Ok(view)
 }

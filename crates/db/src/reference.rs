@@ -11,14 +11,15 @@ use std::collections::HashMap;
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    DbBackend, EntityTrait, IntoActiveModel, QueryFilter, Statement,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, DatabaseTransaction, EntityTrait,
+    IntoActiveModel, QueryFilter,
 };
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use wpt_domain::reference::ReferenceData;
 use wpt_domain::reference_id;
 
+use crate::audit::{AuditAction, Change};
 use crate::entities::{
     member_state, plan_participation, reference_data_load, sectoral_body, thematic_area, work_plan,
 };
@@ -58,13 +59,9 @@ pub async fn apply(db: &Database, data: &ReferenceData, text: &str) -> DbResult<
         return Ok(ReferenceOutcome::AlreadyApplied);
     }
 
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     if db.backend() == Backend::Postgres {
-        txn.execute_raw(Statement::from_string(
-            DbBackend::Postgres,
-            format!("SELECT pg_advisory_xact_lock({REFERENCE_LOCK_KEY})"),
-        ))
-        .await?;
+        crate::sql::advisory_xact_lock(&txn, REFERENCE_LOCK_KEY).await?;
         // Another instance may have applied it while this one waited for the lock.
         let seen = reference_data_load::Entity::find()
             .filter(reference_data_load::Column::Sha256.eq(&sha))
@@ -88,18 +85,15 @@ pub async fn apply(db: &Database, data: &ReferenceData, text: &str) -> DbResult<
     ]
     .join("; ");
 
-    crate::audit::append(
-        &txn,
+    txn.record(
         None,
-        crate::audit::Change {
-            action: "reference_data.apply",
-            resource_type: "reference_data",
-            resource_id: sha.clone(),
-            before: None,
-            after: Some(serde_json::json!({ "summary": summary })),
-        },
-    )
-    .await?;
+        Change::created(
+            AuditAction::ReferenceDataApply,
+            "reference_data",
+            sha.clone(),
+            &serde_json::json!({ "summary": summary }),
+        )?,
+    );
     reference_data_load::ActiveModel {
         id: Set(Uuid::now_v7()),
         sha256: Set(sha),

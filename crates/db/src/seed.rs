@@ -12,7 +12,7 @@ use uuid::Uuid;
 use wpt_domain::actor::AdminGrant;
 use wpt_domain::{AssignmentRole, Grant, ProgressStatus, Role};
 
-use crate::audit::{self, Change};
+use crate::audit::{AuditAction, Change};
 use crate::auth::{PasswordHasher, tokens};
 use crate::entities::{
     activity, activity_assignment, milestone, plan_participation, progress_update, sectoral_body,
@@ -153,7 +153,7 @@ const DEMO: &[(&str, &str, &str)] = &[
 pub async fn demo(db: &Database, hasher: &PasswordHasher) -> DbResult<DemoOutcome> {
     let password = tokens::generate_password()?;
     let hash = hasher.hash(&password).await?;
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     if user::Entity::find()
         .filter(user::Column::Email.like("%@demo.wpt"))
         .count(&txn)
@@ -337,12 +337,16 @@ pub async fn demo(db: &Database, hasher: &PasswordHasher) -> DbResult<DemoOutcom
     let count = activities.len();
     insert_batches(&txn, activities, assignments, milestones, progress).await?;
     let summary = serde_json::json!({ "activities": count, "accounts": logins.len() });
-    audit::append(
-        &txn,
+    txn.record(
         AdminGrant::system().actor_id(),
-        Change::new::<(), _>("seed.demo", "work_plan", ctx.plan_id, None, Some(&summary)),
-    )
-    .await?;
+        Change::new::<(), _>(
+            AuditAction::SeedDemo,
+            "work_plan",
+            ctx.plan_id,
+            None,
+            Some(&summary),
+        )?,
+    );
     txn.commit().await?;
     Ok(DemoOutcome {
         logins,
@@ -386,7 +390,7 @@ async fn insert_batches(
 /// random password nobody knows (`wpt user set-password` gives them one).
 pub async fn synthetic(db: &Database, hasher: &PasswordHasher, n: usize) -> DbResult<usize> {
     let hash = hasher.hash(&tokens::generate_password()?).await?;
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let ctx = plan_context(&txn).await?;
     if ctx.areas.is_empty() || ctx.bodies.is_empty() {
         return Err(DbError::Conflict("the plan has no areas or bodies".into()));
@@ -563,18 +567,16 @@ pub async fn synthetic(db: &Database, hasher: &PasswordHasher, n: usize) -> DbRe
         }
     }
     insert_batches(&txn, activities, assignments, milestones, progress).await?;
-    audit::append(
-        &txn,
+    txn.record(
         None,
         Change::new::<(), _>(
-            "seed.synthetic",
+            AuditAction::SeedSynthetic,
             "work_plan",
             ctx.plan_id,
             None,
             Some(&serde_json::json!({ "activities": n })),
-        ),
-    )
-    .await?;
+        )?,
+    );
     txn.commit().await?;
     // A bulk load leaves the planner's statistics behind (PostgreSQL's autovacuum gets
     // to it eventually): without this the summary took 170 ms instead of about 60 ms

@@ -14,7 +14,7 @@ use wpt_domain::page::{Cursor, PageRequest};
 use wpt_domain::validation::{check_password, check_text, normalize_email};
 use wpt_domain::{Actor, Grant, Role, ValidationErrors};
 
-use crate::audit::{self, Change};
+use crate::audit::{AuditAction, Change};
 use crate::auth::{Auth, PasswordHasher, sessions, tokens};
 use crate::entities::user;
 use crate::paging::paginate;
@@ -190,7 +190,7 @@ pub async fn create(
     errors.finish()?;
     let password_hash = hasher.hash(&input.password).await?;
 
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let body_id = match &input.body {
         Some(code) => Some(body_id(&txn, code, "body").await?),
         None => None,
@@ -220,12 +220,16 @@ pub async fn create(
     .insert(&txn)
     .await?;
     let created = to_models(&txn, vec![row]).await?.remove(0);
-    audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
-        Change::new::<(), _>("user.create", "user", created.id, None, Some(&created)),
-    )
-    .await?;
+        Change::new::<(), _>(
+            AuditAction::UserCreate,
+            "user",
+            created.id,
+            None,
+            Some(&created),
+        )?,
+    );
     txn.commit().await?;
     Ok(created)
 }
@@ -253,7 +257,7 @@ pub async fn update(
     }
     errors.finish()?;
 
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let row = user::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -285,42 +289,36 @@ pub async fn update(
         ));
     }
     let now = Utc::now();
-    let result = user::Entity::update_many()
-        .col_expr(
-            user::Column::Name,
-            Expr::value(
-                patch
-                    .name
-                    .as_deref()
-                    .map_or(row.name.clone(), |n| n.trim().to_owned()),
-            ),
-        )
-        .col_expr(user::Column::Role, Expr::value(role.as_str()))
-        .col_expr(user::Column::BodyId, Expr::value(body_id))
-        .col_expr(user::Column::Active, Expr::value(active))
-        .col_expr(user::Column::Version, Expr::value(row.version + 1))
-        .col_expr(user::Column::UpdatedAt, Expr::value(now))
-        .filter(user::Column::Id.eq(id))
-        .filter(user::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected != 1 {
-        return Err(DbError::StaleVersion(expected_version));
-    }
+    let update = user::ActiveModel {
+        name: Set(patch
+            .name
+            .as_deref()
+            .map_or(row.name.clone(), |n| n.trim().to_owned())),
+        role: Set(role.as_str().to_owned()),
+        body_id: Set(body_id),
+        active: Set(active),
+        updated_at: Set(now),
+        ..Default::default()
+    };
+    txn.update_versioned(update, id, expected_version).await?;
     if row.active && !active {
-        sessions::revoke_all(&txn, id, None, "deactivated", grant.actor_id()).await?;
+        sessions::revoke_all(&mut txn, id, None, "deactivated", grant.actor_id()).await?;
     }
     let after_row = user::Entity::find_by_id(id)
         .one(&txn)
         .await?
         .ok_or(DbError::NotFound("user"))?;
     let after = to_models(&txn, vec![after_row]).await?.remove(0);
-    audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
-        Change::new("user.update", "user", id, Some(&before), Some(&after)),
-    )
-    .await?;
+        Change::new(
+            AuditAction::UserUpdate,
+            "user",
+            id,
+            Some(&before),
+            Some(&after),
+        )?,
+    );
     txn.commit().await?;
     Ok(after)
 }
@@ -351,28 +349,26 @@ pub async fn change_own_password(
         ));
     }
     let hash = auth.hasher.hash(new).await?;
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     set_password_hash(&txn, &row, hash).await?;
     sessions::revoke_all(
-        &txn,
+        &mut txn,
         row.id,
         keep_session,
         "password_changed",
         grant.actor_id(),
     )
     .await?;
-    audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
         Change::new::<(), _>(
-            "user.password_change",
+            AuditAction::UserPasswordChange,
             "user",
             row.id,
             None,
             Some(&serde_json::json!({ "other_sessions_ended": true })),
-        ),
-    )
-    .await?;
+        )?,
+    );
     txn.commit().await?;
     Ok(())
 }
@@ -405,26 +401,24 @@ pub async fn set_password(
     check_password(&mut errors, "password", password);
     errors.finish()?;
     let hash = hasher.hash(password).await?;
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let row = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .one(&txn)
         .await?
         .ok_or(DbError::NotFound("user"))?;
     set_password_hash(&txn, &row, hash).await?;
-    sessions::revoke_all(&txn, row.id, None, "password_reset", grant.actor_id()).await?;
-    audit::append(
-        &txn,
+    sessions::revoke_all(&mut txn, row.id, None, "password_reset", grant.actor_id()).await?;
+    txn.record(
         grant.actor_id(),
         Change::new::<(), _>(
-            "user.password_reset",
+            AuditAction::UserPasswordReset,
             "user",
             row.id,
             None,
             Some(&serde_json::json!({ "all_sessions_ended": true })),
-        ),
-    )
-    .await?;
+        )?,
+    );
     txn.commit().await?;
     Ok(())
 }

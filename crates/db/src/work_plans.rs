@@ -5,8 +5,10 @@ use uuid::Uuid;
 use wpt_domain::models::{Area, Page, WorkPlan, WorkPlanBody};
 use wpt_domain::page::{Cursor, PageRequest};
 
+use crate::audit::{AuditAction, Change};
 use crate::entities::{plan_participation, sectoral_body, thematic_area, work_plan};
 use crate::paging::{TryMapPage, paginate};
+use crate::sql;
 use crate::{Database, DbError, DbResult, bodies, stored};
 
 fn to_model(row: work_plan::Model) -> DbResult<WorkPlan> {
@@ -167,24 +169,18 @@ pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::Wo
     ensure_exists(db, id).await?;
     let backend = conn.get_database_backend();
     let stmt = |sql: &str, values: Vec<sea_orm::Value>| {
-        Statement::from_sql_and_values(backend, crate::portable(backend, sql), values)
+        Statement::from_sql_and_values(backend, sql::portable(backend, sql), values)
     };
 
     let activities: i64 = conn
-        .query_one_raw(stmt(
-            "SELECT COUNT(*) AS n FROM activities WHERE work_plan_id = $1 AND archived_at IS NULL",
-            vec![id.into()],
-        ))
+        .query_one_raw(stmt(sql::PLAN_ACTIVITIES, vec![id.into()]))
         .await?
         .map(|r| r.try_get::<i64>("", "n"))
         .transpose()?
         .unwrap_or(0);
     let overdue_activities: i64 = conn
         .query_one_raw(stmt(
-            "SELECT COUNT(*) AS n FROM activities a WHERE a.work_plan_id = $1 AND a.archived_at IS NULL
-               AND a.planned_end < $2
-               AND EXISTS (SELECT 1 FROM activity_assignments s WHERE s.activity_id = a.id
-                           AND (s.latest_status IS NULL OR s.latest_status NOT IN ('completed', 'discontinued')))",
+            sql::PLAN_OVERDUE_ACTIVITIES,
             vec![id.into(), today.into()],
         ))
         .await?
@@ -192,17 +188,7 @@ pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::Wo
         .transpose()?
         .unwrap_or(0);
     let by_status = conn
-        .query_all_raw(stmt(
-            "SELECT t.code AS area, b.code AS body, COALESCE(s.latest_status, 'not_reported') AS status, COUNT(*) AS n
-               FROM activity_assignments s
-               JOIN activities a ON a.id = s.activity_id
-               JOIN thematic_areas t ON t.id = a.area_id
-               JOIN sectoral_bodies b ON b.id = s.body_id
-              WHERE a.work_plan_id = $1 AND a.archived_at IS NULL
-              GROUP BY t.code, b.code, COALESCE(s.latest_status, 'not_reported')
-              ORDER BY t.code, b.code, COALESCE(s.latest_status, 'not_reported')",
-            vec![id.into()],
-        ))
+        .query_all_raw(stmt(sql::PLAN_STATUS_BY_AREA_AND_BODY, vec![id.into()]))
         .await?
         .iter()
         .map(|r| {
@@ -217,25 +203,7 @@ pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::Wo
     // The same rule as `wpt_domain::signal::derive`, per activity, counted by area.
     let signals = conn
         .query_all_raw(stmt(
-            "SELECT t.code AS area,
-                    COALESCE(SUM(CASE WHEN x.signal = 'on_track' THEN 1 ELSE 0 END), 0) AS on_track,
-                    COALESCE(SUM(CASE WHEN x.signal = 'at_risk' THEN 1 ELSE 0 END), 0) AS at_risk,
-                    COALESCE(SUM(CASE WHEN x.signal = 'off_track' THEN 1 ELSE 0 END), 0) AS off_track
-               FROM (SELECT a.area_id,
-                            CASE WHEN EXISTS (SELECT 1 FROM activity_assignments s WHERE s.activity_id = a.id)
-                                  AND NOT EXISTS (SELECT 1 FROM activity_assignments s WHERE s.activity_id = a.id
-                                        AND (s.latest_status IS NULL OR s.latest_status NOT IN ('completed', 'discontinued')))
-                                 THEN 'on_track'
-                                 WHEN a.planned_end < $2 THEN 'off_track'
-                                 WHEN EXISTS (SELECT 1 FROM milestones m WHERE m.activity_id = a.id
-                                        AND m.due_on < $2 AND m.completed_on IS NULL)
-                                 THEN 'at_risk'
-                                 ELSE 'on_track' END AS signal
-                       FROM activities a
-                      WHERE a.work_plan_id = $1 AND a.archived_at IS NULL) x
-               JOIN thematic_areas t ON t.id = x.area_id
-              GROUP BY t.code
-              ORDER BY t.code",
+            sql::PLAN_SIGNALS_BY_AREA,
             vec![id.into(), today.into()],
         ))
         .await?
@@ -251,13 +219,7 @@ pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::Wo
         .collect::<DbResult<Vec<_>>>()?;
     let m = conn
         .query_one_raw(stmt(
-            "SELECT COUNT(*) AS total,
-                    COALESCE(SUM(CASE WHEN m.completed_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS completed,
-                    COALESCE(SUM(CASE WHEN m.due_on <= $2 THEN 1 ELSE 0 END), 0) AS due,
-                    COALESCE(SUM(CASE WHEN m.due_on <= $2 AND m.completed_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS done_of_due,
-                    COALESCE(SUM(CASE WHEN m.due_on < $2 AND m.completed_on IS NULL THEN 1 ELSE 0 END), 0) AS overdue
-               FROM milestones m JOIN activities a ON a.id = m.activity_id
-              WHERE a.work_plan_id = $1 AND a.archived_at IS NULL",
+            sql::PLAN_MILESTONE_TOTALS,
             vec![id.into(), today.into()],
         ))
         .await?;
@@ -275,17 +237,7 @@ pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::Wo
         overdue: get("overdue")?,
     };
     let bodies = conn
-        .query_all_raw(stmt(
-            "SELECT b.code AS body, COUNT(s.id) AS assigned, MAX(s.latest_reported_at) AS last_reported_at
-               FROM plan_participations p
-               JOIN sectoral_bodies b ON b.id = p.body_id
-               LEFT JOIN activity_assignments s ON s.body_id = p.body_id
-                    AND s.activity_id IN (SELECT id FROM activities WHERE work_plan_id = $1 AND archived_at IS NULL)
-              WHERE p.work_plan_id = $1
-              GROUP BY b.code
-              ORDER BY b.code",
-            vec![id.into()],
-        ))
+        .query_all_raw(stmt(sql::PLAN_BODY_LAST_UPDATES, vec![id.into()]))
         .await?
         .iter()
         .map(|r| {
@@ -380,7 +332,7 @@ pub async fn create(
         input.period_end,
         input.adopted_at.as_deref(),
     );
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let bodies: std::collections::HashMap<String, Uuid> = sectoral_body::Entity::find()
         .all(&txn)
         .await?
@@ -448,12 +400,16 @@ pub async fn create(
         .await?;
     }
     let view = plan_view(&txn, id).await?;
-    crate::audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
-        crate::audit::Change::new::<(), _>("work_plan.create", "work_plan", id, None, Some(&view)),
-    )
-    .await?;
+        Change::new::<(), _>(
+            AuditAction::WorkPlanCreate,
+            "work_plan",
+            id,
+            None,
+            Some(&view),
+        )?,
+    );
     txn.commit().await?;
     Ok(view)
 }
@@ -485,7 +441,7 @@ pub async fn update(
 ) -> DbResult<WorkPlan> {
     use sea_orm::ActiveValue::Set;
     use wpt_domain::Grant;
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let row = work_plan::Entity::find_by_id(id)
         .one(&txn)
         .await?
@@ -510,30 +466,19 @@ pub async fn update(
     am.status = Set(patch
         .status
         .map_or(row.status.clone(), |s| s.as_str().to_owned()));
-    am.version = Set(row.version + 1);
     am.updated_at = Set(chrono::Utc::now());
-    let result = work_plan::Entity::update_many()
-        .set(am)
-        .filter(work_plan::Column::Id.eq(id))
-        .filter(work_plan::Column::Version.eq(expected_version))
-        .exec(&txn)
-        .await?;
-    if result.rows_affected != 1 {
-        return Err(DbError::StaleVersion(expected_version));
-    }
+    txn.update_versioned(am, id, expected_version).await?;
     let after = plan_view(&txn, id).await?;
-    crate::audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
-        crate::audit::Change::new(
-            "work_plan.update",
+        Change::new(
+            AuditAction::WorkPlanUpdate,
             "work_plan",
             id,
             Some(&before),
             Some(&after),
-        ),
-    )
-    .await?;
+        )?,
+    );
     txn.commit().await?;
     Ok(after)
 }
@@ -552,7 +497,7 @@ pub async fn create_area(
     wpt_domain::reference::check_code(&mut errors, "code", code);
     wpt_domain::validation::check_text(&mut errors, "title", title, true, 500);
     errors.finish()?;
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     work_plan::Entity::find_by_id(plan_id)
         .one(&txn)
         .await?
@@ -591,12 +536,10 @@ pub async fn create_area(
         title: row.title,
         position: row.position,
     };
-    crate::audit::append(
-        &txn,
+    txn.record(
         grant.actor_id(),
-        crate::audit::Change::new::<(), _>("area.create", "area", area.id, None, Some(&area)),
-    )
-    .await?;
+        Change::new::<(), _>(AuditAction::AreaCreate, "area", area.id, None, Some(&area))?,
+    );
     txn.commit().await?;
     Ok(area)
 }

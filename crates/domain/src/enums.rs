@@ -246,6 +246,18 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Where a proposed change to an accepted entry stands.
+    AmendmentStatus, "amendment status" {
+        /// Proposed by the body's officer; waiting for the secretariat.
+        Proposed => "proposed",
+        /// Accepted: its values replaced the entry's (the original stays in the amendment).
+        Accepted => "accepted",
+        /// Rejected: the entry keeps its values.
+        Rejected => "rejected",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

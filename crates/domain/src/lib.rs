@@ -7,8 +7,11 @@
 
 pub mod actor;
 pub mod enums;
+pub mod error_code;
+pub mod input;
 pub mod models;
 pub mod page;
+pub mod policy;
 pub mod reference;
 pub mod signal;
 pub mod validation;

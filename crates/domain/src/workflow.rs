@@ -20,6 +20,16 @@ pub enum SubmissionAction {
 }
 
 impl SubmissionAction {
+    /// The action as a submission's event history spells it.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Edit => "edit",
+            Self::Submit => "submit",
+            Self::Return => "return",
+            Self::Accept => "accept",
+        }
+    }
+
     /// Every action.
     pub const ALL: [SubmissionAction; 4] = [Self::Edit, Self::Submit, Self::Return, Self::Accept];
 

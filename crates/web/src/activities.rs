@@ -10,10 +10,10 @@ use serde::Deserialize;
 use uuid::Uuid;
 use wpt_api::AppState;
 use wpt_db::activities::ActivityFilter;
-use wpt_db::progress::NewProgress;
+use wpt_db::progress::ProgressInput;
+use wpt_domain::ProgressStatus;
 use wpt_domain::models::Activity;
 use wpt_domain::page::PageRequest;
-use wpt_domain::{ProgressStatus, Role};
 
 use crate::html::{
     self, FormData, Htmx, PageError, Section, day_opt, page, signal_badge, status_badge, when,
@@ -189,14 +189,12 @@ pub async fn list(
 
 /// Whether the viewer may report on this activity (the same rule the use case applies;
 /// the use case checks again on every save).
+/// Whether the viewer may record progress here: the policy the use case asks on post.
 fn may_update(viewer: &Viewer, a: &Activity) -> bool {
-    viewer.actor.role == Role::Officer
-        && !a.archived
-        && viewer
-            .actor
-            .body
-            .as_ref()
-            .is_some_and(|b| a.bodies.iter().any(|x| x.body == b.code))
+    viewer.actor.own_body().is_ok_and(|g| {
+        let assigned = a.bodies.iter().any(|x| x.body == g.body().code);
+        wpt_domain::policy::record_progress(g.body(), assigned, a.archived).is_ok()
+    })
 }
 
 fn row_markup(viewer: &Viewer, a: &Activity, body: Option<&str>, focus: bool) -> Markup {
@@ -264,7 +262,7 @@ pub struct ProgressFields {
 impl ProgressFields {
     /// The values as the use cases take them; a status or a number that is not one is
     /// a field error in `errors` (the use case validates the rest).
-    pub fn read(&self, errors: &mut wpt_domain::ValidationErrors) -> NewProgress {
+    pub fn read(&self, errors: &mut wpt_domain::ValidationErrors) -> ProgressInput {
         let status = self.status.parse::<ProgressStatus>().unwrap_or_else(|_| {
             errors.add("status", "choose one of the listed statuses");
             ProgressStatus::NotStarted
@@ -277,7 +275,7 @@ impl ProgressFields {
             }),
         };
         let optional = |s: &str| Some(s.trim().to_owned()).filter(|t| !t.is_empty());
-        NewProgress {
+        ProgressInput {
             status,
             percent_complete: percent,
             narrative: self.narrative.trim().to_owned(),
@@ -329,7 +327,7 @@ impl ProgressForm {
 
     /// The form's values as the use case takes them; problems a form can have before
     /// the use case sees it (a status or number that is not one) are field errors.
-    fn parse(&self) -> Result<(NewProgress, Option<DateTime<Utc>>), PageError> {
+    fn parse(&self) -> Result<(ProgressInput, Option<DateTime<Utc>>), PageError> {
         let mut errors = wpt_domain::ValidationErrors::new();
         let input = self.fields.read(&mut errors);
         let seen = match self.seen.trim() {

@@ -228,47 +228,38 @@ fn field_label(field: &str) -> String {
 }
 
 impl From<DbError> for PageError {
+    /// The status comes from the one code table (`DbError::code`), as the API's does;
+    /// only the wording is the pages' own.
     fn from(err: DbError) -> Self {
-        match err {
-            DbError::NotFound(what) => {
-                PageError::new(StatusCode::NOT_FOUND, format!("No such {what}."))
-            }
-            DbError::Unauthenticated(m) => PageError::new(StatusCode::UNAUTHORIZED, m),
-            DbError::RateLimited { retry_after } => PageError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                format!(
-                    "Too many attempts. Try again in {} minute(s).",
-                    retry_after.div_ceil(60)
-                ),
+        let status = wpt_api::error::http_status(err.code());
+        let mut fields = Vec::new();
+        let message = match err {
+            DbError::NotFound(what) => format!("No such {what}."),
+            DbError::Unauthenticated(m) => m,
+            DbError::RateLimited { retry_after } => format!(
+                "Too many attempts. Try again in {} minute(s).",
+                retry_after.div_ceil(60)
             ),
-            DbError::Forbidden(m) => {
-                PageError::new(StatusCode::FORBIDDEN, format!("Not allowed: {m}."))
+            DbError::Forbidden(m) => format!("Not allowed: {m}."),
+            DbError::Conflict(m) | DbError::InvalidTransition(m) => capitalize(&m),
+            DbError::StaleVersion(_) => "Changed by someone else since you opened this page; reload to see the current version. Nothing was saved.".into(),
+            DbError::Validation(errors) => {
+                fields = errors.0.into_iter().map(|e| (e.field, e.message)).collect();
+                "Please correct the fields below.".into()
             }
-            DbError::Conflict(m) => PageError::new(StatusCode::CONFLICT, capitalize(&m)),
-            DbError::StaleVersion(_) => PageError::new(
-                StatusCode::PRECONDITION_FAILED,
-                "Changed by someone else since you opened this page; reload to see the current version. Nothing was saved.",
-            ),
-            DbError::InvalidTransition(m) => PageError::new(StatusCode::CONFLICT, capitalize(&m)),
-            DbError::Validation(errors) => PageError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                message: "Please correct the fields below.".into(),
-                fields: errors.0.into_iter().map(|e| (e.field, e.message)).collect(),
-            },
             DbError::Unavailable(e) => {
                 tracing::error!(error = %e, "database unavailable");
-                PageError::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    "The database cannot be reached right now. Try again in a moment.",
-                )
+                "The database cannot be reached right now. Try again in a moment.".into()
             }
             DbError::Database(e) => {
                 tracing::error!(error = %e, "database error");
-                PageError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "Something went wrong on the server; it has been logged.",
-                )
+                "Something went wrong on the server; it has been logged.".into()
             }
+        };
+        PageError {
+            status,
+            message,
+            fields,
         }
     }
 }

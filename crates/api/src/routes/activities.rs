@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 use wpt_db::activities::{ActivityFilter, ActivityPatch, NewActivity};
 use wpt_db::indicators::IndicatorInput;
-use wpt_db::progress::NewProgress;
+use wpt_domain::input::ProgressInput;
 use wpt_domain::models::{Activity, AuditEntry, Indicator, Milestone, Page, ProgressUpdate};
 use wpt_domain::page::PageRequest;
 use wpt_domain::{ActivitySort, IndicatorMeasure, ProgressStatus, Signal};
@@ -401,42 +401,6 @@ async fn list_progress(
     ))
 }
 
-/// A progress update.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProgressInput {
-    /// Status of the body's part.
-    pub status: ProgressStatus,
-    /// Completion, 0 to 100.
-    #[schema(minimum = 0, maximum = 100)]
-    pub percent_complete: Option<i32>,
-    /// What was done.
-    #[schema(max_length = 20000)]
-    pub narrative: String,
-    /// Difficulties met.
-    #[schema(max_length = 20000)]
-    pub challenges: Option<String>,
-    /// What comes next.
-    #[schema(max_length = 20000)]
-    pub next_steps: Option<String>,
-    /// Links to evidence (http or https), at most 20.
-    #[serde(default)]
-    pub evidence_urls: Vec<String>,
-}
-
-impl From<ProgressInput> for NewProgress {
-    fn from(p: ProgressInput) -> Self {
-        NewProgress {
-            status: p.status,
-            percent_complete: p.percent_complete,
-            narrative: p.narrative,
-            challenges: p.challenges,
-            next_steps: p.next_steps,
-            evidence_urls: p.evidence_urls,
-        }
-    }
-}
-
 /// Report progress
 ///
 /// An officer reports their own body's progress on an activity their body leads or
@@ -464,7 +428,7 @@ async fn record_progress(
     Json(input): Json<ProgressInput>,
 ) -> Result<Response, ApiError> {
     let grant = actor.own_body()?;
-    let update = wpt_db::progress::record(&state.db, &grant, id, input.into()).await?;
+    let update = wpt_db::progress::record(&state.db, &grant, id, input).await?;
     Ok(created(
         format!("/api/v1/activities/{id}/progress"),
         None,

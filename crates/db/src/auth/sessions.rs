@@ -18,9 +18,9 @@ use wpt_domain::models::TokenPair;
 use wpt_domain::{Actor, ActorBody, Credential, Role};
 
 use super::{Auth, tokens};
-use crate::audit::{self, Change};
+use crate::audit::{AuditAction, Change};
 use crate::entities::{api_token, login_failure, refresh_token, sectoral_body, session, user};
-use crate::{Database, DbError, DbResult, stored};
+use crate::{Database, DbError, DbResult, Write, stored};
 
 const WRONG_CREDENTIALS: &str = "the email or password is wrong";
 
@@ -34,9 +34,9 @@ fn chrono(d: std::time::Duration) -> ChronoDuration {
 /// refuses every password, the right one included, until the window passes.
 pub async fn login(db: &Database, auth: &Auth, email: &str, password: &str) -> DbResult<TokenPair> {
     let account = check_password(db, auth, email, password).await?;
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let expires_at = Utc::now() + chrono(auth.settings.session_ttl);
-    let session_id = open_session(&txn, account, expires_at, None, "api").await?;
+    let session_id = open_session(&mut txn, account, expires_at, None, "api").await?;
     let refresh = new_refresh_token(&txn, auth, session_id, expires_at).await?;
     txn.commit().await?;
     pair(auth, account, session_id, refresh)
@@ -64,10 +64,10 @@ pub async fn login_web(
 ) -> DbResult<WebSession> {
     let account = check_password(db, auth, email, password).await?;
     let cookie = tokens::generate(tokens::WEB_SESSION_PREFIX)?;
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let expires_at = Utc::now() + chrono(auth.settings.web_session_ttl);
     let session_id = open_session(
-        &txn,
+        &mut txn,
         account,
         expires_at,
         Some(tokens::hash(&cookie)),
@@ -116,14 +116,14 @@ async fn check_password(db: &Database, auth: &Auth, email: &str, password: &str)
 
 /// Starts a session in `txn`: clears the failure count and audits the login.
 async fn open_session(
-    txn: &DatabaseTransaction,
+    txn: &mut Write,
     account: Uuid,
     expires_at: DateTime<Utc>,
     cookie_hash: Option<String>,
     via: &str,
 ) -> DbResult<Uuid> {
     login_failure::Entity::delete_by_id(account)
-        .exec(txn)
+        .exec(&*txn)
         .await?;
     let session_id = Uuid::now_v7();
     session::ActiveModel {
@@ -137,31 +137,29 @@ async fn open_session(
     }
     .insert(txn)
     .await?;
-    audit::append(
-        txn,
+    txn.record(
         Some(account),
         Change::new::<(), _>(
-            "session.create",
+            AuditAction::SessionCreate,
             "session",
             session_id,
             None,
             Some(&serde_json::json!({ "user_id": account, "expires_at": expires_at, "via": via })),
-        ),
-    )
-    .await?;
+        )?,
+    );
     Ok(session_id)
 }
 
 /// Ends the web session of a cookie. Unknown or ended cookies are ignored.
 pub async fn logout_web(db: &Database, cookie: &str) -> DbResult<()> {
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let sess = session::Entity::find()
         .filter(session::Column::CookieHash.eq(tokens::hash(cookie)))
         .filter(session::Column::RevokedAt.is_null())
         .one(&txn)
         .await?;
     if let Some(sess) = sess {
-        revoke_session(&txn, &sess, "logout", Some(sess.user_id)).await?;
+        revoke_session(&mut txn, &sess, "logout", Some(sess.user_id)).await?;
     }
     txn.commit().await?;
     Ok(())
@@ -190,7 +188,7 @@ pub async fn actor_for_cookie(db: &Database, cookie: &str) -> DbResult<Actor> {
 async fn record_failure(db: &Database, auth: &Auth, user_id: Uuid) -> DbResult<()> {
     let now = Utc::now();
     let window = chrono(auth.settings.failure_window);
-    let txn = db.begin_write().await?;
+    let txn = db.write().await?;
     let current = login_failure::Entity::find_by_id(user_id).one(&txn).await?;
     let (started, failures) = match &current {
         Some(f) if f.window_started_at + window > now => (f.window_started_at, f.failures + 1),
@@ -254,7 +252,7 @@ fn pair(auth: &Auth, user: Uuid, session: Uuid, refresh: String) -> DbResult<Tok
 pub async fn refresh(db: &Database, auth: &Auth, presented: &str) -> DbResult<TokenPair> {
     let invalid = || DbError::Unauthenticated("the refresh token is not valid".into());
     let now = Utc::now();
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let Some(token) = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(tokens::hash(presented)))
         .one(&txn)
@@ -278,7 +276,7 @@ pub async fn refresh(db: &Database, auth: &Auth, presented: &str) -> DbResult<To
         .exec(&txn)
         .await?;
     if spent.rows_affected == 0 {
-        revoke_session(&txn, &sess, "refresh_token_reuse", Some(sess.user_id)).await?;
+        revoke_session(&mut txn, &sess, "refresh_token_reuse", Some(sess.user_id)).await?;
         txn.commit().await?;
         return Err(DbError::Unauthenticated(
             "this refresh token was already used; the session has been ended for safety".into(),
@@ -297,7 +295,7 @@ pub async fn refresh(db: &Database, auth: &Auth, presented: &str) -> DbResult<To
 }
 
 async fn revoke_session(
-    txn: &DatabaseTransaction,
+    txn: &mut Write,
     sess: &session::Model,
     reason: &'static str,
     actor: Option<Uuid>,
@@ -309,24 +307,23 @@ async fn revoke_session(
         .filter(session::Column::RevokedAt.is_null())
         .exec(txn)
         .await?;
-    audit::append(
-        txn,
+    txn.record(
         actor,
         Change::new::<(), _>(
-            "session.revoke",
+            AuditAction::SessionRevoke,
             "session",
             sess.id,
             None,
             Some(&serde_json::json!({ "user_id": sess.user_id, "reason": reason })),
-        ),
-    )
-    .await
+        )?,
+    );
+    Ok(())
 }
 
 /// Ends the session of a refresh token. Unknown tokens are ignored (logout is
 /// idempotent and says nothing about which tokens exist).
 pub async fn logout(db: &Database, presented: &str) -> DbResult<()> {
-    let txn = db.begin_write().await?;
+    let mut txn = db.write().await?;
     let token = refresh_token::Entity::find()
         .filter(refresh_token::Column::TokenHash.eq(tokens::hash(presented)))
         .one(&txn)
@@ -337,7 +334,7 @@ pub async fn logout(db: &Database, presented: &str) -> DbResult<()> {
             .await?
         && sess.revoked_at.is_none()
     {
-        revoke_session(&txn, &sess, "logout", Some(sess.user_id)).await?;
+        revoke_session(&mut txn, &sess, "logout", Some(sess.user_id)).await?;
     }
     txn.commit().await?;
     Ok(())
@@ -345,7 +342,7 @@ pub async fn logout(db: &Database, presented: &str) -> DbResult<()> {
 
 /// Ends every session of `user_id` except `keep`, in the caller's transaction.
 pub(crate) async fn revoke_all(
-    txn: &DatabaseTransaction,
+    txn: &mut Write,
     user_id: Uuid,
     keep: Option<Uuid>,
     reason: &'static str,
@@ -357,7 +354,7 @@ pub(crate) async fn revoke_all(
     if let Some(keep) = keep {
         query = query.filter(session::Column::Id.ne(keep));
     }
-    for sess in query.all(txn).await? {
+    for sess in query.all(&*txn).await? {
         revoke_session(txn, &sess, reason, actor).await?;
     }
     Ok(())

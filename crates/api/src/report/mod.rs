@@ -1,0 +1,172 @@
+//! The consolidated report of a cycle, as JSON, CSV and XLSX, from one set of rows: the
+//! one home of the report, used by `GET /api/v1/cycles/{id}/report` and by the web
+//! pages (the on-screen report and its downloads).
+//!
+//! - here: the report's model ([`CycleReport`]) and how it is built from the rows;
+//! - [`csv()`]: one row per activity x body with stable ids;
+//! - [`xlsx()`]: a summary sheet and a matrix sheet laid out like the traditional
+//!   reporting matrix, with a frozen header, filters and status colours;
+//! - rendering: the formats ([`ReportFormat`]), choosing one from `Accept`, and the
+//!   bytes and headers of the answer ([`render_report`]).
+
+mod csv;
+mod render;
+mod xlsx;
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use wpt_db::cycles::ReportRow;
+use wpt_domain::SubmissionStatus;
+use wpt_domain::models::{Cycle, SubmissionEntry, SubmissionSummary};
+
+pub use self::csv::csv;
+pub use self::render::{ReportFormat, ReportSource, load, negotiate, render_report};
+pub use self::xlsx::xlsx;
+
+/// The media type of XLSX workbooks (the report, and matrix imports).
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// One body's part of an activity in the report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportBody {
+    /// Body code.
+    pub body: String,
+    /// `lead` or `cooperating`.
+    pub role: String,
+    /// The body's submission status for the cycle.
+    pub submission_status: SubmissionStatus,
+    /// Its accepted entry; `null` until its submission is accepted.
+    pub entry: Option<SubmissionEntry>,
+}
+
+/// An activity in the report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportActivity {
+    /// Activity id.
+    pub id: Uuid,
+    /// Code.
+    pub code: String,
+    /// Title.
+    pub title: String,
+    /// ACTIP/APA reference.
+    pub actip_reference: Option<String>,
+    /// Each assigned body, lead first.
+    pub bodies: Vec<ReportBody>,
+}
+
+/// An area in the report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportArea {
+    /// Code.
+    pub code: String,
+    /// Title.
+    pub title: String,
+    /// Its activities, by code.
+    pub activities: Vec<ReportActivity>,
+}
+
+/// Totals of the report.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ReportTotals {
+    /// Accepted entries by reported status.
+    pub by_status: BTreeMap<String, i64>,
+    /// Accepted entries and all (activity x body) rows by area.
+    pub by_area: BTreeMap<String, AreaTotal>,
+    /// Each body's submission.
+    pub by_body: Vec<SubmissionSummary>,
+}
+
+/// Rows of one area.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct AreaTotal {
+    /// Activity x body rows.
+    pub rows: i64,
+    /// Of which accepted.
+    pub accepted: i64,
+}
+
+/// The consolidated report of a cycle.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CycleReport {
+    /// The cycle.
+    pub cycle: Cycle,
+    /// When this report was produced.
+    pub generated_at: DateTime<Utc>,
+    /// Totals by status, area and body.
+    pub totals: ReportTotals,
+    /// Bodies that submitted after the due day.
+    pub late_bodies: Vec<String>,
+    /// Bodies past the due day without a submission.
+    pub missing_bodies: Vec<String>,
+    /// Areas, then activities, then each body's accepted entry.
+    pub areas: Vec<ReportArea>,
+}
+
+/// Builds the JSON report.
+pub fn build(cycle: Cycle, rows: &[ReportRow], board: Vec<SubmissionSummary>) -> CycleReport {
+    let mut by_status = BTreeMap::new();
+    let mut by_area: BTreeMap<String, AreaTotal> = BTreeMap::new();
+    let mut areas: Vec<ReportArea> = Vec::new();
+    for r in rows {
+        let total = by_area.entry(r.area.clone()).or_default();
+        total.rows += 1;
+        if let Some(e) = &r.entry {
+            total.accepted += 1;
+            *by_status.entry(e.status.as_str().to_owned()).or_insert(0) += 1;
+        }
+        if areas.last().is_none_or(|a| a.code != r.area) {
+            if let Some(pos) = areas.iter().position(|a| a.code == r.area) {
+                let area = areas.remove(pos);
+                areas.push(area);
+            } else {
+                areas.push(ReportArea {
+                    code: r.area.clone(),
+                    title: r.area_title.clone(),
+                    activities: Vec::new(),
+                });
+            }
+        }
+        let area = areas.last_mut().expect("pushed above");
+        if area.activities.last().is_none_or(|a| a.id != r.activity_id) {
+            area.activities.push(ReportActivity {
+                id: r.activity_id,
+                code: r.activity_code.clone(),
+                title: r.activity_title.clone(),
+                actip_reference: r.actip_reference.clone(),
+                bodies: Vec::new(),
+            });
+        }
+        let activity = area.activities.last_mut().expect("pushed above");
+        activity.bodies.push(ReportBody {
+            body: r.body.clone(),
+            role: r.role.clone(),
+            submission_status: r.submission_status,
+            entry: r.entry.clone(),
+        });
+    }
+    areas.sort_by(|a, b| a.code.cmp(&b.code));
+    CycleReport {
+        late_bodies: board
+            .iter()
+            .filter(|b| b.late)
+            .map(|b| b.body.clone())
+            .collect(),
+        missing_bodies: board
+            .iter()
+            .filter(|b| b.missing)
+            .map(|b| b.body.clone())
+            .collect(),
+        cycle,
+        generated_at: Utc::now(),
+        totals: ReportTotals {
+            by_status,
+            by_area,
+            by_body: board,
+        },
+        areas,
+    }
+}

@@ -1,0 +1,143 @@
+//! Amendments: corrections a body proposes to an accepted report, and the
+//! secretariat's decision on each.
+
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+use wpt_domain::models::Amendment;
+
+use super::submissions::EntryRequest;
+use crate::AppState;
+use crate::auth::CurrentActor;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Json, Path};
+use crate::routes::created;
+
+/// A submission's amendments.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct AmendmentList {
+    /// Oldest first.
+    pub items: Vec<Amendment>,
+    /// Always `null`.
+    pub next_cursor: Option<String>,
+}
+
+/// A body's amendments
+#[utoipa::path(get, path = "/cycles/{id}/submissions/{body_code}/amendments", tag = "submissions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code")),
+    responses(
+        (status = 200, description = "The amendments, originals beside proposals", body = AmendmentList),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn list_amendments(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+) -> Result<Json<AmendmentList>, ApiError> {
+    Ok(Json(AmendmentList {
+        items: wpt_db::cycles::amendments(&state.db, &actor, id, &code).await?,
+        next_cursor: None,
+    }))
+}
+
+/// A proposed amendment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmendmentRequest {
+    /// The corrected entry.
+    pub entry: EntryRequest,
+    /// Why (required).
+    #[schema(max_length = 5000)]
+    pub reason: String,
+}
+
+/// Propose an amendment
+///
+/// After acceptance, the body's officer proposes corrected values for one entry; the
+/// secretariat accepts or rejects it, and the original stays visible beside it.
+#[utoipa::path(post, path = "/cycles/{id}/submissions/{body_code}/amendments", tag = "submissions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code")),
+    request_body = AmendmentRequest,
+    responses(
+        (status = 201, description = "Proposed", body = Amendment),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not this body's officer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The report is not accepted, or the cycle is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid values or no reason", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn propose_amendment(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+    Json(body): Json<AmendmentRequest>,
+) -> Result<Response, ApiError> {
+    let a = wpt_db::cycles::propose_amendment(
+        &state.db,
+        &actor,
+        id,
+        &code,
+        body.entry.into(),
+        body.reason,
+    )
+    .await?;
+    Ok(created(
+        format!("/api/v1/cycles/{id}/submissions/{code}/amendments"),
+        None,
+        a,
+    ))
+}
+
+/// A decision on an amendment.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmendmentDecision {
+    /// A note for the body.
+    #[schema(max_length = 5000)]
+    pub note: Option<String>,
+}
+
+/// Accept an amendment
+#[utoipa::path(post, path = "/amendments/{id}/accept", tag = "submissions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The amendment's id")), request_body = AmendmentDecision,
+    responses(
+        (status = 200, description = "Accepted; the entry now carries the proposed values", body = Amendment),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither secretariat nor administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such amendment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already decided, or the cycle is closed", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn accept_amendment(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<AmendmentDecision>,
+) -> Result<Json<Amendment>, ApiError> {
+    Ok(Json(
+        wpt_db::cycles::decide_amendment(&state.db, &actor, id, true, body.note).await?,
+    ))
+}
+
+/// Reject an amendment
+#[utoipa::path(post, path = "/amendments/{id}/reject", tag = "submissions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The amendment's id")), request_body = AmendmentDecision,
+    responses(
+        (status = 200, description = "Rejected; the entry is unchanged", body = Amendment),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither secretariat nor administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such amendment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already decided, or the cycle is closed", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn reject_amendment(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+    Json(body): Json<AmendmentDecision>,
+) -> Result<Json<Amendment>, ApiError> {
+    Ok(Json(
+        wpt_db::cycles::decide_amendment(&state.db, &actor, id, false, body.note).await?,
+    ))
+}

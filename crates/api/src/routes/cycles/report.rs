@@ -1,0 +1,54 @@
+//! `GET /cycles/{id}/report`: the consolidated report in the format the request asks
+//! for. The report itself (model, formats, rendering) lives in [`crate::report`].
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::IntoParams;
+use uuid::Uuid;
+
+use crate::AppState;
+use crate::auth::CurrentActor;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Path, Query};
+use crate::report::{CycleReport, ReportFormat, negotiate, render_report};
+
+/// The report's format.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// `json`, `csv` or `xlsx`; overrides `Accept`.
+    #[param(inline)]
+    pub format: Option<ReportFormat>,
+}
+
+/// The consolidated report
+///
+/// Areas, then activities, then each body's accepted entry, with totals by status, area
+/// and body, and the late and missing bodies. As JSON, CSV (one row per activity x
+/// body, stable ids) or XLSX (summary and matrix sheets), by `Accept` or `?format=`.
+#[utoipa::path(get, path = "/cycles/{id}/report", tag = "cycles", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The cycle's id"), ReportQuery),
+    responses(
+        (status = 200, description = "The report", content(
+            (CycleReport = "application/json"),
+            (String = "text/csv"),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such cycle", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "No acceptable format", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad format", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn report(
+    State(state): State<AppState>,
+    _actor: CurrentActor,
+    Path(id): Path<Uuid>,
+    Query(q): Query<ReportQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let format = negotiate(q.format, &headers)?;
+    render_report(&state, id, format).await
+}

@@ -1,0 +1,298 @@
+//! Each body's report for a cycle: the board of who has submitted, reading and saving a
+//! report, and its review (submit, return, accept).
+
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use wpt_db::cycles::EntryInput;
+use wpt_domain::SubmissionStatus;
+use wpt_domain::models::{Submission, SubmissionSummary};
+use wpt_domain::workflow::SubmissionAction;
+
+use crate::auth::{CurrentActor, IfMatch};
+use crate::error::{ApiError, Problem};
+use crate::extract::{Json, Path, Query};
+use wpt_domain::input::ProgressInput;
+use crate::routes::updated;
+use crate::{AppState, etag};
+
+/// Filter of the board.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BoardQuery {
+    /// Only bodies whose submission has this status.
+    #[param(inline)]
+    pub status: Option<SubmissionStatus>,
+}
+
+/// The board of a cycle.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct Board {
+    /// One row per participating body, late and missing first.
+    pub items: Vec<SubmissionSummary>,
+    /// Always `null`: one row per body fits one page.
+    pub next_cursor: Option<String>,
+}
+
+/// Who has submitted
+///
+/// One row per participating body, including those that have not started, with status,
+/// late and missing flags, and author, submitter and reviewer with their times.
+#[utoipa::path(get, path = "/cycles/{id}/submissions", tag = "submissions", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The cycle's id"), BoardQuery),
+    responses(
+        (status = 200, description = "The board", body = Board),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such cycle", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad filter", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn list_submissions(
+    State(state): State<AppState>,
+    _actor: CurrentActor,
+    Path(id): Path<Uuid>,
+    Query(q): Query<BoardQuery>,
+) -> Result<Json<Board>, ApiError> {
+    Ok(Json(Board {
+        items: wpt_db::cycles::board(&state.db, id, q.status).await?,
+        next_cursor: None,
+    }))
+}
+
+/// Get a body's report
+///
+/// Another body's unsubmitted report is not found for officers; viewers see accepted
+/// reports only.
+#[utoipa::path(get, path = "/cycles/{id}/submissions/{body_code}", tag = "submissions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code")),
+    responses(
+        (status = 200, description = "The report", body = Submission, headers(("ETag" = String, description = "The version"))),
+        (status = 304, description = "Not modified"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn get_submission(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let s = wpt_db::cycles::get_submission(&state.db, &actor, id, &code).await?;
+    Ok(etag::versioned(&headers, s.version, s))
+}
+
+/// One entry of a report.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EntryRequest {
+    /// The activity.
+    pub activity_id: Uuid,
+    /// Status of the body's part.
+    pub status: wpt_domain::ProgressStatus,
+    /// Completion, 0 to 100.
+    #[schema(minimum = 0, maximum = 100)]
+    pub percent_complete: Option<i32>,
+    /// What was done.
+    #[schema(max_length = 20000)]
+    pub narrative: String,
+    /// Difficulties.
+    #[schema(max_length = 20000)]
+    pub challenges: Option<String>,
+    /// What comes next.
+    #[schema(max_length = 20000)]
+    pub next_steps: Option<String>,
+    /// Evidence links, at most 20.
+    #[serde(default)]
+    pub evidence_urls: Vec<String>,
+}
+
+impl From<EntryRequest> for EntryInput {
+    fn from(e: EntryRequest) -> Self {
+        EntryInput {
+            activity_id: e.activity_id,
+            values: ProgressInput {
+                status: e.status,
+                percent_complete: e.percent_complete,
+                narrative: e.narrative,
+                challenges: e.challenges,
+                next_steps: e.next_steps,
+                evidence_urls: e.evidence_urls,
+            },
+        }
+    }
+}
+
+/// The entries a body saves.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SaveSubmission {
+    /// Entries to change (others keep their values), at most 2000.
+    pub entries: Vec<EntryRequest>,
+}
+
+/// Save a body's report
+///
+/// The body's officers save entries while the report is `not_started`, `draft` or
+/// `returned`. Requires `If-Match`.
+#[utoipa::path(put, path = "/cycles/{id}/submissions/{body_code}", tag = "submissions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code"), ("If-Match" = String, Header, description = "The ETag last read")),
+    request_body = SaveSubmission,
+    responses(
+        (status = 200, description = "Saved", body = Submission, headers(("ETag" = String, description = "The new version"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not this body's officer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Submitted, accepted or the cycle is not open", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid entries", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn save_submission(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+    IfMatch(version): IfMatch,
+    Json(body): Json<SaveSubmission>,
+) -> Result<Response, ApiError> {
+    if body.entries.len() > 2000 {
+        return Err(ApiError::field(
+            "entries",
+            "at most 2000 entries per request",
+        ));
+    }
+    let s = wpt_db::cycles::save(
+        &state.db,
+        &actor,
+        id,
+        &code,
+        version,
+        body.entries.into_iter().map(Into::into).collect(),
+    )
+    .await?;
+    Ok(updated(s.version, s))
+}
+
+async fn step(
+    state: &AppState,
+    actor: &wpt_domain::Actor,
+    id: Uuid,
+    code: &str,
+    version: i32,
+    action: SubmissionAction,
+    reason: Option<String>,
+) -> Result<Response, ApiError> {
+    let s = wpt_db::cycles::act(&state.db, actor, id, code, version, action, reason).await?;
+    Ok(updated(s.version, s))
+}
+
+/// Submit a body's report
+///
+/// `draft|returned -> submitted`, by the body's officer; after the due day it is
+/// marked late. Requires `If-Match`.
+#[utoipa::path(post, path = "/cycles/{id}/submissions/{body_code}/submit", tag = "submissions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code"), ("If-Match" = String, Header, description = "The ETag last read")),
+    responses(
+        (status = 200, description = "Submitted", body = Submission),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not this body's officer", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Invalid transition or the cycle is not open", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn submit(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+    IfMatch(version): IfMatch,
+) -> Result<Response, ApiError> {
+    step(
+        &state,
+        &actor,
+        id,
+        &code,
+        version,
+        SubmissionAction::Submit,
+        None,
+    )
+    .await
+}
+
+/// Why a report goes back.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReturnRequest {
+    /// The reason (required), shown to the body.
+    #[schema(max_length = 5000)]
+    pub reason: String,
+}
+
+/// Return a body's report
+///
+/// `submitted -> returned`, by the secretariat, with a reason. Requires `If-Match`.
+#[utoipa::path(post, path = "/cycles/{id}/submissions/{body_code}/return", tag = "submissions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code"), ("If-Match" = String, Header, description = "The ETag last read")),
+    request_body = ReturnRequest,
+    responses(
+        (status = 200, description = "Returned", body = Submission),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither secretariat nor administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Invalid transition or the cycle is not open", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No reason", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn return_submission(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+    IfMatch(version): IfMatch,
+    Json(body): Json<ReturnRequest>,
+) -> Result<Response, ApiError> {
+    step(
+        &state,
+        &actor,
+        id,
+        &code,
+        version,
+        SubmissionAction::Return,
+        Some(body.reason),
+    )
+    .await
+}
+
+/// Accept a body's report
+///
+/// `submitted -> accepted`, by the secretariat; the entries are then locked. Requires `If-Match`.
+#[utoipa::path(post, path = "/cycles/{id}/submissions/{body_code}/accept", tag = "submissions", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code"), ("If-Match" = String, Header, description = "The ETag last read")),
+    responses(
+        (status = 200, description = "Accepted", body = Submission),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither secretariat nor administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such report", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Invalid transition or the cycle is not open", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn accept(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path((id, code)): Path<(Uuid, String)>,
+    IfMatch(version): IfMatch,
+) -> Result<Response, ApiError> {
+    step(
+        &state,
+        &actor,
+        id,
+        &code,
+        version,
+        SubmissionAction::Accept,
+        None,
+    )
+    .await
+}

@@ -1,0 +1,123 @@
+//! Activities as read models: each with its bodies, milestones, signal and latest status.
+
+use std::collections::{HashMap, HashSet};
+
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use uuid::Uuid;
+use wpt_domain::models::{Activity, ActivityBody, SignalOverride};
+use wpt_domain::{AssignmentRole, ProgressStatus, Signal, signal};
+
+use crate::entities::{activity, activity_assignment, milestone, sectoral_body, thematic_area};
+use crate::{DbResult, stored};
+
+use super::today;
+
+/// Turns rows into views with three more queries, whatever the number of rows.
+pub(crate) async fn views(
+    db: &impl ConnectionTrait,
+    rows: Vec<activity::Model>,
+) -> DbResult<Vec<Activity>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<Uuid> = rows.iter().map(|a| a.id).collect();
+    let area_ids: HashSet<Uuid> = rows.iter().map(|a| a.area_id).collect();
+    let areas: HashMap<Uuid, String> = thematic_area::Entity::find()
+        .filter(thematic_area::Column::Id.is_in(area_ids))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| (a.id, a.code))
+        .collect();
+    let assignments = activity_assignment::Entity::find()
+        .filter(activity_assignment::Column::ActivityId.is_in(ids.clone()))
+        .find_also_related(sectoral_body::Entity)
+        .order_by_asc(sectoral_body::Column::Code)
+        .all(db)
+        .await?;
+    let mut by_activity: HashMap<Uuid, Vec<ActivityBody>> = HashMap::new();
+    for (a, body) in assignments {
+        let Some(body) = body else { continue };
+        by_activity
+            .entry(a.activity_id)
+            .or_default()
+            .push(ActivityBody {
+                body: body.code,
+                role: stored(&a.role)?,
+                latest_status: a.latest_status.as_deref().map(stored).transpose()?,
+                latest_percent: a.latest_percent,
+                latest_reported_at: a.latest_reported_at,
+            });
+    }
+    let today = today();
+    let overdue: HashMap<Uuid, i64> = milestone::Entity::find()
+        .select_only()
+        .column(milestone::Column::ActivityId)
+        .column_as(milestone::Column::Id.count(), "n")
+        .filter(milestone::Column::ActivityId.is_in(ids))
+        .filter(milestone::Column::CompletedOn.is_null())
+        .filter(milestone::Column::DueOn.lt(today))
+        .group_by(milestone::Column::ActivityId)
+        .into_tuple::<(Uuid, i64)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    rows.into_iter()
+        .map(|a| {
+            let mut bodies = by_activity.remove(&a.id).unwrap_or_default();
+            // Lead first, then cooperating bodies by code.
+            bodies.sort_by_key(|b| (b.role != AssignmentRole::Lead, b.body.clone()));
+            let statuses: Vec<Option<ProgressStatus>> =
+                bodies.iter().map(|b| b.latest_status).collect();
+            let completed = signal::is_completed(&statuses);
+            let overdue_milestones = overdue.get(&a.id).copied().unwrap_or(0);
+            let derived = signal::derive(
+                today,
+                a.planned_end,
+                completed,
+                u64::try_from(overdue_milestones).unwrap_or(0),
+            );
+            Ok(Activity {
+                id: a.id,
+                work_plan_id: a.work_plan_id,
+                area: areas.get(&a.area_id).cloned().unwrap_or_default(),
+                code: a.code,
+                title: a.title,
+                description: a.description,
+                actip_reference: a.actip_reference,
+                expected_outputs: a.expected_outputs,
+                planned_start: a.planned_start,
+                planned_end: a.planned_end,
+                lead_body: bodies
+                    .iter()
+                    .find(|b| b.role == AssignmentRole::Lead)
+                    .map(|b| b.body.clone())
+                    .unwrap_or_default(),
+                cooperating_bodies: bodies
+                    .iter()
+                    .filter(|b| b.role == AssignmentRole::Cooperating)
+                    .map(|b| b.body.clone())
+                    .collect(),
+                bodies,
+                derived_signal: derived,
+                signal_override: match (a.signal_override, a.signal_override_reason) {
+                    (Some(s), Some(reason)) => Some(SignalOverride {
+                        signal: stored(&s)?,
+                        reason,
+                        set_by: a.signal_override_by,
+                        set_at: a.signal_override_at,
+                    }),
+                    _ => None,
+                },
+                overdue: derived == Signal::OffTrack,
+                overdue_milestones,
+                archived: a.archived_at.is_some(),
+                last_progress_at: a.last_progress_at,
+                version: a.version,
+                created_at: a.created_at,
+                updated_at: a.updated_at,
+            })
+        })
+        .collect()
+}

@@ -1,0 +1,249 @@
+//! Amendments to accepted entries: proposed by the body, decided by the secretariat.
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde_json::Value;
+use uuid::Uuid;
+use wpt_domain::models::Amendment;
+use wpt_domain::validation::check_text;
+use wpt_domain::{Actor, ProgressStatus, ValidationErrors};
+
+use super::submissions::{Found, find_submission, find_visible, granted};
+use crate::audit::{AuditAction, Change};
+use crate::entities::{amendment, submission, submission_entry};
+use crate::progress::{ProgressInput, validate as validate_progress};
+use crate::{Database, DbError, DbResult, stored};
+use wpt_domain::AmendmentStatus;
+use wpt_domain::policy::{self, Act, AmendmentFacts, SubmissionFacts};
+
+use super::find;
+use super::submissions::EntryInput;
+
+/// Proposes an amendment to an accepted entry (the body's officer).
+pub async fn propose_amendment(
+    db: &Database,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+    input: EntryInput,
+    reason: String,
+) -> DbResult<Amendment> {
+    let proposer = granted(db, actor, cycle_id, body_code, Act::ProposeAmendment).await?;
+    let mut errors = ValidationErrors::new();
+    validate_progress(&mut errors, "", &input.values);
+    check_text(&mut errors, "reason", &reason, true, 5000);
+    let mut txn = db.write().await?;
+    let Found { sub, facts, .. } = find_submission(&txn, cycle_id, body_code).await?;
+    policy::decide(actor, &facts, Act::ProposeAmendment, None)?;
+    errors.finish()?;
+    let entry = submission_entry::Entity::find()
+        .filter(submission_entry::Column::SubmissionId.eq(sub.id))
+        .filter(submission_entry::Column::ActivityId.eq(input.activity_id))
+        .one(&txn)
+        .await?
+        .ok_or_else(|| {
+            let mut e = ValidationErrors::new();
+            e.add("activity_id", "is not an activity of this report");
+            DbError::Validation(e)
+        })?;
+    let row = amendment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        submission_id: Set(sub.id),
+        activity_id: Set(input.activity_id),
+        original: Set(EntryValues::of(&entry)?.to_json()?),
+        proposed: Set(EntryValues::from(&input.values).to_json()?),
+        reason: Set(reason.trim().to_owned()),
+        status: Set(AmendmentStatus::Proposed.as_str().to_owned()),
+        proposer_id: Set(proposer.unwrap_or_default()),
+        proposed_at: Set(Utc::now()),
+        reviewer_id: Set(None),
+        reviewed_at: Set(None),
+        review_note: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let view = amendment_model(row)?;
+    txn.record(
+        proposer,
+        Change::new::<(), _>(
+            AuditAction::AmendmentPropose,
+            "submission",
+            sub.id,
+            None,
+            Some(&view),
+        )?,
+    );
+    txn.commit().await?;
+    Ok(view)
+}
+
+/// The values of an entry as an amendment stores them (`original`, `proposed`): read
+/// back through this type, so an unreadable amendment is an error, never a default.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EntryValues {
+    status: ProgressStatus,
+    percent_complete: Option<i32>,
+    narrative: String,
+    challenges: Option<String>,
+    next_steps: Option<String>,
+    evidence_urls: Vec<String>,
+}
+
+impl EntryValues {
+    fn of(e: &submission_entry::Model) -> DbResult<Self> {
+        Ok(Self {
+            status: stored(&e.status)?,
+            percent_complete: e.percent_complete,
+            narrative: e.narrative.clone(),
+            challenges: e.challenges.clone(),
+            next_steps: e.next_steps.clone(),
+            evidence_urls: crate::json::read(&e.evidence_urls, "submission_entry.evidence_urls")?,
+        })
+    }
+
+    fn to_json(&self) -> DbResult<Value> {
+        serde_json::to_value(self).map_err(|e| DbError::internal(format!("amendment values: {e}")))
+    }
+
+    fn read(v: &Value) -> DbResult<Self> {
+        crate::json::read(v, "amendment values")
+    }
+}
+
+impl From<&ProgressInput> for EntryValues {
+    fn from(v: &ProgressInput) -> Self {
+        Self {
+            status: v.status,
+            percent_complete: v.percent_complete,
+            narrative: v.narrative.clone(),
+            challenges: v.challenges.clone(),
+            next_steps: v.next_steps.clone(),
+            evidence_urls: v.evidence_urls.clone(),
+        }
+    }
+}
+
+fn amendment_model(r: amendment::Model) -> DbResult<Amendment> {
+    let status: AmendmentStatus = stored(&r.status)?;
+    Ok(Amendment {
+        id: r.id,
+        submission_id: r.submission_id,
+        activity_id: r.activity_id,
+        original: r.original,
+        proposed: r.proposed,
+        reason: r.reason,
+        status: status.as_str().to_owned(),
+        proposer_id: r.proposer_id,
+        proposed_at: r.proposed_at,
+        reviewer_id: r.reviewer_id,
+        reviewed_at: r.reviewed_at,
+        review_note: r.review_note,
+    })
+}
+
+/// A submission's amendments, oldest first.
+pub async fn amendments(
+    db: &Database,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+) -> DbResult<Vec<Amendment>> {
+    let Found { sub, .. } = find_visible(db.conn(), actor, cycle_id, body_code).await?;
+    amendment::Entity::find()
+        .filter(amendment::Column::SubmissionId.eq(sub.id))
+        .order_by_asc(amendment::Column::Id)
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .map(amendment_model)
+        .collect()
+}
+
+/// Accepts (applying the proposed values; the original stays in the amendment) or
+/// rejects an amendment.
+pub async fn decide_amendment(
+    db: &Database,
+    actor: &Actor,
+    id: Uuid,
+    accept: bool,
+    note: Option<String>,
+) -> DbResult<Amendment> {
+    let reviewer = policy::granted(actor, Act::DecideAmendment)?;
+    let mut txn = db.write().await?;
+    let row = amendment::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("amendment"))?;
+    let status: AmendmentStatus = stored(&row.status)?;
+    let sub = submission::Entity::find_by_id(row.submission_id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("submission"))?;
+    let cycle = find(&txn, sub.cycle_id).await?;
+    let facts = SubmissionFacts {
+        body_id: sub.body_id,
+        status: stored(&sub.status)?,
+        cycle_state: stored(&cycle.state)?,
+        submitter_id: sub.submitter_id,
+        version: sub.version,
+    };
+    policy::decide_amendment(
+        actor,
+        &facts,
+        &AmendmentFacts {
+            status,
+            proposer_id: row.proposer_id,
+        },
+    )?;
+    let now = Utc::now();
+    if accept {
+        let p = EntryValues::read(&row.proposed)?;
+        submission_entry::Entity::update_many()
+            .set(submission_entry::ActiveModel {
+                status: Set(p.status.as_str().to_owned()),
+                percent_complete: Set(p.percent_complete),
+                narrative: Set(p.narrative),
+                challenges: Set(p.challenges),
+                next_steps: Set(p.next_steps),
+                evidence_urls: Set(serde_json::json!(p.evidence_urls)),
+                updated_by: Set(Some(row.proposer_id)),
+                updated_at: Set(now),
+                ..Default::default()
+            })
+            .filter(submission_entry::Column::SubmissionId.eq(row.submission_id))
+            .filter(submission_entry::Column::ActivityId.eq(row.activity_id))
+            .exec(&txn)
+            .await?;
+    }
+    let before = amendment_model(row.clone())?;
+    let mut am: amendment::ActiveModel = row.into();
+    let decided = if accept {
+        AmendmentStatus::Accepted
+    } else {
+        AmendmentStatus::Rejected
+    };
+    am.status = Set(decided.as_str().to_owned());
+    am.reviewer_id = Set(reviewer);
+    am.reviewed_at = Set(Some(now));
+    am.review_note = Set(note);
+    let after = amendment_model(am.update(&txn).await?)?;
+    txn.record(
+        reviewer,
+        Change::new(
+            if accept {
+                AuditAction::AmendmentAccept
+            } else {
+                AuditAction::AmendmentReject
+            },
+            "submission",
+            sub.id,
+            Some(&before),
+            Some(&after),
+        )?,
+    );
+    txn.commit().await?;
+    Ok(after)
+}

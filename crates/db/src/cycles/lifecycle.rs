@@ -1,0 +1,273 @@
+//! Opening a cycle (one submission per participating body, prefilled) and closing it
+//! (the frozen edition).
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
+    EntityTrait, QueryFilter, QuerySelect,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use wpt_domain::actor::SecretariatGrant;
+use wpt_domain::models::{Cycle, Edition};
+use wpt_domain::{CycleState, Grant, ProgressStatus, SubmissionStatus};
+
+use crate::audit::{AuditAction, Change};
+use crate::entities::{
+    activity, activity_assignment, edition, plan_participation, reporting_cycle, submission,
+    submission_entry, work_plan,
+};
+use crate::{Database, DbError, DbResult};
+
+use super::report::report_rows;
+use super::{find, to_model};
+
+/// Opens a planned cycle: one submission per participating body, each with one entry
+/// per activity the body is assigned to, prefilled from the body's latest progress.
+pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult<Cycle> {
+    let mut txn = db.write().await?;
+    let row = find(&txn, id).await?;
+    if row.state != CycleState::Planned.as_str() {
+        return Err(DbError::InvalidTransition(format!(
+            "only a planned cycle can be opened; this one is {}",
+            row.state
+        )));
+    }
+    let bodies: Vec<Uuid> = plan_participation::Entity::find()
+        .filter(plan_participation::Column::WorkPlanId.eq(row.work_plan_id))
+        .select_only()
+        .column(plan_participation::Column::BodyId)
+        .into_tuple()
+        .all(&txn)
+        .await?;
+    let assignments: Vec<(Uuid, Uuid, Option<String>, Option<i32>)> =
+        activity_assignment::Entity::find()
+            .inner_join(activity::Entity)
+            .filter(activity::Column::WorkPlanId.eq(row.work_plan_id))
+            .filter(activity::Column::ArchivedAt.is_null())
+            .select_only()
+            .columns([
+                activity_assignment::Column::ActivityId,
+                activity_assignment::Column::BodyId,
+                activity_assignment::Column::LatestStatus,
+                activity_assignment::Column::LatestPercent,
+            ])
+            .into_tuple()
+            .all(&txn)
+            .await?;
+    // The latest narrative of each (activity, body), in one query.
+    let latest = txn
+        .query_all_raw(sea_orm::Statement::from_sql_and_values(
+            txn.get_database_backend(),
+            crate::sql::portable(
+                txn.get_database_backend(),
+                crate::sql::LATEST_PROGRESS_OF_PLAN,
+            ),
+            [row.work_plan_id.into()],
+        ))
+        .await?;
+    /// Narrative, challenges, next steps and evidence of a body's latest update.
+    type Texts = (String, Option<String>, Option<String>, Value);
+    let mut texts: HashMap<(Uuid, Uuid), Texts> = HashMap::new();
+    for r in latest {
+        let key = (r.try_get("", "activity_id")?, r.try_get("", "body_id")?);
+        let urls: Value = r.try_get("", "evidence_urls").unwrap_or(json!([]));
+        texts.insert(
+            key,
+            (
+                r.try_get("", "narrative")?,
+                r.try_get("", "challenges")?,
+                r.try_get("", "next_steps")?,
+                urls,
+            ),
+        );
+    }
+    let now = Utc::now();
+    let mut subs = Vec::new();
+    let mut entries = Vec::new();
+    for body in &bodies {
+        let sid = Uuid::now_v7();
+        subs.push(submission::ActiveModel {
+            id: Set(sid),
+            cycle_id: Set(id),
+            body_id: Set(*body),
+            status: Set(SubmissionStatus::NotStarted.as_str().to_owned()),
+            author_id: Set(None),
+            authored_at: Set(None),
+            submitter_id: Set(None),
+            submitted_at: Set(None),
+            reviewer_id: Set(None),
+            reviewed_at: Set(None),
+            return_reason: Set(None),
+            late: Set(false),
+            version: Set(1),
+            created_at: Set(now),
+            updated_at: Set(now),
+        });
+        for (activity_id, _, status, percent) in assignments.iter().filter(|a| a.1 == *body) {
+            let (narrative, challenges, next_steps, urls) = texts
+                .remove(&(*activity_id, *body))
+                .unwrap_or_else(|| (String::new(), None, None, json!([])));
+            entries.push(submission_entry::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                submission_id: Set(sid),
+                activity_id: Set(*activity_id),
+                status: Set(status
+                    .clone()
+                    .unwrap_or_else(|| ProgressStatus::NotStarted.as_str().to_owned())),
+                percent_complete: Set(*percent),
+                narrative: Set(narrative),
+                challenges: Set(challenges),
+                next_steps: Set(next_steps),
+                evidence_urls: Set(urls),
+                updated_by: Set(None),
+                updated_at: Set(now),
+            });
+        }
+    }
+    for chunk in subs.chunks(400) {
+        submission::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+    for chunk in entries.chunks(400) {
+        submission_entry::Entity::insert_many(chunk.to_vec())
+            .exec(&txn)
+            .await?;
+    }
+    let before = to_model(row.clone())?;
+    set_state(&txn, &row, CycleState::Open).await?;
+    let after = to_model(find(&txn, id).await?)?;
+    txn.record(
+        grant.actor_id(),
+        Change::new(
+            AuditAction::CycleOpen,
+            "cycle",
+            id,
+            Some(&before),
+            Some(&after),
+        )?,
+    );
+    txn.commit().await?;
+    Ok(after)
+}
+
+async fn set_state(
+    txn: &DatabaseTransaction,
+    row: &reporting_cycle::Model,
+    state: CycleState,
+) -> DbResult<()> {
+    let now = Utc::now();
+    let mut update = reporting_cycle::Entity::update_many()
+        .col_expr(reporting_cycle::Column::State, Expr::value(state.as_str()))
+        .col_expr(
+            reporting_cycle::Column::Version,
+            Expr::value(row.version + 1),
+        )
+        .col_expr(reporting_cycle::Column::UpdatedAt, Expr::value(now));
+    update = match state {
+        CycleState::Open => update.col_expr(reporting_cycle::Column::OpenedAt, Expr::value(now)),
+        CycleState::Closed => update.col_expr(reporting_cycle::Column::ClosedAt, Expr::value(now)),
+        CycleState::Planned => update,
+    };
+    update
+        .filter(reporting_cycle::Column::Id.eq(row.id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Closes an open cycle and freezes its edition.
+pub async fn close(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult<Cycle> {
+    let mut txn = db.write().await?;
+    let row = find(&txn, id).await?;
+    if row.state != CycleState::Open.as_str() {
+        return Err(DbError::InvalidTransition(format!(
+            "only an open cycle can be closed; this one is {}",
+            row.state
+        )));
+    }
+    let content = edition_content(&txn, &row).await?;
+    let mut text = String::new();
+    crate::audit::canonical_json_pub(&content, &mut text);
+    let sha = hex::encode(Sha256::digest(text.as_bytes()));
+    let now = Utc::now();
+    edition::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        cycle_id: Set(id),
+        sha256: Set(sha.clone()),
+        content: Set(text),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let before = to_model(row.clone())?;
+    set_state(&txn, &row, CycleState::Closed).await?;
+    let after = to_model(find(&txn, id).await?)?;
+    txn.record(
+        grant.actor_id(),
+        Change::new(
+            AuditAction::CycleClose,
+            "cycle",
+            id,
+            Some(&before),
+            Some(&json!({"cycle": after, "edition_sha256": sha})),
+        )?,
+    );
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// The canonical content of an edition: codes, not ids, so the same data gives the same
+/// bytes on any database.
+async fn edition_content(
+    db: &impl ConnectionTrait,
+    cycle: &reporting_cycle::Model,
+) -> DbResult<Value> {
+    let data = report_rows(db, cycle.id).await?;
+    let plan = work_plan::Entity::find_by_id(cycle.work_plan_id)
+        .one(db)
+        .await?
+        .ok_or(DbError::NotFound("work plan"))?;
+    let accepted: Vec<Value> = data
+        .iter()
+        .filter(|r| r.submission_status == SubmissionStatus::Accepted)
+        .filter_map(|r| {
+            r.entry.as_ref().map(|e| {
+                json!({
+                    "activity": r.activity_code, "area": r.area, "body": r.body,
+                    "status": e.status.as_str(), "percent_complete": e.percent_complete,
+                    "narrative": e.narrative, "challenges": e.challenges, "next_steps": e.next_steps,
+                    "evidence_urls": e.evidence_urls, "amended": e.amended,
+                })
+            })
+        })
+        .collect();
+    Ok(json!({
+        "work_plan": plan.code,
+        "cycle": {"kind": cycle.kind, "name": cycle.name, "meeting_date": cycle.meeting_date.to_string(),
+                  "period_start": cycle.period_start.to_string(), "period_end": cycle.period_end.to_string()},
+        "entries": accepted,
+    }))
+}
+
+/// A cycle's edition (closed cycles only).
+pub async fn get_edition(db: &Database, id: Uuid) -> DbResult<Edition> {
+    find(db.conn(), id).await?;
+    let row = edition::Entity::find()
+        .filter(edition::Column::CycleId.eq(id))
+        .one(db.conn())
+        .await?
+        .ok_or(DbError::NotFound("edition (the cycle is not closed)"))?;
+    Ok(Edition {
+        cycle_id: id,
+        sha256: row.sha256,
+        created_at: row.created_at,
+        content: serde_json::from_str(&row.content)
+            .map_err(|e| DbError::internal(format!("unreadable edition of cycle {id}: {e}")))?,
+    })
+}

@@ -1,0 +1,450 @@
+//! A body's report for a cycle: read it, save entries, submit, return, accept.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use sea_orm::{
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect,
+};
+use serde_json::json;
+use uuid::Uuid;
+use wpt_domain::models::{Submission, SubmissionEntry, SubmissionEvent};
+use wpt_domain::validation::check_text;
+use wpt_domain::workflow::SubmissionAction;
+use wpt_domain::{Actor, SubmissionStatus, ValidationErrors};
+
+use crate::audit::{AuditAction, Change};
+use crate::entities::{
+    activity, amendment, reporting_cycle, sectoral_body, submission, submission_entry,
+    submission_event,
+};
+use crate::progress::{ProgressInput, validate as validate_progress};
+use crate::{Database, DbError, DbResult, Write, stored};
+use wpt_domain::AmendmentStatus;
+use wpt_domain::policy::{self, Act, Refusal, SubmissionFacts};
+
+use super::find;
+
+/// A body's submission for a cycle, with the facts the policy decides on.
+pub(super) struct Found {
+    /// The cycle.
+    pub(super) cycle: reporting_cycle::Model,
+    /// The submission.
+    pub(super) sub: submission::Model,
+    /// Its body, status, cycle state, submitter and version.
+    pub(super) facts: SubmissionFacts,
+}
+
+/// The submission of `body_code` in `cycle_id`, whoever asks (the policy decides next).
+pub(super) async fn find_submission(
+    db: &impl ConnectionTrait,
+    cycle_id: Uuid,
+    body_code: &str,
+) -> DbResult<Found> {
+    let cycle = find(db, cycle_id).await?;
+    let body = sectoral_body::Entity::find()
+        .filter(sectoral_body::Column::Code.eq(body_code))
+        .one(db)
+        .await?
+        .ok_or(DbError::NotFound("submission"))?;
+    let sub = submission::Entity::find()
+        .filter(submission::Column::CycleId.eq(cycle_id))
+        .filter(submission::Column::BodyId.eq(body.id))
+        .one(db)
+        .await?
+        .ok_or(DbError::NotFound(
+            "submission (the cycle is not open yet, or the body does not take part)",
+        ))?;
+    let facts = SubmissionFacts {
+        body_id: body.id,
+        status: stored(&sub.status)?,
+        cycle_state: stored(&cycle.state)?,
+        submitter_id: sub.submitter_id,
+        version: sub.version,
+    };
+    Ok(Found { cycle, sub, facts })
+}
+
+/// Reads a stored event action.
+fn stored_action(text: &str) -> DbResult<SubmissionAction> {
+    SubmissionAction::ALL
+        .into_iter()
+        .find(|a| a.as_str() == text)
+        .ok_or_else(|| DbError::internal(format!("unknown submission event action {text:?}")))
+}
+
+/// The submission of `body_code` in `cycle_id` if `actor` may see it (404 otherwise).
+pub(super) async fn find_visible(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+) -> DbResult<Found> {
+    let found = find_submission(db, cycle_id, body_code).await?;
+    if !policy::can_see(actor, &found.facts) {
+        return Err(Refusal::Hidden.into());
+    }
+    Ok(found)
+}
+
+async fn view(
+    db: &impl ConnectionTrait,
+    sub: submission::Model,
+    body: String,
+) -> DbResult<Submission> {
+    let entries = submission_entry::Entity::find()
+        .filter(submission_entry::Column::SubmissionId.eq(sub.id))
+        .find_also_related(activity::Entity)
+        .all(db)
+        .await?;
+    let amended: std::collections::HashSet<Uuid> = amendment::Entity::find()
+        .filter(amendment::Column::SubmissionId.eq(sub.id))
+        .filter(amendment::Column::Status.eq(AmendmentStatus::Accepted.as_str()))
+        .select_only()
+        .column(amendment::Column::ActivityId)
+        .into_tuple::<Uuid>()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut entries: Vec<SubmissionEntry> = entries
+        .into_iter()
+        .map(|(e, a)| {
+            let a = a.unwrap_or_default_activity();
+            Ok(SubmissionEntry {
+                status: stored(&e.status)?,
+                evidence_urls: crate::json::read(&e.evidence_urls, "evidence_urls")?,
+                activity_id: e.activity_id,
+                activity_code: a.0,
+                activity_title: a.1,
+                percent_complete: e.percent_complete,
+                narrative: e.narrative,
+                challenges: e.challenges,
+                next_steps: e.next_steps,
+                updated_by: e.updated_by,
+                updated_at: e.updated_at,
+                amended: amended.contains(&e.activity_id),
+            })
+        })
+        .collect::<DbResult<_>>()?;
+    entries.sort_by(|a, b| a.activity_code.cmp(&b.activity_code));
+    let events = submission_event::Entity::find()
+        .filter(submission_event::Column::SubmissionId.eq(sub.id))
+        .order_by_asc(submission_event::Column::Id)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|e| {
+            Ok(SubmissionEvent {
+                action: stored_action(&e.action)?.as_str().to_owned(),
+                from_status: stored::<SubmissionStatus>(&e.from_status)?.to_string(),
+                to_status: stored::<SubmissionStatus>(&e.to_status)?.to_string(),
+                actor_id: e.actor_id,
+                reason: e.reason,
+                occurred_at: e.occurred_at,
+            })
+        })
+        .collect::<DbResult<_>>()?;
+    Ok(Submission {
+        status: stored(&sub.status)?,
+        id: sub.id,
+        cycle_id: sub.cycle_id,
+        body,
+        late: sub.late,
+        author_id: sub.author_id,
+        authored_at: sub.authored_at,
+        submitter_id: sub.submitter_id,
+        submitted_at: sub.submitted_at,
+        reviewer_id: sub.reviewer_id,
+        reviewed_at: sub.reviewed_at,
+        return_reason: sub.return_reason,
+        entries,
+        events,
+        version: sub.version,
+    })
+}
+
+trait ActivityLabel {
+    fn unwrap_or_default_activity(self) -> (String, String);
+}
+impl ActivityLabel for Option<activity::Model> {
+    fn unwrap_or_default_activity(self) -> (String, String) {
+        self.map(|a| (a.code, a.title)).unwrap_or_default()
+    }
+}
+
+/// The acting user for `act` when `actor` holds its grant. Without it, the refusal the
+/// policy gives: 404 when the caller may not even see the report, else the grant's 403,
+/// before any input is read (one query, only for refused callers).
+pub(super) async fn granted(
+    db: &Database,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+    act: Act,
+) -> DbResult<Option<Uuid>> {
+    match policy::granted(actor, act) {
+        Ok(id) => Ok(id),
+        Err(denied) => {
+            let found = find_submission(db.conn(), cycle_id, body_code).await?;
+            Err(match policy::decide(actor, &found.facts, act, None) {
+                Err(refusal) => refusal.into(),
+                Ok(_) => denied.into(),
+            })
+        }
+    }
+}
+
+/// A body's submission, as `actor` may see it.
+pub async fn get_submission(
+    db: &Database,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+) -> DbResult<Submission> {
+    let found = find_visible(db.conn(), actor, cycle_id, body_code).await?;
+    view(db.conn(), found.sub, body_code.to_owned()).await
+}
+
+/// A body's submission, as `actor` may see it, with what the policy lets `actor` do to
+/// it now: what a page offers (the same answers the use cases below get).
+pub async fn get_submission_with_actions(
+    db: &Database,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+) -> DbResult<(Submission, Vec<Act>)> {
+    let found = find_visible(db.conn(), actor, cycle_id, body_code).await?;
+    let allowed = policy::allowed_actions(actor, &found.facts);
+    Ok((
+        view(db.conn(), found.sub, body_code.to_owned()).await?,
+        allowed,
+    ))
+}
+
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each part of a workflow step, named"
+)]
+async fn record_step(
+    txn: &Write,
+    sub: &submission::Model,
+    action: SubmissionAction,
+    from: SubmissionStatus,
+    to: SubmissionStatus,
+    actor: Option<Uuid>,
+    reason: Option<String>,
+    changes: Vec<(submission::Column, sea_orm::Value)>,
+) -> DbResult<()> {
+    let mut update = submission::ActiveModel {
+        status: Set(to.as_str().to_owned()),
+        updated_at: Set(Utc::now()),
+        ..Default::default()
+    };
+    for (col, value) in changes {
+        update.set(col, value);
+    }
+    txn.update_versioned(update, sub.id, sub.version).await?;
+    submission_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        submission_id: Set(sub.id),
+        action: Set(action.as_str().to_owned()),
+        from_status: Set(from.as_str().to_owned()),
+        to_status: Set(to.as_str().to_owned()),
+        actor_id: Set(actor),
+        reason: Set(reason),
+        occurred_at: Set(Utc::now()),
+    }
+    .insert(txn)
+    .await?;
+    Ok(())
+}
+
+/// One entry of a `PUT`.
+#[derive(Debug, Clone)]
+pub struct EntryInput {
+    /// The activity.
+    pub activity_id: Uuid,
+    /// The values.
+    pub values: ProgressInput,
+}
+
+/// Saves the body's entries (listed activities only; the rest keep their values).
+pub async fn save(
+    db: &Database,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+    expected_version: i32,
+    entries: Vec<EntryInput>,
+) -> DbResult<Submission> {
+    let author = granted(db, actor, cycle_id, body_code, Act::Edit).await?;
+    let mut errors = ValidationErrors::new();
+    for (i, e) in entries.iter().enumerate() {
+        validate_progress(&mut errors, &format!("entries[{i}]."), &e.values);
+    }
+    let mut txn = db.write().await?;
+    let Found { sub, facts, .. } = find_submission(&txn, cycle_id, body_code).await?;
+    let to = policy::decide(actor, &facts, Act::Edit, Some(expected_version))?;
+    errors.finish()?;
+    let existing: HashMap<Uuid, submission_entry::Model> = submission_entry::Entity::find()
+        .filter(submission_entry::Column::SubmissionId.eq(sub.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|e| (e.activity_id, e))
+        .collect();
+    let mut errors = ValidationErrors::new();
+    let mut seen = std::collections::HashSet::new();
+    for (i, e) in entries.iter().enumerate() {
+        if !existing.contains_key(&e.activity_id) {
+            errors.add(
+                format!("entries[{i}].activity_id"),
+                "is not an activity of this report",
+            );
+        } else if !seen.insert(e.activity_id) {
+            errors.add(format!("entries[{i}].activity_id"), "is listed twice");
+        }
+    }
+    errors.finish()?;
+    let before = view(&txn, sub.clone(), body_code.to_owned()).await?;
+    let now = Utc::now();
+    for e in entries {
+        let old = &existing[&e.activity_id];
+        let mut am: submission_entry::ActiveModel = old.clone().into();
+        am.status = Set(e.values.status.as_str().to_owned());
+        am.percent_complete = Set(e.values.percent_complete);
+        am.narrative = Set(e.values.narrative);
+        am.challenges = Set(e.values.challenges);
+        am.next_steps = Set(e.values.next_steps);
+        am.evidence_urls = Set(json!(e.values.evidence_urls));
+        am.updated_by = Set(author);
+        am.updated_at = Set(now);
+        am.update(&txn).await?;
+    }
+    let mut changes = Vec::new();
+    if sub.author_id.is_none() {
+        changes.push((submission::Column::AuthorId, author.into()));
+        changes.push((submission::Column::AuthoredAt, now.into()));
+    }
+    let from = facts.status;
+    record_step(
+        &txn,
+        &sub,
+        SubmissionAction::Edit,
+        from,
+        to,
+        author,
+        None,
+        changes,
+    )
+    .await?;
+    let after = view(
+        &txn,
+        submission::Entity::find_by_id(sub.id)
+            .one(&txn)
+            .await?
+            .ok_or(DbError::NotFound("submission"))?,
+        body_code.to_owned(),
+    )
+    .await?;
+    txn.record(
+        author,
+        Change::new(
+            AuditAction::SubmissionEdit,
+            "submission",
+            sub.id,
+            Some(&before),
+            Some(&after),
+        )?,
+    );
+    txn.commit().await?;
+    Ok(after)
+}
+
+/// Submits, returns (with a reason) or accepts.
+pub async fn act(
+    db: &Database,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+    expected_version: i32,
+    action: SubmissionAction,
+    reason: Option<String>,
+) -> DbResult<Submission> {
+    if action == SubmissionAction::Edit {
+        return Err(DbError::internal("edits go through save"));
+    }
+    let actor_id = granted(db, actor, cycle_id, body_code, action.into()).await?;
+    if action == SubmissionAction::Return {
+        let mut errors = ValidationErrors::new();
+        check_text(
+            &mut errors,
+            "reason",
+            reason.as_deref().unwrap_or(""),
+            true,
+            5000,
+        );
+        errors.finish()?;
+    }
+    let mut txn = db.write().await?;
+    let Found { cycle, sub, facts } = find_submission(&txn, cycle_id, body_code).await?;
+    let to = policy::decide(actor, &facts, action.into(), Some(expected_version))?;
+    let now = Utc::now();
+    let mut changes: Vec<(submission::Column, sea_orm::Value)> = Vec::new();
+    match action {
+        SubmissionAction::Submit | SubmissionAction::Edit => {
+            let late = sub.late || now.date_naive() > cycle.due_on;
+            changes.push((submission::Column::SubmitterId, actor_id.into()));
+            changes.push((submission::Column::SubmittedAt, now.into()));
+            changes.push((submission::Column::Late, late.into()));
+        }
+        SubmissionAction::Return | SubmissionAction::Accept => {
+            changes.push((submission::Column::ReviewerId, actor_id.into()));
+            changes.push((submission::Column::ReviewedAt, now.into()));
+            if action == SubmissionAction::Return {
+                changes.push((submission::Column::ReturnReason, reason.clone().into()));
+            }
+        }
+    }
+    let before = view(&txn, sub.clone(), body_code.to_owned()).await?;
+    record_step(
+        &txn,
+        &sub,
+        action,
+        facts.status,
+        to,
+        actor_id,
+        reason,
+        changes,
+    )
+    .await?;
+    let after = view(
+        &txn,
+        submission::Entity::find_by_id(sub.id)
+            .one(&txn)
+            .await?
+            .ok_or(DbError::NotFound("submission"))?,
+        body_code.to_owned(),
+    )
+    .await?;
+    let action_name = match action {
+        SubmissionAction::Edit => AuditAction::SubmissionEdit,
+        SubmissionAction::Submit => AuditAction::SubmissionSubmit,
+        SubmissionAction::Return => AuditAction::SubmissionReturn,
+        SubmissionAction::Accept => AuditAction::SubmissionAccept,
+    };
+    txn.record(
+        actor_id,
+        Change::new(
+            action_name,
+            "submission",
+            sub.id,
+            Some(&before),
+            Some(&after),
+        )?,
+    );
+    txn.commit().await?;
+    Ok(after)
+}

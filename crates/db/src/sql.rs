@@ -1,0 +1,105 @@
+//! The raw SQL of this crate, in one place: the aggregate queries that are clearer as
+//! SQL than as query builders, written once with `$1`-style parameters for both backends
+//! ([`portable`]), and PostgreSQL's advisory locks. Everything else goes through sea-orm.
+
+use sea_orm::{ConnectionTrait, DbBackend, Statement};
+
+use crate::DbResult;
+
+/// SQL written with `$1`-style parameters, for the connection's backend: SQLite takes
+/// the same numbers as `?1`. For the few aggregate queries that are clearer as SQL.
+pub(crate) fn portable(backend: sea_orm::DbBackend, sql: &str) -> String {
+    match backend {
+        sea_orm::DbBackend::Postgres => sql.to_owned(),
+        _ => sql.replace('$', "?"),
+    }
+}
+
+/// Takes the transaction-scoped advisory lock `key` on PostgreSQL (released at commit or
+/// rollback); nothing on SQLite, whose write transactions are serialized already.
+pub(crate) async fn advisory_xact_lock(conn: &impl ConnectionTrait, key: i64) -> DbResult<()> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conn.execute_raw(Statement::from_string(
+            DbBackend::Postgres,
+            format!("SELECT pg_advisory_xact_lock({key})"),
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// Active activities of a plan ($1).
+pub(crate) const PLAN_ACTIVITIES: &str =
+    "SELECT COUNT(*) AS n FROM activities WHERE work_plan_id = $1 AND archived_at IS NULL";
+
+/// Active activities of plan $1 past their planned end on day $2 with a body still working.
+pub(crate) const PLAN_OVERDUE_ACTIVITIES: &str = "SELECT COUNT(*) AS n FROM activities a WHERE a.work_plan_id = $1 AND a.archived_at IS NULL
+               AND a.planned_end < $2
+               AND EXISTS (SELECT 1 FROM activity_assignments s WHERE s.activity_id = a.id
+                           AND (s.latest_status IS NULL OR s.latest_status NOT IN ('completed', 'discontinued')))";
+
+/// Assignments of plan $1 by area, body and latest status.
+pub(crate) const PLAN_STATUS_BY_AREA_AND_BODY: &str = "SELECT t.code AS area, b.code AS body, COALESCE(s.latest_status, 'not_reported') AS status, COUNT(*) AS n
+               FROM activity_assignments s
+               JOIN activities a ON a.id = s.activity_id
+               JOIN thematic_areas t ON t.id = a.area_id
+               JOIN sectoral_bodies b ON b.id = s.body_id
+              WHERE a.work_plan_id = $1 AND a.archived_at IS NULL
+              GROUP BY t.code, b.code, COALESCE(s.latest_status, 'not_reported')
+              ORDER BY t.code, b.code, COALESCE(s.latest_status, 'not_reported')";
+
+/// The derived signal per activity of plan $1 on day $2 (the rule of `wpt_domain::signal::derive`), counted by area.
+pub(crate) const PLAN_SIGNALS_BY_AREA: &str = "SELECT t.code AS area,
+                    COALESCE(SUM(CASE WHEN x.signal = 'on_track' THEN 1 ELSE 0 END), 0) AS on_track,
+                    COALESCE(SUM(CASE WHEN x.signal = 'at_risk' THEN 1 ELSE 0 END), 0) AS at_risk,
+                    COALESCE(SUM(CASE WHEN x.signal = 'off_track' THEN 1 ELSE 0 END), 0) AS off_track
+               FROM (SELECT a.area_id,
+                            CASE WHEN EXISTS (SELECT 1 FROM activity_assignments s WHERE s.activity_id = a.id)
+                                  AND NOT EXISTS (SELECT 1 FROM activity_assignments s WHERE s.activity_id = a.id
+                                        AND (s.latest_status IS NULL OR s.latest_status NOT IN ('completed', 'discontinued')))
+                                 THEN 'on_track'
+                                 WHEN a.planned_end < $2 THEN 'off_track'
+                                 WHEN EXISTS (SELECT 1 FROM milestones m WHERE m.activity_id = a.id
+                                        AND m.due_on < $2 AND m.completed_on IS NULL)
+                                 THEN 'at_risk'
+                                 ELSE 'on_track' END AS signal
+                       FROM activities a
+                      WHERE a.work_plan_id = $1 AND a.archived_at IS NULL) x
+               JOIN thematic_areas t ON t.id = x.area_id
+              GROUP BY t.code
+              ORDER BY t.code";
+
+/// Milestone totals of plan $1 on day $2.
+pub(crate) const PLAN_MILESTONE_TOTALS: &str = "SELECT COUNT(*) AS total,
+                    COALESCE(SUM(CASE WHEN m.completed_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS completed,
+                    COALESCE(SUM(CASE WHEN m.due_on <= $2 THEN 1 ELSE 0 END), 0) AS due,
+                    COALESCE(SUM(CASE WHEN m.due_on <= $2 AND m.completed_on IS NOT NULL THEN 1 ELSE 0 END), 0) AS done_of_due,
+                    COALESCE(SUM(CASE WHEN m.due_on < $2 AND m.completed_on IS NULL THEN 1 ELSE 0 END), 0) AS overdue
+               FROM milestones m JOIN activities a ON a.id = m.activity_id
+              WHERE a.work_plan_id = $1 AND a.archived_at IS NULL";
+
+/// Each participating body of plan $1: its assignments and last report.
+pub(crate) const PLAN_BODY_LAST_UPDATES: &str = "SELECT b.code AS body, COUNT(s.id) AS assigned, MAX(s.latest_reported_at) AS last_reported_at
+               FROM plan_participations p
+               JOIN sectoral_bodies b ON b.id = p.body_id
+               LEFT JOIN activity_assignments s ON s.body_id = p.body_id
+                    AND s.activity_id IN (SELECT id FROM activities WHERE work_plan_id = $1 AND archived_at IS NULL)
+              WHERE p.work_plan_id = $1
+              GROUP BY b.code
+              ORDER BY b.code";
+
+/// Each body's latest progress update on each activity of plan $1 (what a new cycle's
+/// entries are prefilled with).
+pub(crate) const LATEST_PROGRESS_OF_PLAN: &str = "SELECT p.activity_id, p.body_id, p.narrative, p.challenges, p.next_steps, p.evidence_urls FROM progress_updates p
+              JOIN activities a ON a.id = p.activity_id
+             WHERE a.work_plan_id = $1 AND p.created_at = (SELECT MAX(q.created_at) FROM progress_updates q WHERE q.activity_id = p.activity_id AND q.body_id = p.body_id)";
+
+/// An officer's counters for body $1 on day $2: assigned, at risk, overdue milestones.
+pub(crate) const BODY_COUNTERS: &str = "SELECT COUNT(*) AS assigned,
+                CAST(COALESCE(SUM(CASE WHEN s.latest_status = 'at_risk' THEN 1 ELSE 0 END), 0) AS BIGINT) AS at_risk,
+                CAST(COALESCE(SUM((SELECT COUNT(*) FROM milestones m
+                                    WHERE m.activity_id = a.id AND m.due_on < $2
+                                      AND m.completed_on IS NULL)), 0) AS BIGINT) AS overdue_milestones
+           FROM activity_assignments s
+           JOIN activities a ON a.id = s.activity_id
+          WHERE s.body_id = $1 AND a.archived_at IS NULL";

@@ -1,0 +1,93 @@
+//! Reporting cycles: the list (and, for the secretariat, creating, opening and closing
+//! cycles), the board of who has submitted, a body's report (edited block by block by
+//! its officers, reviewed by the secretariat), the review queue, and the consolidated
+//! report with its downloads.
+//!
+//! One module per page or use case: `schedule` (the list and the new-cycle form,
+//! opening and closing), `board`, `submission` (a body's report page), `entries`
+//! (saving one block of it), `review` (the workflow steps and the secretariat's queue)
+//! and `report` (the consolidated report on screen and its downloads, rendered by
+//! `wpt_api::report`). The small shared pieces are here.
+
+mod board;
+mod entries;
+mod report;
+mod review;
+mod schedule;
+mod submission;
+
+use axum::http::StatusCode;
+use chrono::{NaiveDate, Utc};
+use maud::{Markup, html};
+use wpt_db::DbError;
+use wpt_domain::models::SubmissionEntry;
+use wpt_domain::page::PageRequest;
+use wpt_domain::{CycleKind, CycleState};
+
+pub use board::board;
+pub use entries::{EntryForm, VersionQuery, save_entry};
+pub use report::{report, report_csv, report_xlsx};
+pub use review::{StepForm, accept, return_submission, review_queue, submit};
+pub use schedule::{CycleForm, PlanField, close, create, index, open};
+pub use submission::{my_report, submission};
+
+use crate::html::{self, PageError, status_badge};
+
+fn all_rows() -> Result<PageRequest, PageError> {
+    PageRequest::parse(Some(200), None).map_err(|e| PageError::from(DbError::Validation(e)))
+}
+
+fn kind_word(kind: CycleKind) -> &'static str {
+    match kind {
+        CycleKind::Somtc => "SOMTC",
+        CycleKind::Ammtc => "AMMTC",
+        CycleKind::MidTermReview => "Mid-term review",
+        CycleKind::FinalReview => "Final review",
+        CycleKind::AdHoc => "Ad hoc",
+    }
+}
+
+fn state_word(state: CycleState) -> &'static str {
+    match state {
+        CycleState::Planned => "Planned",
+        CycleState::Open => "Open",
+        CycleState::Closed => "Closed",
+    }
+}
+
+/// "Due in 5 days", "Due today", "3 days past due".
+fn countdown(due: NaiveDate) -> String {
+    let days = (due - Utc::now().date_naive()).num_days();
+    match days {
+        0 => "Due today".to_owned(),
+        1 => "Due tomorrow".to_owned(),
+        d if d > 1 => format!("Due in {d} days"),
+        -1 => "1 day past due".to_owned(),
+        d => format!("{} days past due", -d),
+    }
+}
+
+fn entry_readonly(e: &SubmissionEntry) -> Markup {
+    html! {
+        div {
+            p { (status_badge(Some(e.status)))
+                @if let Some(p) = e.percent_complete { " · " (p) "%" }
+                @if e.amended { " · amended after acceptance" } }
+            @if e.narrative.is_empty() { p { "No narrative." } } @else { (html::paragraphs(&e.narrative)) }
+            @if let Some(c) = &e.challenges { p { strong { "Challenges: " } (c) } }
+            @if let Some(n) = &e.next_steps { p { strong { "Next steps: " } (n) } }
+            @if !e.evidence_urls.is_empty() {
+                ul { @for l in &e.evidence_urls { li { a href=(l) rel="noopener noreferrer" { (l) } } } }
+            }
+        }
+    }
+}
+
+fn parse_version(v: Option<&str>) -> Result<i32, PageError> {
+    v.and_then(|v| v.trim().parse::<i32>().ok()).ok_or_else(|| {
+        PageError::new(
+            StatusCode::BAD_REQUEST,
+            "The form is missing the report's version; open the page again.",
+        )
+    })
+}

@@ -1,0 +1,207 @@
+//! A body's report for a cycle as a page: editable block by block by its officers while
+//! open, read-only otherwise, beside the previous cycle's report for the secretariat,
+//! with the review buttons and the history.
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::Redirect;
+use chrono::{DateTime, Utc};
+use maud::{Markup, html};
+use uuid::Uuid;
+use wpt_api::AppState;
+use wpt_db::DbError;
+use wpt_domain::models::{Cycle, Submission};
+use wpt_domain::policy::Act;
+use wpt_domain::{CycleState, SubmissionStatus};
+
+use super::entries::entry_block;
+use super::{all_rows, countdown, entry_readonly};
+use crate::html::{self, PageError, Section, day, page, submission_badge, when};
+use crate::session::Viewer;
+
+/// `GET /ui/cycles/{id}/my-report`: the officer's own body's report.
+pub async fn my_report(viewer: Viewer, Path(id): Path<Uuid>) -> Result<Redirect, PageError> {
+    let body = viewer.actor.body.as_ref().ok_or_else(|| {
+        PageError::new(
+            StatusCode::FORBIDDEN,
+            "Only officers have a body report; the secretariat opens reports from the board.",
+        )
+    })?;
+    Ok(Redirect::to(&format!(
+        "/ui/cycles/{id}/submissions/{}",
+        body.code
+    )))
+}
+
+/// Who and when, or a single dash when nobody yet.
+fn who_when(who: String, at: Option<DateTime<Utc>>) -> Markup {
+    match at {
+        Some(t) => html! { (who) " · " (when(t)) },
+        None => html! { "—" },
+    }
+}
+
+/// A stored submission status in words.
+fn status_text(s: &str) -> &str {
+    s.parse::<SubmissionStatus>()
+        .map(html::submission_word)
+        .unwrap_or(s)
+}
+
+/// The previous cycle of the same plan (by meeting date) and this body's report in it,
+/// when the viewer may see it.
+async fn previous(
+    state: &AppState,
+    viewer: &Viewer,
+    cycle: &Cycle,
+    body: &str,
+) -> Result<Option<(Cycle, Submission)>, PageError> {
+    let cycles =
+        wpt_db::cycles::list(&state.db, Some(cycle.work_plan_id), None, &all_rows()?).await?;
+    let Some(prev) = cycles
+        .items
+        .into_iter()
+        .filter(|c| c.meeting_date < cycle.meeting_date && c.state != CycleState::Planned)
+        .max_by_key(|c| c.meeting_date)
+    else {
+        return Ok(None);
+    };
+    match wpt_db::cycles::get_submission(&state.db, &viewer.actor, prev.id, body).await {
+        Ok(s) => Ok(Some((prev, s))),
+        Err(DbError::NotFound(_)) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub(super) async fn submission_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: Uuid,
+    body: &str,
+    notice: Option<Markup>,
+) -> Result<Markup, PageError> {
+    let cycle = wpt_db::cycles::get(&state.db, id).await?;
+    let (s, allowed) =
+        wpt_db::cycles::get_submission_with_actions(&state.db, &viewer.actor, id, body).await?;
+    let own = viewer.actor.body.as_ref().is_some_and(|b| b.code == body);
+    // What the one policy lets this person do now; the use cases ask it again on post.
+    let editable = allowed.contains(&Act::Edit);
+    let reviewable = allowed.contains(&Act::Accept);
+    let reviewer = viewer.actor.secretariat().is_ok();
+    let prev = if reviewer {
+        previous(state, viewer, &cycle, body).await?
+    } else {
+        None
+    };
+    let names = wpt_db::users::names(
+        &state.db,
+        [s.author_id, s.submitter_id, s.reviewer_id]
+            .into_iter()
+            .flatten(),
+    )
+    .await?;
+    let name = |id: Option<Uuid>| {
+        id.and_then(|i| names.get(&i).cloned())
+            .unwrap_or_else(|| "—".into())
+    };
+    let title = format!("{} report: {}", s.body, cycle.name);
+    let base = format!("/ui/cycles/{id}/submissions/{}", s.body);
+    Ok(page(
+        viewer,
+        if reviewer {
+            Section::Review
+        } else {
+            Section::Cycles
+        },
+        &title,
+        html! {
+            @if let Some(n) = notice { (n) }
+            @if s.status == SubmissionStatus::Returned {
+                div.error role="alert" #return-reason {
+                    p { strong { "Returned by the secretariat" } @if let Some(t) = s.reviewed_at { " on " (when(t)) } ":" }
+                    p { (s.return_reason.as_deref().unwrap_or("no reason given")) }
+                }
+            }
+            dl.facts {
+                dt { "Status" } dd #submission-status { (submission_badge(s.status)) @if s.late { " " span.late { "Late" } } }
+                dt { "Due" } dd { (day(cycle.due_on)) @if cycle.state == CycleState::Open && !matches!(s.status, SubmissionStatus::Submitted | SubmissionStatus::Accepted) { " · " strong #countdown { (countdown(cycle.due_on)) } } }
+                dt { "Author" } dd { (who_when(name(s.author_id), s.authored_at)) }
+                dt { "Submitted by" } dd { (who_when(name(s.submitter_id), s.submitted_at)) }
+                dt { "Reviewed by" } dd { (who_when(name(s.reviewer_id), s.reviewed_at)) }
+            }
+            @if !editable && own {
+                p.notice {
+                    @match (s.status, cycle.state) {
+                        (_, CycleState::Closed) => { "The cycle is closed; this report is read-only." }
+                        (SubmissionStatus::Accepted, _) => { "Accepted by the secretariat; the report is locked." }
+                        (SubmissionStatus::Submitted, _) => { "Submitted; the secretariat is reviewing it. It is read-only unless returned." }
+                        _ => { "This report is read-only." }
+                    }
+                }
+            }
+            @if editable {
+                p.hint { "Save each block as you go; Submit hands the saved report to the secretariat." }
+                @for e in &s.entries { (entry_block(id, &s, e, None, None, false)) }
+                @if s.entries.is_empty() { p.notice { "Your body has no activity in this plan to report on." } }
+                div.actions {
+                    form method="post" action={(base) "/submit"} {
+                        input type="hidden" #report-version name="version" value=(s.version);
+                        button type="submit" { "Submit report" }
+                    }
+                }
+            } @else if let Some((pc, ps)) = &prev {
+                table #side-by-side {
+                    caption { "This report beside " (pc.name) }
+                    thead { tr { th scope="col" { "Activity" } th scope="col" { (cycle.name) } th scope="col" { (pc.name) } } }
+                    tbody {
+                        @for e in &s.entries {
+                            tr {
+                                th scope="row" { (e.activity_code) " " (e.activity_title) }
+                                td { (entry_readonly(e)) }
+                                td { @match ps.entries.iter().find(|x| x.activity_id == e.activity_id) {
+                                    Some(p) => (entry_readonly(p)),
+                                    None => "Not in that report",
+                                } }
+                            }
+                        }
+                    }
+                }
+            } @else {
+                @for e in &s.entries {
+                    section.block { h3 { (e.activity_code) " " (e.activity_title) } (entry_readonly(e)) }
+                }
+            }
+            @if reviewable {
+                h2 { "Review" }
+                div.actions {
+                    form method="post" action={(base) "/accept"} {
+                        input type="hidden" name="version" value=(s.version);
+                        button type="submit" { "Accept " (s.body) "'s report" }
+                    }
+                    form.stack #return-form method="post" action={(base) "/return"} {
+                        input type="hidden" name="version" value=(s.version);
+                        label for="reason" { "Reason for returning (required)" }
+                        textarea #reason name="reason" required maxlength="5000" {}
+                        button.danger type="submit" { "Return to " (s.body) }
+                    }
+                }
+            }
+            h2 { "History" }
+            ol.timeline {
+                @for ev in &s.events {
+                    li { (when(ev.occurred_at)) " · " (status_text(&ev.from_status)) " → " (status_text(&ev.to_status))
+                        @if let Some(r) = &ev.reason { ": " (r) } }
+                }
+            }
+        },
+    ))
+}
+
+/// `GET /ui/cycles/{id}/submissions/{body}`.
+pub async fn submission(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path((id, body)): Path<(Uuid, String)>,
+) -> Result<Markup, PageError> {
+    submission_page(&state, &viewer, id, &body, None).await
+}
