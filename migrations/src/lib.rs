@@ -13,6 +13,10 @@ mod m20261129_000002_identity;
 mod m20261129_000003_work_plan;
 mod m20261129_000004_reporting;
 mod m20261129_000005_web_sessions;
+mod m20261201_000001_audit_proof;
+mod m20261201_000002_accepted_status;
+mod m20261201_000003_maintenance;
+mod m20261202_000001_login_attempts;
 
 /// The ordered list of the tracker's migrations.
 pub struct Migrator;
@@ -26,6 +30,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000003_work_plan::Migration),
             Box::new(m20261129_000004_reporting::Migration),
             Box::new(m20261129_000005_web_sessions::Migration),
+            Box::new(m20261201_000001_audit_proof::Migration),
+            Box::new(m20261201_000002_accepted_status::Migration),
+            Box::new(m20261201_000003_maintenance::Migration),
+            Box::new(m20261202_000001_login_attempts::Migration),
         ]
     }
 }

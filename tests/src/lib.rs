@@ -25,6 +25,8 @@ use wpt_db::users::NewUser;
 use wpt_domain::Role;
 use wpt_domain::actor::AdminGrant;
 
+pub mod hostile_xlsx;
+
 /// The reference data every test database starts with: the repository's own file.
 pub const REFERENCE: &str = wpt_server::BUILT_IN_REFERENCE;
 
@@ -164,7 +166,8 @@ async fn ensure_template(admin_url: &str) -> String {
         {
             let db = Database::connect(&with_database(admin_url, &building), 2)
                 .await
-                .expect("connect to the template being built");
+                .expect("connect to the template being built")
+                .with_audit_key(test_audit_key());
             wpt_server::prepare(&db, true, REFERENCE, "test")
                 .await
                 .expect("migrate and load the template");
@@ -236,7 +239,10 @@ impl TestDb {
     async fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
         let url = format!("sqlite://{}?mode=rwc", dir.path().join("wpt.db").display());
-        let db = Database::connect(&url, 5).await.expect("open SQLite");
+        let db = Database::connect(&url, 5)
+            .await
+            .expect("open SQLite")
+            .with_audit_key(test_audit_key());
         Self {
             db,
             url,
@@ -267,7 +273,8 @@ impl TestDb {
         let url = with_database(admin_url, &name);
         let db = Database::connect(&url, 5)
             .await
-            .expect("connect to test database");
+            .expect("connect to test database")
+            .with_audit_key(test_audit_key());
         Self {
             db,
             url,
@@ -277,6 +284,14 @@ impl TestDb {
             },
         }
     }
+}
+
+/// The audit key of test databases (tests also rewrite the chain with other keys).
+pub const TEST_AUDIT_KEY: &[u8] = b"test-audit-key-test-audit-key-0123456789";
+
+/// [`TEST_AUDIT_KEY`] as the key the databases are given.
+pub fn test_audit_key() -> wpt_db::audit::AuditKey {
+    wpt_db::audit::AuditKey::new(TEST_AUDIT_KEY).expect("a valid audit key")
 }
 
 /// The signing secret of test servers (tests also forge tokens with other secrets).
@@ -319,7 +334,7 @@ pub struct TestApp {
     pub db: TestDb,
     /// Its authentication settings.
     pub state: AppState,
-    /// The token requests carry unless told otherwise (a viewer's).
+    /// The token requests carry unless told otherwise (a secretariat reader's).
     pub default_token: Option<String>,
     /// How many SQL statements the application has run so far.
     pub statements: std::sync::Arc<AtomicUsize>,
@@ -327,11 +342,12 @@ pub struct TestApp {
 
 impl TestApp {
     /// A fresh application on a fresh, migrated and loaded database, whose requests
-    /// carry a viewer's token by default.
+    /// carry a secretariat reader's token by default: it reads everything recorded
+    /// (viewers read accepted data only; the tests of that name their viewer).
     pub async fn spawn() -> Self {
         let mut app = Self::on(TestDb::prepared().await);
-        let viewer = app.caller(Role::Viewer, None).await;
-        app.default_token = Some(viewer.token);
+        let reader = app.caller(Role::Secretariat, None).await;
+        app.default_token = Some(reader.token);
         app
     }
 

@@ -73,43 +73,116 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
                 "send If-Match with the ETag you read, so a concurrent change is never overwritten",
             )
         })?;
-        // Only a strong tag as this server sends it ("3") can name a version. A weak tag,
-        // `*` (which would skip the check) or anything else is refused like a missing
-        // header: the client must send the ETag it read.
-        let version = value.to_str().ok().and_then(|v| {
-            v.trim()
-                .strip_prefix('"')?
-                .strip_suffix('"')
-                // Exactly what the OpenAPI document says: 1 to 9 digits.
-                .filter(|digits| {
-                    (1..=9).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit())
-                })?
-                .parse::<i32>()
-                .ok()
-        });
-        version.map(IfMatch).ok_or_else(|| {
-            ApiError::new(
+        let text = value.to_str().unwrap_or("").trim();
+        match if_match_version(text) {
+            IfMatchValue::Version(v) => Ok(IfMatch(v)),
+            // RFC 9110: a well-formed entity tag that is not the current one fails the
+            // precondition. Ours are strong tags of 1 to 9 digits, so a weak tag, any
+            // other tag, or a list without exactly one of ours never matches.
+            IfMatchValue::NoneOfOurs => Err(ApiError::new(
+                ErrorCode::PreconditionFailed,
+                "If-Match does not name the current version; read the resource again and send its ETag",
+            )),
+            // `*` would skip the check, and a malformed value names nothing: the
+            // client must send the ETag it read, as for a missing header.
+            IfMatchValue::Unusable => Err(ApiError::new(
                 ErrorCode::PreconditionRequired,
-                "If-Match must be the ETag you read, such as \"3\" (not * or a weak tag)",
-            )
-        })
+                "If-Match must be the ETag you read, such as \"3\" (not *)",
+            )),
+        }
     }
 }
 
-/// The client's address, for per-address throttling. Requests that do not come
-/// through a socket (in-process tests) count as 0.0.0.0.
+/// What an `If-Match` value says.
+#[derive(Debug, PartialEq, Eq)]
+enum IfMatchValue {
+    /// Exactly one of this server's tags: the version the client read.
+    Version(i32),
+    /// Well-formed entity tags, none (or more than one) of them this server's.
+    NoneOfOurs,
+    /// `*`, empty or malformed.
+    Unusable,
+}
+
+fn if_match_version(text: &str) -> IfMatchValue {
+    if text.is_empty() || text == "*" {
+        return IfMatchValue::Unusable;
+    }
+    let mut ours = Vec::new();
+    for tag in text.split(',').map(str::trim) {
+        let strong = tag.strip_prefix("W/").is_none();
+        let opaque = tag.trim_start_matches("W/");
+        let Some(inner) = opaque.strip_prefix('"').and_then(|t| t.strip_suffix('"')) else {
+            return IfMatchValue::Unusable;
+        };
+        // etagc: %x21 / %x23-7E / obs-text (no quote, no space, no control).
+        if inner.bytes().any(|b| b == b'"' || b <= 0x20 || b == 0x7f) {
+            return IfMatchValue::Unusable;
+        }
+        if strong
+            && (1..=9).contains(&inner.len())
+            && inner.bytes().all(|b| b.is_ascii_digit())
+            && let Ok(v) = inner.parse::<i32>()
+        {
+            ours.push(v);
+        }
+    }
+    match ours.as_slice() {
+        [v] => IfMatchValue::Version(*v),
+        _ => IfMatchValue::NoneOfOurs,
+    }
+}
+
+#[cfg(test)]
+mod if_match_tests {
+    use super::{IfMatchValue as V, if_match_version};
+
+    #[test]
+    fn only_our_strong_tags_name_a_version_and_other_well_formed_tags_fail() {
+        assert_eq!(if_match_version("\"3\""), V::Version(3));
+        assert_eq!(if_match_version("\"x\", \"3\""), V::Version(3));
+        for failed in [
+            "W/\"1\"",
+            "\"abc\"",
+            "\"-1\"",
+            "\"+1\"",
+            "\"1234567890\"",
+            "\"1\", \"2\"",
+        ] {
+            assert_eq!(if_match_version(failed), V::NoneOfOurs, "{failed}");
+        }
+        for unusable in ["*", "", "1", "\"1", "\"a b\"", "\"1\",,"] {
+            assert_eq!(if_match_version(unusable), V::Unusable, "{unusable}");
+        }
+    }
+}
+
+/// The client's address, for per-address throttling: the peer, or behind a trusted
+/// proxy the client it names ([`crate::client::TrustedProxies`]). Requests that do not
+/// come through a socket (in-process tests) count as 0.0.0.0.
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddr(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddr {
+impl ClientAddr {
+    /// The address its attempts are counted under (an IPv6 client: its /64).
+    pub fn bucket(&self) -> IpAddr {
+        wpt_db::auth::address_bucket(self.0)
+    }
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
         Ok(ClientAddr(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip()),
+            state.trusted_proxies.client(peer, &parts.headers),
         ))
     }
 }

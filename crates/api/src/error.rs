@@ -35,11 +35,13 @@ pub struct Problem {
     #[schema(example = "tag:wpt.asean,2026:problem:not_found")]
     pub problem_type: String,
     /// A short summary of the kind of problem.
+    #[schema(example = "Not found")]
     pub title: String,
     /// The HTTP status.
     #[schema(example = 404)]
     pub status: u16,
     /// What went wrong with this request, for a person.
+    #[schema(example = "no activity 0192f3a0-5c1e-7d2b-9a4f-0d94931f670c")]
     pub detail: String,
     /// Stable machine-readable code; see docs/errors.md.
     #[schema(example = "not_found")]
@@ -48,6 +50,7 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
     /// The request id, also in the `x-request-id` header; quote it when reporting.
+    #[schema(example = "6f1c2b8e-3d4a-4c5e-9b7f-0a1d2e3f4a5b")]
     pub request_id: String,
 }
 
@@ -203,6 +206,17 @@ impl From<DbError> for ApiError {
                 code,
                 ..ApiError::validation(errors.0)
             },
+            DbError::Maintenance(state) => crate::maintenance::refusal(&state),
+            DbError::TooLarge(detail) => ApiError::new(code, detail),
+            DbError::Busy { what, retry_after } => ApiError::new(
+                code,
+                format!("{what} is busy; try again in {retry_after} s"),
+            )
+            .with_header(
+                header::RETRY_AFTER,
+                HeaderValue::from_str(&retry_after.to_string())
+                    .unwrap_or(HeaderValue::from_static("1")),
+            ),
             DbError::Unavailable(source) => Self {
                 source: Some(Box::new(source)),
                 ..ApiError::new(code, "the database cannot be reached; try again shortly")
@@ -256,5 +270,24 @@ mod tests {
         let problem = err.problem();
         assert_eq!(problem.status, 500);
         assert!(!problem.detail.contains("secret_table"));
+    }
+
+    #[test]
+    fn a_full_queue_is_503_and_an_oversized_file_413_each_with_its_detail() {
+        let busy: ApiError = DbError::Busy {
+            what: "password hashing",
+            retry_after: 1,
+        }
+        .into();
+        let response = busy.into_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(
+            response.headers().get(header::RETRY_AFTER),
+            Some(&HeaderValue::from_static("1"))
+        );
+        let large: ApiError = DbError::TooLarge("the XLSX file inflates too far".into()).into();
+        let problem = large.problem();
+        assert_eq!(problem.status, 413);
+        assert_eq!(problem.detail, "the XLSX file inflates too far");
     }
 }

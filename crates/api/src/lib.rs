@@ -6,9 +6,11 @@
 //! cases (this crate does not depend on sea-orm; `.ci/run` checks it).
 
 pub mod auth;
+pub mod client;
 pub mod error;
 pub mod etag;
 pub mod extract;
+pub mod maintenance;
 pub mod metrics;
 pub mod middleware;
 pub mod report;
@@ -48,6 +50,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Failed logins per client address.
     pub login_throttle: Arc<throttle::AddressThrottle>,
+    /// Proxies whose `X-Forwarded-For`/`Forwarded` name the client (none by default).
+    pub trusted_proxies: Arc<client::TrustedProxies>,
     /// Default lead times of reporting cycles.
     pub cycles: wpt_db::cycles::CycleSettings,
     /// Prometheus metrics.
@@ -64,6 +68,7 @@ impl AppState {
                 20,
                 Duration::from_secs(15 * 60),
             )),
+            trusted_proxies: Arc::new(client::TrustedProxies::default()),
             cycles: wpt_db::cycles::CycleSettings::default(),
             metrics: Arc::new(metrics::Metrics::default()),
         }
@@ -119,7 +124,11 @@ async fn no_store(mut response: Response) -> Response {
         title = "Work Plan Tracker API",
         description = "Tracks how the ASEAN Sectoral Bodies implement the ASEAN Multi-Sectoral Work Plan Against Trafficking in Persons 2023-2028: bodies, work plans and their structure, each body's progress, and the SOMTC/AMMTC reporting cycles.\n\nConventions (docs/API-DESIGN.md): JSON in `snake_case`; lists return `{items, next_cursor}` with `?limit=` (1-200, default 50) and `?cursor=`; every error is RFC 9457 `application/problem+json` with a stable `code`; every response carries `x-request-id`; versioned resources carry a strong `ETag`.",
         license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        contact(name = "The operator of this installation (for the ASEAN work plan: the SOMTC secretariat)"),
     ),
+    // Relative: the document is served by the installation it describes, and its paths
+    // carry `/api/v1` already.
+    servers((url = "/", description = "The installation serving this document")),
     modifiers(&BearerAuth),
     tags(
         (name = "auth", description = "Login, token refresh and logout"),
@@ -135,6 +144,7 @@ async fn no_store(mut response: Response) -> Response {
         (name = "cycles", description = "SOMTC and AMMTC reporting cycles, their schedule, report and edition"),
         (name = "submissions", description = "Each body's report for a cycle and its review"),
         (name = "operations", description = "Health and readiness probes"),
+        (name = "maintenance", description = "Read-only maintenance: its state, and turning it on or off"),
     ),
     components(schemas(error::Problem, wpt_domain::FieldError))
 )]
@@ -159,7 +169,8 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(routes::activities::router())
                 .merge(routes::milestones::router())
                 .merge(routes::indicators::router())
-                .merge(routes::cycles::router()),
+                .merge(routes::cycles::router())
+                .merge(routes::maintenance::router()),
         )
 }
 
@@ -196,6 +207,12 @@ pub fn router_with_pages(
             serve_metrics(&state, token.as_deref(), &headers)
         })
     };
+    // Only the API's routes: the pages check maintenance themselves (banner, forms), and
+    // unknown paths keep their 404.
+    let api = api.route_layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        maintenance::guard,
+    ));
     let mut app = api
         .route("/metrics", metrics_route)
         .merge(pages)

@@ -5,6 +5,11 @@
 //! make a small map, and one short lock per request costs less than the JSON it
 //! serializes. The endpoint is served only when `WPT_METRICS_TOKEN` is set, and only to
 //! a client presenting it, so it never leaks operational detail on the public port.
+//!
+//! Every request is recorded whether metrics are served or not, so nothing a client
+//! sends may become a label: the method is one of the standard ones or `other` (hyper
+//! accepts any token as a method, tens of kilobytes long), the route is the matched
+//! pattern or `unmatched`, and past [`MAX_ROUTES`] routes new ones count as `other`.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -17,6 +22,28 @@ const BUCKETS: [f64; 11] = [
     0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
+/// Most routes with series of their own; the application has about a hundred.
+pub const MAX_ROUTES: usize = 256;
+
+/// The route label of requests past [`MAX_ROUTES`].
+const OTHER_ROUTE: &str = "other";
+
+/// The method as a label: the standard methods by name, any other token `other`.
+pub fn method_label(method: &str) -> &'static str {
+    match method {
+        "GET" => "GET",
+        "HEAD" => "HEAD",
+        "POST" => "POST",
+        "PUT" => "PUT",
+        "PATCH" => "PATCH",
+        "DELETE" => "DELETE",
+        "OPTIONS" => "OPTIONS",
+        "CONNECT" => "CONNECT",
+        "TRACE" => "TRACE",
+        _ => "other",
+    }
+}
+
 #[derive(Default)]
 struct Histogram {
     counts: [u64; BUCKETS.len()],
@@ -24,11 +51,17 @@ struct Histogram {
     count: u64,
 }
 
+/// The series of one route.
+#[derive(Default)]
+struct RouteSeries {
+    requests: BTreeMap<(&'static str, u16), u64>,
+    latency: BTreeMap<&'static str, Histogram>,
+}
+
 /// The registry.
 #[derive(Default)]
 pub struct Metrics {
-    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
-    latency: Mutex<BTreeMap<(String, String), Histogram>>,
+    routes: Mutex<BTreeMap<String, RouteSeries>>,
     login_failures: AtomicU64,
 }
 
@@ -39,19 +72,25 @@ impl std::fmt::Debug for Metrics {
 }
 
 impl Metrics {
-    /// Records one served request.
+    /// Records one served request; `route` is a matched pattern (or `unmatched`), never
+    /// a raw path.
     pub fn record(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
-        {
-            let mut requests = self.requests.lock().unwrap_or_else(|e| e.into_inner());
-            *requests
-                .entry((method.to_owned(), route.to_owned(), status))
-                .or_insert(0) += 1;
-        }
+        let method = method_label(method);
         let secs = elapsed.as_secs_f64();
-        let mut latency = self.latency.lock().unwrap_or_else(|e| e.into_inner());
-        let h = latency
-            .entry((method.to_owned(), route.to_owned()))
-            .or_default();
+        let mut routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        let route = if routes.contains_key(route) || routes.len() < MAX_ROUTES {
+            route
+        } else {
+            OTHER_ROUTE
+        };
+        if !routes.contains_key(route) {
+            routes.insert(route.to_owned(), RouteSeries::default());
+        }
+        let Some(series) = routes.get_mut(route) else {
+            return;
+        };
+        *series.requests.entry((method, status)).or_insert(0) += 1;
+        let h = series.latency.entry(method).or_default();
         for (i, bound) in BUCKETS.iter().enumerate() {
             if secs <= *bound {
                 h.counts[i] += 1;
@@ -74,28 +113,24 @@ impl Metrics {
             "# HELP wpt_http_requests_total Requests served, by method, route and status."
         );
         let _ = writeln!(out, "# TYPE wpt_http_requests_total counter");
-        for ((method, route, status), n) in self
-            .requests
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .iter()
-        {
-            let _ = writeln!(
-                out,
-                "wpt_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
-                escape(route)
-            );
+        let routes = self.routes.lock().unwrap_or_else(|e| e.into_inner());
+        for (route, series) in routes.iter() {
+            for ((method, status), n) in &series.requests {
+                let _ = writeln!(
+                    out,
+                    "wpt_http_requests_total{{method=\"{method}\",route=\"{}\",status=\"{status}\"}} {n}",
+                    escape(route)
+                );
+            }
         }
         let _ = writeln!(
             out,
             "# HELP wpt_http_request_duration_seconds Time to serve a request, by method and route."
         );
         let _ = writeln!(out, "# TYPE wpt_http_request_duration_seconds histogram");
-        for ((method, route), h) in self
-            .latency
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
+        for (method, route, h) in routes
             .iter()
+            .flat_map(|(route, s)| s.latency.iter().map(move |(m, h)| (m, route, h)))
         {
             let labels = format!("method=\"{method}\",route=\"{}\"", escape(route));
             for (i, bound) in BUCKETS.iter().enumerate() {
@@ -121,6 +156,7 @@ impl Metrics {
                 h.count
             );
         }
+        drop(routes);
         let _ = writeln!(
             out,
             "# HELP wpt_login_failures_total Failed logins since start."
@@ -174,5 +210,32 @@ mod tests {
         assert!(text.contains("le=\"0.5\"} 2"));
         assert!(text.contains("wpt_login_failures_total 1"));
         assert!(text.contains("wpt_db_pool_connections{state=\"in_use\"} 2"));
+    }
+
+    fn series(m: &Metrics) -> usize {
+        m.render((0, 0))
+            .lines()
+            .filter(|l| l.starts_with("wpt_http_requests_total{"))
+            .count()
+    }
+
+    #[test]
+    fn made_up_methods_are_one_series_and_the_registry_is_bounded() {
+        let m = Metrics::default();
+        for i in 0..1000 {
+            let method = format!("M{i}{}", "X".repeat(1000));
+            m.record(&method, "/api/v1/bodies", 405, Duration::from_millis(1));
+        }
+        m.record("get", "/api/v1/bodies", 405, Duration::from_millis(1));
+        assert_eq!(series(&m), 1, "{}", m.render((0, 0)));
+        assert!(m.render((0, 0)).contains(
+            "wpt_http_requests_total{method=\"other\",route=\"/api/v1/bodies\",status=\"405\"} 1001"
+        ));
+        // Routes are matched patterns, a few dozen; even if something passed raw paths,
+        // the registry stops growing.
+        for i in 0..10_000 {
+            m.record("GET", &format!("/raw/{i}"), 200, Duration::from_millis(1));
+        }
+        assert!(series(&m) <= MAX_ROUTES + 1, "{} series", series(&m));
     }
 }

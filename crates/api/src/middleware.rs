@@ -27,12 +27,15 @@ pub async fn request_context(
     request: Request,
     next: Next,
 ) -> Response {
-    let id = request_id::accept_or_generate(
+    let ids = request_id::ids(
         request
             .headers()
             .get(request_id::HEADER)
             .and_then(|v| v.to_str().ok()),
     );
+    // The response echoes the client's id; the log and the audit log name the request
+    // by the server's own (and keep the client's beside it).
+    let id = ids.echoed().to_owned();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();
     // The route's pattern, not the path, so ids do not make one series each.
@@ -40,11 +43,18 @@ pub async fn request_context(
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| "unmatched".to_owned(), |m| m.as_str().to_owned());
-    let span = tracing::info_span!("request", request_id = %id, %method, %path);
+    let span = tracing::info_span!(
+        "request",
+        request_id = %ids.id,
+        client_request_id = ids.client_id.as_deref(),
+        // A made-up method (any token, tens of kilobytes) is logged as `other`.
+        method = crate::metrics::method_label(method.as_str()),
+        %path
+    );
     let started = Instant::now();
 
     let timeout = settings.timeout;
-    let response = request_id::scope(id.clone(), async move {
+    let response = request_id::scope(ids, async move {
         match tokio::time::timeout(timeout, next.run(request)).await {
             Ok(response) => response,
             Err(_) => ApiError::new(

@@ -1,13 +1,13 @@
 //! Conventions every operation shares, applied once to the finished OpenAPI document so
 //! no handler can forget them: the answers the extractors give before a handler runs
 //! (400, 413 and 415 for request bodies; 422 for path and query parameters; 428 and 412
-//! for `If-Match`), the exact shape of an `If-Match` value, and the text rules the
-//! server applies to request-body strings.
+//! for `If-Match`; 503 for the writes read-only maintenance refuses), the exact shape of
+//! an `If-Match` value, and the text rules the server applies to request-body strings.
 
 use std::collections::BTreeSet;
 
 use utoipa::openapi::path::{Operation, Parameter, ParameterIn};
-use utoipa::openapi::schema::{ArrayItems, Object, SchemaType, Type};
+use utoipa::openapi::schema::{ArrayItems, KnownFormat, Object, SchemaFormat, SchemaType, Type};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr, ResponseBuilder, Schema};
 
 /// What an `If-Match` header must look like: one strong ETag as the server sends it.
@@ -33,9 +33,16 @@ const CODES: &[&str] = &[
     "member_bodies",
 ];
 
-/// Adds the shared answers and the `If-Match` shape to every operation, and the text
-/// rules to every request body's fields.
+mod examples;
+
+pub use examples::compose as compose_example;
+
+/// Adds the shared answers and the `If-Match` shape to every operation, the text rules
+/// to every request body's fields, `security: []` to the public operations, and an
+/// example to every request body and 2xx JSON answer.
 pub fn apply_conventions(spec: &mut OpenApi) {
+    reference_page_items(spec);
+    binary_files(spec);
     text_rules(spec);
     for item in spec.paths.paths.values_mut() {
         for op in [
@@ -51,10 +58,17 @@ pub fn apply_conventions(spec: &mut OpenApi) {
             operation(op);
         }
     }
+    crate::maintenance::document(spec);
+    examples::add(spec);
 }
 
 fn operation(op: &mut Operation) {
     let has_security = op.security.as_ref().is_some_and(|s| !s.is_empty());
+    if op.security.is_none() {
+        // Public (login, refresh, logout, the probes): say so rather than leave it
+        // unsaid. The access test checks that every other operation names `bearer`.
+        op.security = Some(Vec::new());
+    }
     let mut has_params = false;
     let mut if_match = false;
     for p in op.parameters.iter_mut().flatten() {
@@ -79,12 +93,12 @@ fn operation(op: &mut Operation) {
         add(op, "422", "Invalid path or query parameters");
     }
     if if_match {
+        add(op, "428", "If-Match is missing, malformed, or `*`");
         add(
             op,
-            "428",
-            "If-Match is missing, or is not an ETag of this server",
+            "412",
+            "If-Match does not name the current version (a well-formed tag that is not it)",
         );
-        add(op, "412", "If-Match does not name the current version");
     }
     if has_security {
         add(op, "401", "Not authenticated");
@@ -98,7 +112,76 @@ fn shape_if_match(p: &mut Parameter) {
     p.schema = Some(RefOr::T(Schema::Object(schema)));
 }
 
-fn add(op: &mut Operation, status: &str, description: &str) {
+/// What a file that is neither JSON nor text is: bytes (an XLSX workbook). utoipa spells
+/// `Vec<u8>` as an array of integers, which no client should send or expect.
+fn binary_files(spec: &mut OpenApi) {
+    for item in spec.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if let Some(RefOr::T(body)) = op.request_body.as_mut() {
+                as_bytes(body.content.iter_mut());
+            }
+            for answer in op.responses.responses.values_mut() {
+                if let RefOr::T(answer) = answer {
+                    as_bytes(answer.content.iter_mut());
+                }
+            }
+        }
+    }
+}
+
+fn as_bytes<'a>(contents: impl Iterator<Item = (&'a String, &'a mut RefOr<Content>)>) {
+    for (media, content) in contents {
+        if let RefOr::T(content) = content
+            && !examples::is_json(media)
+            && !media.starts_with("text/")
+        {
+            let mut bytes = Object::with_type(Type::String);
+            bytes.format = Some(SchemaFormat::KnownFormat(KnownFormat::Binary));
+            content.schema = Some(RefOr::T(Schema::Object(bytes)));
+        }
+    }
+}
+
+/// `Page<T>` inlines `T` in `Page_T`: point its items at the component `T` instead when
+/// they are the same schema, so clients generate one type per resource (and `T` is
+/// used even when only a page of it is ever answered).
+fn reference_page_items(spec: &mut OpenApi) {
+    let Some(components) = spec.components.as_mut() else {
+        return;
+    };
+    let names: Vec<String> = components.schemas.keys().cloned().collect();
+    for page in names {
+        let Some(item) = page.strip_prefix("Page_") else {
+            continue;
+        };
+        let Some(named) = components
+            .schemas
+            .get(item)
+            .and_then(|s| serde_json::to_value(s).ok())
+        else {
+            continue;
+        };
+        if let Some(RefOr::T(Schema::Object(obj))) = components.schemas.get_mut(&page)
+            && let Some(RefOr::T(Schema::Array(array))) = obj.properties.get_mut("items")
+            && let ArrayItems::RefOrSchema(items) = &mut array.items
+            && serde_json::to_value(items.as_ref()).ok().as_ref() == Some(&named)
+        {
+            **items = RefOr::Ref(Ref::from_schema_name(item));
+        }
+    }
+}
+
+/// Documents a problem+json answer `status` of `op`, unless it is documented already.
+pub(crate) fn add(op: &mut Operation, status: &str, description: &str) {
     op.responses
         .responses
         .entry(status.to_owned())

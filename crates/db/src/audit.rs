@@ -1,19 +1,30 @@
 //! The audit log: append-only, hash-chained, written in the same transaction as the
 //! change it records.
 //!
-//! Each row stores the hash of the row before it and its own SHA-256 over a canonical
-//! encoding (a JSON array with object keys sorted, timestamps to the microsecond), so
-//! editing or deleting any row breaks the chain at that row, and `verify` names it.
+//! Each row stores the hash of the row before it and its own hash over a canonical
+//! encoding (a JSON array with object keys sorted, timestamps to the microsecond):
+//! HMAC-SHA256 with the audit key ([`AuditKey`]) since keying started, plain SHA-256
+//! before. So editing or deleting any row breaks the chain at that row, rewriting the
+//! chain needs the key, and `verify` names the first break ([`chain`] has the rules).
 //! Entries are appended only by the write path ([`crate::write`]), last in the
-//! transaction and serialized there, so the chain never forks.
+//! transaction and serialized there, so the chain never forks; the database refuses
+//! `UPDATE` and `DELETE` on the table (triggers of the migration
+//! `m20261201_000001_audit_proof`).
 
-use chrono::{DateTime, Utc};
+mod chain;
+mod key;
+
+pub use chain::{
+    Checkpoint, HASH_HMAC_SHA256, HASH_SHA256, expected_hash, head, verify, verify_against,
+};
+pub(crate) use chain::{Sealed, no_key};
+pub use key::AuditKey;
+
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Serialize;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
-use wpt_domain::models::{AuditEntry, BrokenLink, Page, Verification};
+use wpt_domain::models::{AuditEntry, Page};
 use wpt_domain::page::{Cursor, PageRequest};
 
 use crate::entities::audit_log;
@@ -60,6 +71,8 @@ pub enum AuditAction {
     ApiTokenRevoke,
     /// `area.create`
     AreaCreate,
+    /// `audit.seal`: the first keyed entry, vouching for the unkeyed ones before it
+    AuditSeal,
     /// `body.create`
     BodyCreate,
     /// `body.update`
@@ -78,6 +91,10 @@ pub enum AuditAction {
     IndicatorUpdate,
     /// `indicator.actual`
     IndicatorActual,
+    /// `maintenance.on`: read-only maintenance turned on (or changed)
+    MaintenanceOn,
+    /// `maintenance.off`
+    MaintenanceOff,
     /// `milestone.create`
     MilestoneCreate,
     /// `milestone.update`
@@ -131,6 +148,7 @@ impl AuditAction {
             ApiTokenCreate => "api_token.create",
             ApiTokenRevoke => "api_token.revoke",
             AreaCreate => "area.create",
+            AuditSeal => "audit.seal",
             BodyCreate => "body.create",
             BodyUpdate => "body.update",
             CycleCreate => "cycle.create",
@@ -140,6 +158,8 @@ impl AuditAction {
             IndicatorCreate => "indicator.create",
             IndicatorUpdate => "indicator.update",
             IndicatorActual => "indicator.actual",
+            MaintenanceOn => "maintenance.on",
+            MaintenanceOff => "maintenance.off",
             MilestoneCreate => "milestone.create",
             MilestoneUpdate => "milestone.update",
             ProgressCreate => "progress.create",
@@ -266,58 +286,6 @@ fn canonical_json(value: &Value, out: &mut String) {
     }
 }
 
-/// The fields of a row that its hash covers, in the order they are hashed.
-pub(crate) struct Sealed<'a> {
-    pub(crate) prev_hash: &'a str,
-    pub(crate) occurred_at: &'a DateTime<Utc>,
-    pub(crate) actor_id: Option<Uuid>,
-    pub(crate) action: &'a str,
-    pub(crate) resource_type: &'a str,
-    pub(crate) resource_id: &'a str,
-    pub(crate) before: Option<&'a Value>,
-    pub(crate) after: Option<&'a Value>,
-    pub(crate) request_id: Option<&'a str>,
-}
-
-impl Sealed<'_> {
-    /// SHA-256 over the canonical JSON array of the fields.
-    pub(crate) fn hash(&self) -> String {
-        let encoded = Value::Array(vec![
-            Value::from(self.prev_hash),
-            Value::from(
-                self.occurred_at
-                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
-            ),
-            self.actor_id
-                .map_or(Value::Null, |a| Value::from(a.to_string())),
-            Value::from(self.action),
-            Value::from(self.resource_type),
-            Value::from(self.resource_id),
-            self.before.cloned().unwrap_or(Value::Null),
-            self.after.cloned().unwrap_or(Value::Null),
-            self.request_id.map_or(Value::Null, Value::from),
-        ]);
-        let mut text = String::new();
-        canonical_json(&encoded, &mut text);
-        hex::encode(Sha256::digest(text.as_bytes()))
-    }
-}
-
-fn hash_of(row: &audit_log::Model) -> String {
-    Sealed {
-        prev_hash: &row.prev_hash,
-        occurred_at: &row.occurred_at,
-        actor_id: row.actor_id,
-        action: &row.action,
-        resource_type: &row.resource_type,
-        resource_id: &row.resource_id,
-        before: row.before.as_ref(),
-        after: row.after.as_ref(),
-        request_id: row.request_id.as_deref(),
-    }
-    .hash()
-}
-
 impl From<audit_log::Model> for AuditEntry {
     fn from(r: audit_log::Model) -> Self {
         Self {
@@ -330,8 +298,10 @@ impl From<audit_log::Model> for AuditEntry {
             before: r.before,
             after: r.after,
             request_id: r.request_id,
+            client_request_id: r.client_request_id,
             prev_hash: r.prev_hash,
             hash: r.hash,
+            hash_kind: r.hash_kind,
         }
     }
 }
@@ -390,52 +360,6 @@ pub async fn list(
         items: page.items.into_iter().map(AuditEntry::from).collect(),
         next_cursor: page.next_cursor,
     })
-}
-
-/// Walks the whole chain in batches (constant memory) and reports the first break.
-pub async fn verify(db: &Database) -> DbResult<Verification> {
-    const BATCH: u64 = 1000;
-    let mut expected_prev = GENESIS.to_owned();
-    let mut last_id = i64::MIN;
-    let mut checked = 0;
-    loop {
-        let rows = audit_log::Entity::find()
-            .filter(audit_log::Column::Id.gt(last_id))
-            .order_by_asc(audit_log::Column::Id)
-            .limit(BATCH)
-            .all(db.conn())
-            .await?;
-        let done = (rows.len() as u64) < BATCH;
-        for row in rows {
-            checked += 1;
-            let reason = if row.prev_hash != expected_prev {
-                Some("prev_hash_mismatch")
-            } else if hash_of(&row) != row.hash {
-                Some("hash_mismatch")
-            } else {
-                None
-            };
-            if let Some(reason) = reason {
-                return Ok(Verification {
-                    ok: false,
-                    checked,
-                    first_broken: Some(BrokenLink {
-                        id: row.id,
-                        reason: reason.to_owned(),
-                    }),
-                });
-            }
-            expected_prev = row.hash;
-            last_id = row.id;
-        }
-        if done {
-            return Ok(Verification {
-                ok: true,
-                checked,
-                first_broken: None,
-            });
-        }
-    }
 }
 
 #[cfg(test)]

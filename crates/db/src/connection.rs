@@ -26,6 +26,8 @@ pub struct Database {
     conn: DatabaseConnection,
     backend: Backend,
     summaries: SummaryCache,
+    audit_key: Option<crate::audit::AuditKey>,
+    maintenance: crate::maintenance::MaintenanceCache,
 }
 
 /// Work plan summaries this process computed, each with the audit position and the day
@@ -33,7 +35,10 @@ pub struct Database {
 /// audit id names the state of the data: a summary is reused only while it is unchanged
 /// (one indexed `MAX(id)` instead of the aggregates), on any number of instances.
 #[derive(Debug, Clone, Default)]
-pub(crate) struct SummaryCache(Arc<Mutex<HashMap<Uuid, CachedSummary>>>);
+pub(crate) struct SummaryCache(Arc<Mutex<HashMap<SummaryOf, CachedSummary>>>);
+
+/// A plan and the lens its summary was computed through.
+pub(crate) type SummaryOf = (Uuid, wpt_domain::policy::Lens);
 
 type CachedSummary = (SummaryKey, Arc<wpt_domain::models::WorkPlanSummary>);
 
@@ -43,7 +48,7 @@ pub(crate) type SummaryKey = (i64, chrono::NaiveDate);
 impl SummaryCache {
     pub(crate) fn get(
         &self,
-        plan: Uuid,
+        plan: SummaryOf,
         key: SummaryKey,
     ) -> Option<Arc<wpt_domain::models::WorkPlanSummary>> {
         let map = self.0.lock().ok()?;
@@ -54,7 +59,7 @@ impl SummaryCache {
 
     pub(crate) fn put(
         &self,
-        plan: Uuid,
+        plan: SummaryOf,
         key: SummaryKey,
         summary: Arc<wpt_domain::models::WorkPlanSummary>,
     ) {
@@ -71,6 +76,18 @@ impl SummaryCache {
 /// Any fixed 64-bit number works as an advisory lock key, as long as every instance
 /// uses the same one: this one spells "wpt-mig" in ASCII.
 const MIGRATION_LOCK_KEY: i64 = 0x0077_7074_2d6d_6967;
+
+/// The migration from which audit entries are keyed; right after it is applied, the
+/// unkeyed entries before it are sealed by a keyed one (see `crate::audit`).
+const KEYING_MIGRATION: &str = "m20261201_000001_audit_proof";
+
+/// Whether the migration that starts keying is still to be applied.
+async fn keying_pending(conn: &impl sea_orm::ConnectionTrait) -> DbResult<bool> {
+    Ok(Migrator::get_pending_migrations_read_only(conn)
+        .await?
+        .iter()
+        .any(|m| m.name() == KEYING_MIGRATION))
+}
 
 impl Database {
     /// Connects to `url` (`sqlite://...` or `postgres://...`) with a pool of at most
@@ -115,11 +132,30 @@ impl Database {
             conn,
             backend,
             summaries: SummaryCache::default(),
+            audit_key: None,
+            maintenance: Default::default(),
         })
+    }
+
+    /// This handle (and its clones) with the key of the audit chain and of edition
+    /// signatures. Without one, nothing can be appended to the audit log, and keyed
+    /// entries cannot be verified.
+    pub fn with_audit_key(mut self, key: crate::audit::AuditKey) -> Self {
+        self.audit_key = Some(key);
+        self
+    }
+
+    /// The audit key, if one was given.
+    pub fn audit_key(&self) -> Option<&crate::audit::AuditKey> {
+        self.audit_key.as_ref()
     }
 
     pub(crate) fn summaries(&self) -> &SummaryCache {
         &self.summaries
+    }
+
+    pub(crate) fn maintenance_cache(&self) -> &crate::maintenance::MaintenanceCache {
+        &self.maintenance
     }
 
     /// The underlying sea-orm connection, for the use cases in this crate and for tests.
@@ -137,15 +173,29 @@ impl Database {
     /// On PostgreSQL this runs in one transaction holding an advisory lock, so several
     /// instances starting at once migrate exactly once and a failed migration leaves
     /// nothing behind. SQLite has one writer anyway and runs them in order.
+    ///
+    /// When this applies the migration that starts keying the audit chain and the log
+    /// already has (unkeyed) entries, a keyed `audit.seal` entry is appended right
+    /// after it (in the same transaction on PostgreSQL), so the audit key is needed then.
     pub async fn migrate_up(&self) -> DbResult<()> {
         match self.backend {
             Backend::Postgres => {
                 let txn = self.migration_transaction().await?;
                 crate::sql::advisory_xact_lock(&txn, MIGRATION_LOCK_KEY).await?;
+                let keying_starts = keying_pending(&txn).await?;
                 Migrator::up(&txn, None).await?;
+                if keying_starts {
+                    self.seal_unkeyed_in(&txn).await?;
+                }
                 txn.commit().await?;
             }
-            Backend::Sqlite => Migrator::up(&self.conn, None).await?,
+            Backend::Sqlite => {
+                let keying_starts = keying_pending(&self.conn).await?;
+                Migrator::up(&self.conn, None).await?;
+                if keying_starts {
+                    self.seal_unkeyed().await?;
+                }
+            }
         }
         Ok(())
     }

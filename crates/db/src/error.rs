@@ -37,6 +37,21 @@ pub enum DbError {
     /// The input is invalid; every problem is listed.
     #[error("validation failed: {0}")]
     Validation(ValidationErrors),
+    /// The input is within the body limit but too large once read (a spreadsheet that
+    /// inflates past the import's limits).
+    #[error("too large: {0}")]
+    TooLarge(String),
+    /// A bounded queue (password hashing) is full; try again after this many seconds.
+    #[error("busy: {what}; retry after {retry_after} s")]
+    Busy {
+        /// What is busy, for the message.
+        what: &'static str,
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// Read-only maintenance is in force (see [`crate::maintenance`]); nothing was written.
+    #[error("read-only for maintenance")]
+    Maintenance(Box<wpt_domain::models::MaintenanceState>),
     /// The database could not be reached.
     #[error("database unavailable: {0}")]
     Unavailable(#[source] sea_orm::DbErr),
@@ -94,6 +109,9 @@ impl DbError {
             DbError::StaleVersion(_) => ErrorCode::PreconditionFailed,
             DbError::InvalidTransition(_) => ErrorCode::InvalidTransition,
             DbError::Validation(_) => ErrorCode::ValidationFailed,
+            DbError::TooLarge(_) => ErrorCode::PayloadTooLarge,
+            DbError::Busy { .. } => ErrorCode::Unavailable,
+            DbError::Maintenance(_) => ErrorCode::Maintenance,
             DbError::Unavailable(_) => ErrorCode::Unavailable,
             DbError::Database(_) => ErrorCode::Internal,
         }

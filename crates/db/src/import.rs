@@ -5,17 +5,17 @@
 //! One bad row means nothing is written. Rows are matched to activities by code:
 //! importing the same file twice changes nothing the second time.
 
-use std::collections::HashMap;
-use std::io::Cursor;
+mod xlsx;
 
-use calamine::{Data, DataType, Reader, Xlsx, open_workbook_from_rs};
+use std::collections::HashMap;
+
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 use wpt_domain::actor::SecretariatGrant;
 pub use wpt_domain::models::ImportReport;
-use wpt_domain::{AssignmentRole, Grant, ProgressStatus, ValidationErrors};
+use wpt_domain::{Grant, ProgressStatus, ValidationErrors};
 
 use crate::activities::{self, NewActivity};
 use crate::audit::{AuditAction, Change};
@@ -24,6 +24,14 @@ use crate::{Database, DbError, DbResult};
 
 /// Most rows one import takes.
 pub const MAX_ROWS: usize = 5000;
+
+/// Most files parsed at once; more wait their turn (within the request's timeout).
+pub const MAX_CONCURRENT_PARSES: usize = 2;
+
+pub use xlsx::{
+    MAX_COLUMNS, MAX_ENTRIES, MAX_ENTRY_BYTES, MAX_RATIO, MAX_SHARED_STRINGS, MAX_SHEET_ROWS,
+    MAX_TOTAL_BYTES,
+};
 
 /// The file's format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,11 +94,11 @@ const COLUMNS: &[(&str, &[&str])] = &[
 
 type Table = Vec<Vec<String>>;
 
-fn read_table(format: Format, bytes: &[u8]) -> Result<Table, String> {
+fn read_table(format: Format, bytes: &[u8]) -> DbResult<Table> {
     match format {
         Format::Csv => {
-            let text =
-                std::str::from_utf8(bytes).map_err(|_| "the CSV file is not UTF-8".to_owned())?;
+            let text = std::str::from_utf8(bytes)
+                .map_err(|_| file_error("the CSV file is not UTF-8".to_owned()))?;
             let mut reader = csv::ReaderBuilder::new()
                 .has_headers(false)
                 .flexible(true)
@@ -99,33 +107,40 @@ fn read_table(format: Format, bytes: &[u8]) -> Result<Table, String> {
                 .records()
                 .map(|r| {
                     r.map(|rec| rec.iter().map(|c| c.trim().to_owned()).collect())
-                        .map_err(|e| format!("the CSV file cannot be read: {e}"))
+                        .map_err(|e| file_error(format!("the CSV file cannot be read: {e}")))
                 })
                 .collect()
         }
-        Format::Xlsx => {
-            let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes))
-                .map_err(|e| format!("the XLSX file cannot be read: {e}"))?;
-            let range = book
-                .worksheet_range_at(0)
-                .ok_or_else(|| "the workbook has no sheet".to_owned())?
-                .map_err(|e| format!("the first sheet cannot be read: {e}"))?;
-            Ok(range
-                .rows()
-                .map(|row| {
-                    row.iter()
-                        .map(|c| match c {
-                            Data::DateTime(_) | Data::DateTimeIso(_) => {
-                                c.as_date().map(|d| d.to_string()).unwrap_or_default()
-                            }
-                            Data::Float(f) if f.fract() == 0.0 => format!("{f:.0}"),
-                            other => other.to_string().trim().to_owned(),
-                        })
-                        .collect()
-                })
-                .collect())
-        }
+        Format::Xlsx => xlsx::read(bytes).map_err(|refusal| match refusal {
+            xlsx::Refusal::TooLarge(message) => DbError::TooLarge(message),
+            xlsx::Refusal::Invalid(message) => file_error(message),
+        }),
     }
+}
+
+fn file_error(message: String) -> DbError {
+    let mut e = ValidationErrors::new();
+    e.add("file", message);
+    DbError::Validation(e)
+}
+
+/// Parsing runs on a blocking thread (a request's timeout cannot stop a parse, and it
+/// must not hold an async worker), at most [`MAX_CONCURRENT_PARSES`] at a time; the
+/// permit goes with the parse, so an abandoned request's parse still counts.
+static PARSES: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(MAX_CONCURRENT_PARSES);
+
+async fn read_file(format: Format, bytes: &[u8]) -> DbResult<Table> {
+    let permit = PARSES
+        .acquire()
+        .await
+        .map_err(|_| DbError::internal("the import's parse limit is closed"))?;
+    let bytes = bytes.to_vec();
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        read_table(format, &bytes)
+    })
+    .await
+    .map_err(|e| DbError::internal(format!("parsing an import failed: {e}")))?
 }
 
 struct Row {
@@ -241,11 +256,7 @@ pub async fn import(
     format: Format,
     bytes: &[u8],
 ) -> DbResult<ImportReport> {
-    let table = read_table(format, bytes).map_err(|message| {
-        let mut e = ValidationErrors::new();
-        e.add("file", message);
-        DbError::Validation(e)
-    })?;
+    let table = read_file(format, bytes).await?;
     let mut errors = ValidationErrors::new();
     let rows = parse(table, &mut errors);
     // A header problem makes the rows meaningless; row problems are collected with
@@ -383,13 +394,8 @@ pub async fn import(
                     .exec(&txn)
                     .await?;
                 if had != wanted {
-                    activity_assignment::Entity::delete_many()
-                        .filter(activity_assignment::Column::ActivityId.eq(old.id))
-                        .exec(&txn)
-                        .await?;
-                    let mut ordered = bodies.clone();
-                    ordered.sort_by_key(|(_, r)| *r == AssignmentRole::Lead);
-                    activities::write_assignments(&txn, old.id, &ordered).await?;
+                    // Bodies that stay keep their latest and accepted statuses.
+                    activities::reassign(&txn, old.id, &bodies, now).await?;
                 }
                 let row = activity::Entity::find_by_id(old.id)
                     .one(&txn)

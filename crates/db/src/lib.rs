@@ -20,6 +20,7 @@ mod error;
 pub mod import;
 pub mod indicators;
 mod json;
+pub mod maintenance;
 pub mod milestones;
 mod paging;
 pub mod progress;

@@ -285,6 +285,7 @@ pub async fn demo(db: &Database, hasher: &PasswordHasher) -> DbResult<DemoOutcom
                 latest_status: Set(Some(status.as_str().to_owned())),
                 latest_percent: Set(Some(pct)),
                 latest_reported_at: Set(Some(at)),
+                ..Default::default()
             });
         }
         for (k, label) in [
@@ -508,6 +509,7 @@ pub async fn synthetic(db: &Database, hasher: &PasswordHasher, n: usize) -> DbRe
                 latest_status: Set(Some(status.as_str().to_owned())),
                 latest_percent: Set(Some(pct)),
                 latest_reported_at: Set(Some(at)),
+                ..Default::default()
             });
         }
         for m in 0..2i64 {

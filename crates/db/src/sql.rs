@@ -15,6 +15,17 @@ pub(crate) fn portable(backend: sea_orm::DbBackend, sql: &str) -> String {
     }
 }
 
+/// `sql` over assignments (`s`) read through `lens`: each body's latest accepted status
+/// and when it was accepted instead of its latest progress update.
+pub(crate) fn through(lens: wpt_domain::policy::Lens, sql: &str) -> String {
+    match lens {
+        wpt_domain::policy::Lens::Recorded => sql.to_owned(),
+        wpt_domain::policy::Lens::Accepted => sql
+            .replace("s.latest_status", "s.accepted_status")
+            .replace("s.latest_reported_at", "s.accepted_at"),
+    }
+}
+
 /// Takes the transaction-scoped advisory lock `key` on PostgreSQL (released at commit or
 /// rollback); nothing on SQLite, whose write transactions are serialized already.
 pub(crate) async fn advisory_xact_lock(conn: &impl ConnectionTrait, key: i64) -> DbResult<()> {
@@ -22,6 +33,20 @@ pub(crate) async fn advisory_xact_lock(conn: &impl ConnectionTrait, key: i64) ->
         conn.execute_raw(Statement::from_string(
             DbBackend::Postgres,
             format!("SELECT pg_advisory_xact_lock({key})"),
+        ))
+        .await?;
+    }
+    Ok(())
+}
+
+/// `NOTIFY channel` on PostgreSQL, delivered when the transaction commits; nothing on
+/// SQLite (one process, nobody else to tell).
+pub(crate) async fn notify(conn: &impl ConnectionTrait, channel: &str) -> DbResult<()> {
+    if conn.get_database_backend() == DbBackend::Postgres {
+        conn.execute_raw(Statement::from_sql_and_values(
+            DbBackend::Postgres,
+            "SELECT pg_notify($1, '')",
+            [channel.into()],
         ))
         .await?;
     }
@@ -103,3 +128,62 @@ pub(crate) const BODY_COUNTERS: &str = "SELECT COUNT(*) AS assigned,
            FROM activity_assignments s
            JOIN activities a ON a.id = s.activity_id
           WHERE s.body_id = $1 AND a.archived_at IS NULL";
+
+/// Makes accepted submission $1 (cycle $2 with period end $3, accepted at $4) of body $5
+/// each of its activities' latest accepted status, unless a report of a later period
+/// was accepted already: what viewers read.
+pub(crate) const RECORD_ACCEPTED: &str = "UPDATE activity_assignments SET
+    accepted_status = (SELECT e.status FROM submission_entries e
+        WHERE e.submission_id = $1 AND e.activity_id = activity_assignments.activity_id),
+    accepted_percent = (SELECT e.percent_complete FROM submission_entries e
+        WHERE e.submission_id = $1 AND e.activity_id = activity_assignments.activity_id),
+    accepted_cycle_id = $2, accepted_period_end = $3, accepted_at = $4
+  WHERE body_id = $5
+    AND activity_id IN (SELECT e.activity_id FROM submission_entries e WHERE e.submission_id = $1)
+    AND (accepted_period_end IS NULL OR accepted_period_end <= $3)";
+
+/// Runs [`RECORD_ACCEPTED`].
+pub(crate) async fn record_accepted(
+    conn: &impl ConnectionTrait,
+    submission: uuid::Uuid,
+    cycle: uuid::Uuid,
+    period_end: chrono::NaiveDate,
+    accepted_at: chrono::DateTime<chrono::Utc>,
+    body: uuid::Uuid,
+) -> DbResult<()> {
+    let backend = conn.get_database_backend();
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        portable(backend, RECORD_ACCEPTED),
+        [
+            submission.into(),
+            cycle.into(),
+            period_end.into(),
+            accepted_at.into(),
+            body.into(),
+        ],
+    ))
+    .await?;
+    Ok(())
+}
+
+/// Counts an attempt of account $1 from address $2 at $3 *before* its password is
+/// verified (`auth::throttle`): a window that began at or before $4 starts again at 1;
+/// a window already holding $5 attempts is left alone and no row is returned (refused).
+pub(crate) const CLAIM_LOGIN_ATTEMPT: &str = "INSERT INTO login_attempts (user_id, address, window_started_at, failures)
+     VALUES ($1, $2, $3, 1)
+     ON CONFLICT (user_id, address) DO UPDATE SET
+       failures = CASE WHEN login_attempts.window_started_at <= $4 THEN 1 ELSE login_attempts.failures + 1 END,
+       window_started_at = CASE WHEN login_attempts.window_started_at <= $4 THEN $3 ELSE login_attempts.window_started_at END
+     WHERE login_attempts.window_started_at <= $4 OR login_attempts.failures < $5
+     RETURNING failures";
+
+/// Counts a wrong password of account $1 at $2 in its per-account window (a window that
+/// began at or before $3 starts again, its delay cleared); the failures so far.
+pub(crate) const RECORD_ACCOUNT_FAILURE: &str = "INSERT INTO login_failures (user_id, window_started_at, failures)
+     VALUES ($1, $2, 1)
+     ON CONFLICT (user_id) DO UPDATE SET
+       failures = CASE WHEN login_failures.window_started_at <= $3 THEN 1 ELSE login_failures.failures + 1 END,
+       locked_until = CASE WHEN login_failures.window_started_at <= $3 THEN NULL ELSE login_failures.locked_until END,
+       window_started_at = CASE WHEN login_failures.window_started_at <= $3 THEN $2 ELSE login_failures.window_started_at END
+     RETURNING failures";

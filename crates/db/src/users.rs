@@ -324,6 +324,10 @@ pub async fn update(
 }
 
 /// Changes one's own password after checking the current one; ends every other session.
+///
+/// The current password is checked under the login limits, counted for the account and
+/// `client` ([`throttle`](crate::auth::throttle)): a stolen session cannot guess it
+/// without limit (403 until the budget is spent, then 429).
 pub async fn change_own_password(
     db: &Database,
     auth: &Auth,
@@ -331,23 +335,29 @@ pub async fn change_own_password(
     keep_session: Option<Uuid>,
     current: &str,
     new: &str,
+    client: std::net::IpAddr,
 ) -> DbResult<()> {
     let mut errors = ValidationErrors::new();
     check_password(&mut errors, "new_password", new);
     errors.finish()?;
-    let row = user::Entity::find_by_id(grant.user_id())
+    let (row, recorded) = user::Entity::find_by_id(grant.user_id())
+        .find_also_related(crate::entities::login_failure::Entity)
         .one(db.conn())
         .await?
         .ok_or(DbError::NotFound("user"))?;
+    let attempt =
+        crate::auth::throttle::Attempt::admit(db, auth, row.id, recorded.as_ref(), client).await?;
     if !auth
         .hasher
         .verify(current, Some(&row.password_hash))
         .await?
     {
+        attempt.failed(db, auth).await?;
         return Err(DbError::Forbidden(
             "current_password is not the account's password".into(),
         ));
     }
+    attempt.succeeded(db).await?;
     let hash = auth.hasher.hash(new).await?;
     let mut txn = db.write().await?;
     set_password_hash(&txn, &row, hash).await?;

@@ -148,7 +148,11 @@ fn timestamp(row: &sea_orm::QueryResult, col: &str) -> Option<chrono::DateTime<c
 }
 
 /// The plan at a glance: six aggregate queries, whatever the plan's size.
-pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::WorkPlanSummary> {
+pub async fn summary(
+    db: &Database,
+    id: Uuid,
+    lens: wpt_domain::policy::Lens,
+) -> DbResult<wpt_domain::models::WorkPlanSummary> {
     use sea_orm::{ConnectionTrait, Statement};
     use wpt_domain::models::{
         BodyLastUpdate, MilestoneTotals, SignalCount, StatusCount, WorkPlanSummary,
@@ -163,13 +167,16 @@ pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::Wo
         .await?
         .flatten();
     let key = (position.unwrap_or(0), today);
-    if let Some(hit) = db.summaries().get(id, key) {
+    if let Some(hit) = db.summaries().get((id, lens), key) {
         return Ok((*hit).clone());
     }
     ensure_exists(db, id).await?;
     let backend = conn.get_database_backend();
+    // Viewers' counts read each body's latest accepted status instead of its latest
+    // progress update: the same queries over the accepted columns.
     let stmt = |sql: &str, values: Vec<sea_orm::Value>| {
-        Statement::from_sql_and_values(backend, sql::portable(backend, sql), values)
+        let sql = sql::through(lens, sql);
+        Statement::from_sql_and_values(backend, sql::portable(backend, &sql), values)
     };
 
     let activities: i64 = conn
@@ -259,7 +266,7 @@ pub async fn summary(db: &Database, id: Uuid) -> DbResult<wpt_domain::models::Wo
         bodies,
     };
     db.summaries()
-        .put(id, key, std::sync::Arc::new(summary.clone()));
+        .put((id, lens), key, std::sync::Arc::new(summary.clone()));
     Ok(summary)
 }
 

@@ -29,7 +29,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::audit::{self, Change, GENESIS};
+use crate::audit::{self, AuditAction, AuditKey, Change, GENESIS, HASH_HMAC_SHA256};
 use crate::entities::audit_log;
 use crate::{Backend, Database, DbError, DbResult, context};
 
@@ -42,6 +42,7 @@ const AUDIT_LOCK_KEY: i64 = 0x0077_7074_2d61_7564;
 pub struct Write {
     txn: DatabaseTransaction,
     changes: Vec<(Option<Uuid>, Change)>,
+    key: Option<AuditKey>,
 }
 
 impl Database {
@@ -61,7 +62,52 @@ impl Database {
         Ok(Write {
             txn,
             changes: Vec::new(),
+            key: self.audit_key().cloned(),
         })
+    }
+
+    /// The audit key, or the error that names the missing setting.
+    pub(crate) fn required_audit_key(&self) -> DbResult<&AuditKey> {
+        self.audit_key().ok_or_else(audit::no_key)
+    }
+
+    /// Seals the unkeyed entries of a log whose keying starts now (see
+    /// [`Database::migrate_up`]), in a write of its own.
+    pub(crate) async fn seal_unkeyed(&self) -> DbResult<()> {
+        let w = self.write().await?;
+        self.seal_unkeyed_in(&w.txn).await?;
+        w.txn.commit().await?;
+        Ok(())
+    }
+
+    /// Appends, in `txn`, a keyed `audit.seal` entry after the log's head when the head
+    /// is unkeyed: its MAC covers the head's hash, and through it every unkeyed entry.
+    /// Nothing when the log is empty or already keyed.
+    pub(crate) async fn seal_unkeyed_in(&self, txn: &DatabaseTransaction) -> DbResult<()> {
+        let head = audit_log::Entity::find()
+            .select_only()
+            .column(audit_log::Column::Id)
+            .column(audit_log::Column::Hash)
+            .column(audit_log::Column::HashKind)
+            .order_by_desc(audit_log::Column::Id)
+            .limit(1)
+            .into_tuple::<(i64, String, String)>()
+            .one(txn)
+            .await?;
+        let Some((id, hash, kind)) = head else {
+            return Ok(());
+        };
+        if kind == HASH_HMAC_SHA256 {
+            return Ok(());
+        }
+        let seal = Change::new::<(), _>(
+            AuditAction::AuditSeal,
+            "audit_log",
+            id,
+            None,
+            Some(&serde_json::json!({ "sealed_through": id, "hash": hash })),
+        )?;
+        append_all(txn, vec![(None, seal)], self.audit_key(), Head::MaySeal).await
     }
 
     /// A transaction for the schema migrations (not a use case: nothing is audited).
@@ -116,9 +162,17 @@ impl Write {
 
     /// Appends the recorded audit entries, then commits everything.
     pub(crate) async fn commit(self) -> DbResult<()> {
-        let Write { txn, changes, .. } = self;
+        let Write { txn, changes, key } = self;
+        // Read-only maintenance, from the database itself (crate::maintenance): checked
+        // here, before the audit lock, for any change a user's write recorded.
+        if changes
+            .iter()
+            .any(|(actor, c)| crate::maintenance::refuses(*actor, c.action))
+        {
+            crate::maintenance::check_in(&txn).await?;
+        }
         if !changes.is_empty() {
-            append_all(&txn, changes).await?;
+            append_all(&txn, changes, key.as_ref(), Head::MustBeKeyed).await?;
         }
         txn.commit().await?;
         Ok(())
@@ -190,26 +244,53 @@ versioned!(
     work_plan,
 );
 
-/// Appends `changes` in order, under the chain's lock.
+/// What [`append_all`] accepts as the head it appends after.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Head {
+    /// A keyed entry (or none): every ordinary write.
+    MustBeKeyed,
+    /// Also an unkeyed one: the seal, when keying starts.
+    MaySeal,
+}
+
+/// Appends `changes` in order, under the chain's lock, each keyed with `key`.
 ///
 /// On PostgreSQL a transaction-scoped advisory lock serializes appends across
 /// connections and instances; on SQLite the write lock taken by `BEGIN IMMEDIATE` does.
 /// So the chain never forks.
+///
+/// An unkeyed head is refused (except by the seal): after keying started it can only be
+/// the work of someone who rewrote the log without the key, and appending to it would
+/// vouch for their rewrite.
 async fn append_all(
     txn: &DatabaseTransaction,
     changes: Vec<(Option<Uuid>, Change)>,
+    key: Option<&AuditKey>,
+    accept: Head,
 ) -> DbResult<()> {
+    let key = key.ok_or_else(audit::no_key)?;
     crate::sql::advisory_xact_lock(txn, AUDIT_LOCK_KEY).await?;
-    let mut prev_hash = audit_log::Entity::find()
+    let head = audit_log::Entity::find()
         .select_only()
         .column(audit_log::Column::Hash)
+        .column(audit_log::Column::HashKind)
         .order_by_desc(audit_log::Column::Id)
         .limit(1)
-        .into_tuple::<String>()
+        .into_tuple::<(String, String)>()
         .one(txn)
-        .await?
-        .unwrap_or_else(|| GENESIS.to_owned());
+        .await?;
+    let mut prev_hash = match head {
+        None => GENESIS.to_owned(),
+        Some((hash, kind)) if kind == HASH_HMAC_SHA256 || accept == Head::MaySeal => hash,
+        Some(_) => {
+            return Err(DbError::internal(
+                "the audit log ends in an unkeyed entry although keying has started: \
+                 it was rewritten without the key; run `wpt audit verify`",
+            ));
+        }
+    };
     let request_id = context::request_id();
+    let client_request_id = context::client_request_id();
     for (actor, change) in changes {
         // Microseconds: what both backends store exactly, so the hash recomputes.
         let occurred_at = Utc::now().trunc_subsecs(6);
@@ -225,8 +306,9 @@ async fn append_all(
             before: before.as_ref(),
             after: after.as_ref(),
             request_id: request_id.as_deref(),
+            client_request_id: client_request_id.as_deref(),
         };
-        let hash = row.hash();
+        let hash = row.hmac(key);
         audit_log::ActiveModel {
             occurred_at: Set(occurred_at),
             actor_id: Set(actor),
@@ -236,8 +318,10 @@ async fn append_all(
             before: Set(before),
             after: Set(after),
             request_id: Set(request_id.clone()),
+            client_request_id: Set(client_request_id.clone()),
             prev_hash: Set(prev_hash),
             hash: Set(hash.clone()),
+            hash_kind: Set(HASH_HMAC_SHA256.to_owned()),
             ..Default::default()
         }
         .insert(txn)

@@ -21,7 +21,7 @@ pub struct UnknownVariant {
 macro_rules! text_enum {
     (
         $(#[$meta:meta])*
-        $name:ident, $kind:literal {
+        $name:ident, $kind:literal $(, example = $example:literal)? {
             $( $(#[$vmeta:meta])* $variant:ident => $text:literal ),+ $(,)?
         }
     ) => {
@@ -59,10 +59,12 @@ macro_rules! text_enum {
         // as they are serialized.
         impl utoipa::PartialSchema for $name {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                utoipa::openapi::schema::ObjectBuilder::new()
+                let schema = utoipa::openapi::schema::ObjectBuilder::new()
                     .schema_type(utoipa::openapi::schema::Type::String)
-                    .enum_values(Some([$($text),+]))
-                    .into()
+                    .enum_values(Some([$($text),+]));
+                // The value the OpenAPI document's examples show (else the first).
+                $(let schema = schema.examples([$example]);)?
+                schema.into()
             }
         }
 
@@ -90,7 +92,7 @@ text_enum! {
 
 text_enum! {
     /// The life stage of a work plan.
-    WorkPlanStatus, "work plan status" {
+    WorkPlanStatus, "work plan status", example = "active" {
         /// Being prepared; not yet adopted.
         Draft => "draft",
         /// The plan being implemented now.
@@ -102,7 +104,7 @@ text_enum! {
 
 text_enum! {
     /// How a sectoral body takes part in a work plan.
-    ParticipationRole, "participation role" {
+    ParticipationRole, "participation role", example = "member" {
         /// Leads the whole plan (SOMTC for the TIP work plans).
         Lead => "lead",
         /// Takes part in the plan.
@@ -134,7 +136,7 @@ text_enum! {
 
 text_enum! {
     /// What a user may do; see the roles table in docs/security.md.
-    Role, "role" {
+    Role, "role", example = "officer" {
         /// Users, bodies, work plans, and everything the secretariat may do.
         Admin => "admin",
         /// The SOMTC secretariat: plan structure, cycles, review.
@@ -148,7 +150,7 @@ text_enum! {
 
 text_enum! {
     /// What a body reports about its part of an activity.
-    ProgressStatus, "progress status" {
+    ProgressStatus, "progress status", example = "on_track" {
         /// Not begun.
         NotStarted => "not_started",
         /// Going to plan.
@@ -220,7 +222,7 @@ text_enum! {
 
 text_enum! {
     /// Where a reporting cycle stands.
-    CycleState, "cycle state" {
+    CycleState, "cycle state", example = "open" {
         /// Scheduled; bodies cannot enter data yet.
         Planned => "planned",
         /// Bodies enter and submit; the secretariat reviews.
@@ -232,7 +234,7 @@ text_enum! {
 
 text_enum! {
     /// Where a body's submission for a cycle stands.
-    SubmissionStatus, "submission status" {
+    SubmissionStatus, "submission status", example = "draft" {
         /// Nothing entered yet.
         NotStarted => "not_started",
         /// Being written by the body.

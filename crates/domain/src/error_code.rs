@@ -43,6 +43,8 @@ pub enum ErrorCode {
     Unavailable,
     /// 503: the request took longer than the server allows.
     Timeout,
+    /// 503: an administrator put the tracker in read-only maintenance; see `Retry-After`.
+    Maintenance,
 }
 
 impl ErrorCode {
@@ -65,6 +67,7 @@ impl ErrorCode {
         ErrorCode::Internal,
         ErrorCode::Unavailable,
         ErrorCode::Timeout,
+        ErrorCode::Maintenance,
     ];
 
     /// `(status, code, title)`: the table itself.
@@ -88,6 +91,7 @@ impl ErrorCode {
             Internal => (500, "internal", "Internal error"),
             Unavailable => (503, "unavailable", "Service unavailable"),
             Timeout => (503, "timeout", "Request timed out"),
+            Maintenance => (503, "maintenance", "Read-only for maintenance"),
         }
     }
 

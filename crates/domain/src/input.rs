@@ -13,19 +13,28 @@ pub struct ProgressInput {
     /// Status of the body's part.
     pub status: ProgressStatus,
     /// Completion, 0 to 100.
-    #[schema(minimum = 0, maximum = 100)]
+    #[schema(example = 60, minimum = 0, maximum = 100)]
     pub percent_complete: Option<i32>,
     /// What was done.
-    #[schema(max_length = 20000)]
+    #[schema(
+        example = "Campaign materials printed in five languages and placed at 12 of the 20 checkpoints; 85 immigration officers briefed.",
+        max_length = 20000
+    )]
     pub narrative: String,
     /// Difficulties met.
-    #[schema(max_length = 20000)]
+    #[schema(
+        example = "Printing for the remaining checkpoints waits for the second funding tranche.",
+        max_length = 20000
+    )]
     pub challenges: Option<String>,
     /// What comes next.
-    #[schema(max_length = 20000)]
+    #[schema(
+        example = "Place the materials at the remaining 8 checkpoints by the end of the quarter.",
+        max_length = 20000
+    )]
     pub next_steps: Option<String>,
     /// Links to evidence (http or https), at most 20.
     #[serde(default)]
+    #[schema(example = json!(["https://example.org/dgicm/campaign-progress-2026.pdf"]))]
     pub evidence_urls: Vec<String>,
 }
-

@@ -5,11 +5,19 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::{ParticipationRole, Pillar, WorkPlanStatus};
+
+mod audit;
+pub use audit::{AuditEntry, AuditHead, BrokenLink, Verification};
+pub mod maintenance;
+pub use maintenance::{Maintenance, MaintenanceInput, MaintenanceState};
+mod reporting;
+pub use reporting::{
+    Amendment, Cycle, Edition, Submission, SubmissionEntry, SubmissionEvent, SubmissionSummary,
+};
 
 /// An ASEAN Sectoral Body.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
@@ -17,15 +25,20 @@ pub struct Body {
     /// Stable identifier.
     pub id: Uuid,
     /// Stable short code, e.g. `SOMTC`; what the API addresses bodies by.
-    #[schema(example = "SOMTC")]
+    #[schema(example = "DGICM")]
     pub code: String,
     /// Full name.
+    #[schema(
+        example = "Directors-General of Immigration Departments and Heads of Consular Affairs Divisions of Ministries of Foreign Affairs"
+    )]
     pub name: String,
     /// The ASEAN Community pillar.
     pub pillar: Pillar,
     /// Whether the body's participation is confirmed by a public source.
+    #[schema(example = true)]
     pub confirmed: bool,
     /// Editorial notes, such as where a fact comes from or what is unconfirmed.
+    #[schema(example = "Participation confirmed by the work plan as adopted.")]
     pub notes: Option<String>,
     /// Optimistic-concurrency version; the `ETag`.
     pub version: i32,
@@ -41,16 +54,22 @@ pub struct WorkPlan {
     /// Stable identifier.
     pub id: Uuid,
     /// Unique short code, e.g. `MSWP-TIP-2023-2028`.
+    #[schema(example = "MSWP-TIP-2023-2028")]
     pub code: String,
     /// Full title.
+    #[schema(example = "ASEAN Multi-Sectoral Work Plan Against Trafficking in Persons 2023-2028")]
     pub title: String,
     /// First day the plan covers.
+    #[schema(example = "2023-01-01")]
     pub period_start: NaiveDate,
     /// Last day the plan covers.
+    #[schema(example = "2028-12-31")]
     pub period_end: NaiveDate,
     /// When the plan was adopted, if known.
+    #[schema(example = "2023-08-21")]
     pub adopted_on: Option<NaiveDate>,
     /// The meeting that adopted it, e.g. "17th AMMTC, Labuan Bajo".
+    #[schema(example = "17th AMMTC, Labuan Bajo")]
     pub adopted_at: Option<String>,
     /// `draft`, `active` or `archived`.
     pub status: WorkPlanStatus,
@@ -70,6 +89,7 @@ pub struct WorkPlanBody {
     /// `lead` for the body that leads the plan, else `member`.
     pub role: ParticipationRole,
     /// Whether this body's participation in this plan is confirmed.
+    #[schema(example = true)]
     pub confirmed: bool,
 }
 
@@ -84,6 +104,7 @@ pub struct Area {
     #[schema(example = "A")]
     pub code: String,
     /// Title, e.g. "Prevention of trafficking in persons".
+    #[schema(example = "Prevention of trafficking in persons")]
     pub title: String,
     /// Display order within the plan.
     pub position: i32,
@@ -98,68 +119,24 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// An entry of the audit log as the API shows it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct AuditEntry {
-    /// Position in the chain (increasing).
-    pub id: i64,
-    /// When it happened (UTC, microseconds).
-    pub occurred_at: DateTime<Utc>,
-    /// Who did it; `null` for the system (start-up, reference data, the command line).
-    pub actor_id: Option<Uuid>,
-    /// What was done, e.g. `user.update`.
-    pub action: String,
-    /// The kind of resource.
-    pub resource_type: String,
-    /// The resource's id (or code).
-    pub resource_id: String,
-    /// The resource before the change (secrets removed).
-    pub before: Option<Value>,
-    /// The resource after the change (secrets removed).
-    pub after: Option<Value>,
-    /// The request that made the change.
-    pub request_id: Option<String>,
-    /// The previous entry's hash.
-    pub prev_hash: String,
-    /// This entry's SHA-256.
-    pub hash: String,
-}
-
-/// The outcome of checking the chain.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Verification {
-    /// Whether every entry links to the one before and hashes to its stored hash.
-    pub ok: bool,
-    /// How many entries were checked.
-    pub checked: u64,
-    /// The first entry that does not verify, if any.
-    pub first_broken: Option<BrokenLink>,
-}
-
-/// Where the chain breaks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct BrokenLink {
-    /// The entry's id.
-    pub id: i64,
-    /// `hash_mismatch` (the entry was altered) or `prev_hash_mismatch` (an entry
-    /// before it was removed or altered).
-    pub reason: String,
-}
-
 /// A user account, as administrators see it (never with its password hash).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct User {
     /// Stable identifier.
     pub id: Uuid,
     /// Login email, lower-cased.
+    #[schema(example = "officer.dgicm@demo.wpt")]
     pub email: String,
     /// Display name.
+    #[schema(example = "DGICM focal point")]
     pub name: String,
     /// `admin`, `secretariat`, `officer` or `viewer`.
     pub role: crate::Role,
     /// The officer's body code; `null` for every other role.
+    #[schema(example = "DGICM")]
     pub body: Option<String>,
     /// Whether the account may log in.
+    #[schema(example = true)]
     pub active: bool,
     /// Optimistic-concurrency version; the `ETag`.
     pub version: i32,
@@ -175,12 +152,15 @@ pub struct Me {
     /// The user's id.
     pub id: Uuid,
     /// Login email.
+    #[schema(example = "officer.dgicm@demo.wpt")]
     pub email: String,
     /// Display name.
+    #[schema(example = "DGICM focal point")]
     pub name: String,
     /// Role.
     pub role: crate::Role,
     /// The officer's body code; `null` for every other role.
+    #[schema(example = "DGICM")]
     pub body: Option<String>,
 }
 
@@ -190,8 +170,10 @@ pub struct ApiToken {
     /// Stable identifier (what `DELETE /me/tokens/{id}` takes).
     pub id: Uuid,
     /// The owner's label for it.
+    #[schema(example = "Partner M&E dashboard")]
     pub name: String,
     /// The first characters of the token, to recognise it: `wpt_AbCd1234`.
+    #[schema(example = "wpt_q7Lm2VxR")]
     pub prefix: String,
     /// Whether it may write (never more than its owner may).
     pub write: bool,
@@ -200,6 +182,7 @@ pub struct ApiToken {
     /// When it stops working.
     pub expires_at: DateTime<Utc>,
     /// When it was last used (to the minute), if ever.
+    #[schema(example = "2026-06-29T16:42:00Z")]
     pub last_used_at: Option<DateTime<Utc>>,
     /// When it was revoked, if it was.
     pub revoked_at: Option<DateTime<Utc>>,
@@ -213,6 +196,7 @@ pub struct NewApiToken {
     pub info: ApiToken,
     /// The secret to send as `Authorization: Bearer <token>`; store it now, it is
     /// never shown again.
+    #[schema(example = "wpt_q7Lm2VxRk9Tz4bNc8HdWfJ3sYp6uEa1gXo5iMv0rQ2w")]
     pub token: String,
 }
 
@@ -220,13 +204,18 @@ pub struct NewApiToken {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct TokenPair {
     /// A short-lived JWT for `Authorization: Bearer`.
+    #[schema(
+        example = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMTkyZjNhMC01YzFlLTdkMmItOWE0Zi0zYzJkMWUwZjlhOGIiLCJleHAiOjE3ODI4MTIyMDB9.Jm2vN8qW4sX0aB6cD9eF1gH3iK5lM7nO"
+    )]
     pub access_token: String,
     /// An opaque token for `POST /auth/refresh`; single use.
+    #[schema(example = "wptr_Vb3Nq8Ls1Kx6Dw0Fh4Jz9Pc2Tm7Yr5Ge3Ua8So1Il6E")]
     pub refresh_token: String,
     /// Always `Bearer`.
     #[schema(example = "Bearer")]
     pub token_type: String,
     /// Seconds until the access token expires.
+    #[schema(example = 900)]
     pub expires_in: i64,
 }
 
@@ -234,15 +223,39 @@ pub struct TokenPair {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ActivityBody {
     /// The body's code.
+    #[schema(example = "DGICM")]
     pub body: String,
     /// `lead` or `cooperating`.
     pub role: crate::AssignmentRole,
     /// The status in its latest progress update; `null` before its first.
     pub latest_status: Option<crate::ProgressStatus>,
     /// The percentage in its latest update, if it gave one.
+    #[schema(example = 60)]
     pub latest_percent: Option<i32>,
     /// When it last reported.
+    #[schema(example = "2026-06-12T08:15:00Z")]
     pub latest_reported_at: Option<DateTime<Utc>>,
+    /// Its status from its latest report the secretariat accepted; `null` before the
+    /// first. Viewers see this and not the `latest_*` fields, which are `null` for them.
+    pub accepted: Option<AcceptedStatus>,
+}
+
+/// A body's status on an activity from its latest accepted cycle report.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct AcceptedStatus {
+    /// The status in the accepted entry.
+    pub status: crate::ProgressStatus,
+    /// Its percentage, if it gave one.
+    #[schema(example = 50)]
+    pub percent_complete: Option<i32>,
+    /// The reporting cycle whose report was accepted.
+    pub cycle_id: Uuid,
+    /// That cycle's name.
+    #[schema(example = "26th SOMTC")]
+    pub cycle_name: String,
+    /// When the secretariat accepted it.
+    #[schema(example = "2026-02-27T10:00:00Z")]
+    pub accepted_at: Option<DateTime<Utc>>,
 }
 
 /// The secretariat's override of an activity's signal, shown beside the derived one.
@@ -251,10 +264,13 @@ pub struct SignalOverride {
     /// The signal the secretariat sets.
     pub signal: crate::Signal,
     /// Why.
+    #[schema(example = "Funding for the remaining checkpoints is not yet confirmed.")]
     pub reason: String,
     /// Who set it.
+    #[schema(example = "0192f3a0-5c1e-7d2b-9a4f-5a1b2c3d4e5f")]
     pub set_by: Option<Uuid>,
     /// When.
+    #[schema(example = "2026-06-15T11:00:00Z")]
     pub set_at: Option<DateTime<Utc>>,
 }
 
@@ -266,24 +282,36 @@ pub struct Activity {
     /// The work plan.
     pub work_plan_id: Uuid,
     /// The area's code, e.g. `A`.
+    #[schema(example = "A")]
     pub area: String,
     /// Code, unique within the plan, e.g. `A.a.1`.
+    #[schema(example = "A.a.1")]
     pub code: String,
     /// Title: the programme, project or activity.
+    #[schema(example = "Information campaign on safe migration at border checkpoints")]
     pub title: String,
     /// Description.
+    #[schema(
+        example = "Posters, leaflets and short videos in national languages at the main land and sea border checkpoints, prepared with immigration and consular staff."
+    )]
     pub description: Option<String>,
     /// The ACTIP provision or APA section it implements.
+    #[schema(example = "ACTIP Art. 11; APA A.1")]
     pub actip_reference: Option<String>,
     /// Expected outputs.
+    #[schema(example = "Campaign materials in use at 20 border checkpoints")]
     pub expected_outputs: Option<String>,
     /// Planned start.
+    #[schema(example = "2024-01-01")]
     pub planned_start: Option<NaiveDate>,
     /// Planned end.
+    #[schema(example = "2026-12-31")]
     pub planned_end: Option<NaiveDate>,
     /// The lead body's code.
+    #[schema(example = "DGICM")]
     pub lead_body: String,
     /// The cooperating bodies' codes.
+    #[schema(example = json!(["SOMTC"]))]
     pub cooperating_bodies: Vec<String>,
     /// Each assigned body's part and latest reported status (lead first).
     pub bodies: Vec<ActivityBody>,
@@ -295,10 +323,12 @@ pub struct Activity {
     /// Past the planned end and not completed.
     pub overdue: bool,
     /// Milestones past due and not completed.
+    #[schema(example = 0)]
     pub overdue_milestones: i64,
     /// Whether it was archived (archived activities leave the default lists).
     pub archived: bool,
     /// When the latest progress update of any body arrived.
+    #[schema(example = "2026-06-12T08:15:00Z")]
     pub last_progress_at: Option<DateTime<Utc>>,
     /// Optimistic-concurrency version; the `ETag`. Progress and milestone changes bump it.
     pub version: i32,
@@ -316,18 +346,30 @@ pub struct ProgressUpdate {
     /// The activity.
     pub activity_id: Uuid,
     /// The reporting body's code.
+    #[schema(example = "DGICM")]
     pub body: String,
     /// Reported status.
     pub status: crate::ProgressStatus,
     /// Reported completion, 0 to 100, if given.
+    #[schema(example = 60)]
     pub percent_complete: Option<i32>,
     /// What was done.
+    #[schema(
+        example = "Campaign materials printed in five languages and placed at 12 of the 20 checkpoints; 85 immigration officers briefed."
+    )]
     pub narrative: String,
     /// Difficulties met.
+    #[schema(
+        example = "Printing for the remaining checkpoints waits for the second funding tranche."
+    )]
     pub challenges: Option<String>,
     /// What comes next.
+    #[schema(
+        example = "Place the materials at the remaining 8 checkpoints by the end of the quarter."
+    )]
     pub next_steps: Option<String>,
     /// Links to evidence.
+    #[schema(example = json!(["https://example.org/dgicm/campaign-progress-2026.pdf"]))]
     pub evidence_urls: Vec<String>,
     /// Who wrote it.
     pub author_id: Uuid,
@@ -343,14 +385,19 @@ pub struct Milestone {
     /// The activity.
     pub activity_id: Uuid,
     /// What is to be reached, e.g. "regional workshop held".
+    #[schema(example = "Regional workshop held")]
     pub title: String,
     /// When it is due.
+    #[schema(example = "2026-03-31")]
     pub due_on: NaiveDate,
     /// When it was reached, if it was.
+    #[schema(example = "2026-03-12")]
     pub completed_on: Option<NaiveDate>,
     /// A note from whoever completed it.
+    #[schema(example = "Held in Jakarta with delegates from all member states.")]
     pub note: Option<String>,
     /// Who completed it.
+    #[schema(example = "0192f3a0-5c1e-7d2b-9a4f-2b3c4d5e6f70")]
     pub completed_by: Option<Uuid>,
     /// Past due and not completed.
     pub overdue: bool,
@@ -370,14 +417,18 @@ pub struct Indicator {
     /// The activity.
     pub activity_id: Uuid,
     /// Name.
+    #[schema(example = "Immigration officers briefed on victim identification")]
     pub name: String,
     /// Unit, e.g. "officials trained".
+    #[schema(example = "officers")]
     pub unit: Option<String>,
     /// `number`, `percent` or `qualitative`.
     pub measure: crate::IndicatorMeasure,
     /// Baseline value.
+    #[schema(example = "0")]
     pub baseline: Option<String>,
     /// Target value.
+    #[schema(example = "500")]
     pub target: Option<String>,
     /// Optimistic-concurrency version; the `ETag`.
     pub version: i32,
@@ -395,14 +446,19 @@ pub struct IndicatorActual {
     /// The indicator.
     pub indicator_id: Uuid,
     /// The reporting body's code.
+    #[schema(example = "DGICM")]
     pub body: String,
     /// First day of the period.
+    #[schema(example = "2026-01-01")]
     pub period_start: NaiveDate,
     /// Last day of the period.
+    #[schema(example = "2026-06-30")]
     pub period_end: NaiveDate,
     /// The value (a number for `number` and `percent` indicators).
+    #[schema(example = "85")]
     pub value: String,
     /// A note.
+    #[schema(example = "Briefings at 12 checkpoints in the first half of 2026.")]
     pub note: Option<String>,
     /// Who recorded it.
     pub author_id: Uuid,
@@ -419,12 +475,16 @@ pub struct IndicatorActual {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct SignalCount {
     /// The area's code.
+    #[schema(example = "A")]
     pub area: String,
     /// On track: not past the planned end and no overdue milestone, or completed.
+    #[schema(example = 5)]
     pub on_track: i64,
     /// At risk: an overdue milestone.
+    #[schema(example = 2)]
     pub at_risk: i64,
     /// Off track: past the planned end and not completed.
+    #[schema(example = 1)]
     pub off_track: i64,
 }
 
@@ -432,12 +492,16 @@ pub struct SignalCount {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct StatusCount {
     /// Area code.
+    #[schema(example = "A")]
     pub area: String,
     /// Body code.
+    #[schema(example = "DGICM")]
     pub body: String,
     /// The body's latest reported status, or `not_reported`.
+    #[schema(example = "on_track")]
     pub status: String,
     /// How many activities.
+    #[schema(example = 3)]
     pub count: i64,
 }
 
@@ -460,10 +524,13 @@ pub struct MilestoneTotals {
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct BodyLastUpdate {
     /// Body code.
+    #[schema(example = "DGICM")]
     pub body: String,
     /// Activities it leads or cooperates on.
+    #[schema(example = 4)]
     pub assigned: i64,
     /// Its latest progress update on any of them; `null` if none.
+    #[schema(example = "2026-06-12T08:15:00Z")]
     pub last_reported_at: Option<DateTime<Utc>>,
 }
 
@@ -497,193 +564,4 @@ pub struct ImportReport {
     pub updated: usize,
     /// Rows that already matched their activity.
     pub unchanged: usize,
-}
-
-/// A reporting cycle: one meeting's round of reports.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Cycle {
-    /// Stable identifier.
-    pub id: Uuid,
-    /// The work plan reported on.
-    pub work_plan_id: Uuid,
-    /// What it prepares for.
-    pub kind: crate::CycleKind,
-    /// Name, e.g. "26th SOMTC".
-    pub name: String,
-    /// The meeting's date.
-    pub meeting_date: NaiveDate,
-    /// First day the data covers.
-    pub period_start: NaiveDate,
-    /// Last day the data covers.
-    pub period_end: NaiveDate,
-    /// When bodies may start entering data.
-    pub opens_on: NaiveDate,
-    /// When bodies' submissions are due.
-    pub due_on: NaiveDate,
-    /// When the secretariat's review is due.
-    pub review_due_on: NaiveDate,
-    /// `planned`, `open` or `closed`.
-    pub state: crate::CycleState,
-    /// When it was opened.
-    pub opened_at: Option<DateTime<Utc>>,
-    /// When it was closed.
-    pub closed_at: Option<DateTime<Utc>>,
-    /// Optimistic-concurrency version; the `ETag`.
-    pub version: i32,
-    /// When created.
-    pub created_at: DateTime<Utc>,
-    /// When last changed.
-    pub updated_at: DateTime<Utc>,
-}
-
-/// One participating body's row on the secretariat's board.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct SubmissionSummary {
-    /// The body's code.
-    pub body: String,
-    /// Its status (`not_started` until it writes).
-    pub status: crate::SubmissionStatus,
-    /// Submitted after the due day.
-    pub late: bool,
-    /// Past the due day and not submitted or accepted.
-    pub missing: bool,
-    /// Entries (activities the body is assigned to).
-    pub entries: i64,
-    /// Who first wrote it, and when.
-    pub author_id: Option<Uuid>,
-    /// When it was first written.
-    pub authored_at: Option<DateTime<Utc>>,
-    /// Who last submitted it.
-    pub submitter_id: Option<Uuid>,
-    /// When it was last submitted.
-    pub submitted_at: Option<DateTime<Utc>>,
-    /// Who last reviewed it.
-    pub reviewer_id: Option<Uuid>,
-    /// When it was last reviewed.
-    pub reviewed_at: Option<DateTime<Utc>>,
-    /// Why it was last returned.
-    pub return_reason: Option<String>,
-}
-
-/// One activity's entry in a body's report.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct SubmissionEntry {
-    /// The activity.
-    pub activity_id: Uuid,
-    /// Its code.
-    pub activity_code: String,
-    /// Its title.
-    pub activity_title: String,
-    /// Reported status.
-    pub status: crate::ProgressStatus,
-    /// Completion, 0 to 100.
-    pub percent_complete: Option<i32>,
-    /// What was done.
-    pub narrative: String,
-    /// Difficulties.
-    pub challenges: Option<String>,
-    /// What comes next.
-    pub next_steps: Option<String>,
-    /// Evidence links.
-    pub evidence_urls: Vec<String>,
-    /// Who last changed it.
-    pub updated_by: Option<Uuid>,
-    /// When.
-    pub updated_at: DateTime<Utc>,
-    /// Whether an accepted amendment changed it after acceptance.
-    pub amended: bool,
-}
-
-/// One step of a submission's workflow.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct SubmissionEvent {
-    /// `edit`, `submit`, `return` or `accept`.
-    pub action: String,
-    /// Status before.
-    pub from_status: String,
-    /// Status after.
-    pub to_status: String,
-    /// Who.
-    pub actor_id: Option<Uuid>,
-    /// The reason given (returns).
-    pub reason: Option<String>,
-    /// When.
-    pub occurred_at: DateTime<Utc>,
-}
-
-/// A body's report for a cycle.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Submission {
-    /// Stable identifier.
-    pub id: Uuid,
-    /// The cycle.
-    pub cycle_id: Uuid,
-    /// The body's code.
-    pub body: String,
-    /// Status.
-    pub status: crate::SubmissionStatus,
-    /// Submitted after the due day.
-    pub late: bool,
-    /// Who first wrote it.
-    pub author_id: Option<Uuid>,
-    /// When it was first written.
-    pub authored_at: Option<DateTime<Utc>>,
-    /// Who last submitted it.
-    pub submitter_id: Option<Uuid>,
-    /// When it was last submitted.
-    pub submitted_at: Option<DateTime<Utc>>,
-    /// Who last reviewed it.
-    pub reviewer_id: Option<Uuid>,
-    /// When it was last reviewed.
-    pub reviewed_at: Option<DateTime<Utc>>,
-    /// Why it was last returned.
-    pub return_reason: Option<String>,
-    /// One entry per activity the body is assigned to.
-    pub entries: Vec<SubmissionEntry>,
-    /// Every workflow step, oldest first.
-    pub events: Vec<SubmissionEvent>,
-    /// Optimistic-concurrency version; the `ETag`.
-    pub version: i32,
-}
-
-/// A correction proposed after acceptance; the original stays beside it.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Amendment {
-    /// Stable identifier.
-    pub id: Uuid,
-    /// The submission.
-    pub submission_id: Uuid,
-    /// The activity whose entry it corrects.
-    pub activity_id: Uuid,
-    /// The entry as accepted.
-    pub original: Value,
-    /// The proposed values.
-    pub proposed: Value,
-    /// Why.
-    pub reason: String,
-    /// `proposed`, `accepted` or `rejected`.
-    pub status: String,
-    /// Who proposed it.
-    pub proposer_id: Uuid,
-    /// When.
-    pub proposed_at: DateTime<Utc>,
-    /// Who decided.
-    pub reviewer_id: Option<Uuid>,
-    /// When.
-    pub reviewed_at: Option<DateTime<Utc>>,
-    /// The decision's note.
-    pub review_note: Option<String>,
-}
-
-/// The frozen, citable snapshot of a closed cycle.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-pub struct Edition {
-    /// The cycle.
-    pub cycle_id: Uuid,
-    /// SHA-256 of `content` exactly as served (canonical JSON: sorted keys, no spaces).
-    pub sha256: String,
-    /// When the cycle was closed.
-    pub created_at: DateTime<Utc>,
-    /// The canonical snapshot of every accepted entry.
-    pub content: Value,
 }

@@ -10,8 +10,10 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     /// The field, in the client's own terms (`limit`, `entries[2].status`).
+    #[schema(example = "entries[0].narrative")]
     pub field: String,
     /// What is wrong, in words a person can act on.
+    #[schema(example = "must not be blank")]
     pub message: String,
 }
 

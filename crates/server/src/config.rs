@@ -50,6 +50,9 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The access-token signing secret; generated into `data_dir` when absent.
     pub jwt_secret: Option<Secret>,
+    /// The key of the audit chain and of edition signatures (not the token secret);
+    /// generated into `data_dir` when absent.
+    pub audit_key: Option<Secret>,
     /// Email of the first administrator, created on a start with no accounts.
     pub admin_email: String,
     /// Its password; generated and printed once when absent.
@@ -62,6 +65,16 @@ pub struct Config {
     pub review_lead_days: u32,
     /// The token `GET /metrics` requires; unset: metrics are not served.
     pub metrics_token: Option<Secret>,
+    /// Reverse proxies whose `X-Forwarded-For`/`Forwarded` name the client; none by
+    /// default (the socket's peer is the client).
+    pub trusted_proxies: wpt_api::client::TrustedProxies,
+    /// Wrong passwords per account and client address in a window before that address
+    /// is refused for the account.
+    pub login_max_failures: u32,
+    /// Wrong passwords per client address, any accounts, in a window.
+    pub login_address_failures: u32,
+    /// The window of both, in seconds.
+    pub login_window: Duration,
 }
 
 /// The file and environment keys, all optional; `None` means "not set here".
@@ -77,12 +90,17 @@ struct RawConfig {
     request_timeout_secs: Option<String>,
     data_dir: Option<String>,
     jwt_secret: Option<String>,
+    audit_key: Option<String>,
     admin_email: Option<String>,
     admin_password: Option<String>,
     cors_origins: Option<String>,
     submission_lead_days: Option<String>,
     review_lead_days: Option<String>,
     metrics_token: Option<String>,
+    trusted_proxies: Option<String>,
+    login_max_failures: Option<String>,
+    login_address_failures: Option<String>,
+    login_window_secs: Option<String>,
 }
 
 /// The keys in the order docs/configuration.md lists them: `(file key, env var)`.
@@ -96,12 +114,17 @@ const KEYS: &[(&str, &str)] = &[
     ("request_timeout_secs", "WPT_REQUEST_TIMEOUT_SECS"),
     ("data_dir", "WPT_DATA_DIR"),
     ("jwt_secret", "WPT_JWT_SECRET"),
+    ("audit_key", "WPT_AUDIT_KEY"),
     ("admin_email", "WPT_ADMIN_EMAIL"),
     ("admin_password", "WPT_ADMIN_PASSWORD"),
     ("cors_origins", "WPT_CORS_ORIGINS"),
     ("submission_lead_days", "WPT_SUBMISSION_LEAD_DAYS"),
     ("review_lead_days", "WPT_REVIEW_LEAD_DAYS"),
     ("metrics_token", "WPT_METRICS_TOKEN"),
+    ("trusted_proxies", "WPT_TRUSTED_PROXIES"),
+    ("login_max_failures", "WPT_LOGIN_MAX_FAILURES"),
+    ("login_address_failures", "WPT_LOGIN_ADDRESS_FAILURES"),
+    ("login_window_secs", "WPT_LOGIN_WINDOW_SECS"),
 ];
 
 /// A configuration problem, as one line.
@@ -137,12 +160,17 @@ impl Config {
                     "db_max_connections" => &mut raw.db_max_connections,
                     "data_dir" => &mut raw.data_dir,
                     "jwt_secret" => &mut raw.jwt_secret,
+                    "audit_key" => &mut raw.audit_key,
                     "admin_email" => &mut raw.admin_email,
                     "admin_password" => &mut raw.admin_password,
                     "cors_origins" => &mut raw.cors_origins,
                     "submission_lead_days" => &mut raw.submission_lead_days,
                     "review_lead_days" => &mut raw.review_lead_days,
                     "metrics_token" => &mut raw.metrics_token,
+                    "trusted_proxies" => &mut raw.trusted_proxies,
+                    "login_max_failures" => &mut raw.login_max_failures,
+                    "login_address_failures" => &mut raw.login_address_failures,
+                    "login_window_secs" => &mut raw.login_window_secs,
                     _ => &mut raw.request_timeout_secs,
                 };
                 *slot = Some(value);
@@ -206,6 +234,18 @@ impl Config {
                 "WPT_JWT_SECRET must be at least 32 bytes (or unset, to generate one in WPT_DATA_DIR)".into(),
             ));
         }
+        if let Some(key) = &raw.audit_key {
+            if key.len() < 32 {
+                return Err(ConfigError(
+                    "WPT_AUDIT_KEY must be at least 32 bytes (or unset, to generate one in WPT_DATA_DIR)".into(),
+                ));
+            }
+            if raw.jwt_secret.as_ref() == Some(key) {
+                return Err(ConfigError(
+                    "WPT_AUDIT_KEY must differ from WPT_JWT_SECRET: whoever can sign tokens must not also be able to rewrite the audit log".into(),
+                ));
+            }
+        }
         if let Some(password) = &raw.admin_password
             && password.chars().count() < 12
         {
@@ -261,12 +301,38 @@ impl Config {
                 "WPT_METRICS_TOKEN must be at least 16 characters (or unset: no metrics)".into(),
             ));
         }
+        let trusted_proxies =
+            wpt_api::client::TrustedProxies::parse(raw.trusted_proxies.as_deref().unwrap_or(""))
+                .map_err(|e| ConfigError(format!("WPT_TRUSTED_PROXIES entry {e}")))?;
+        let login_max_failures = number(
+            raw.login_max_failures.as_deref(),
+            "WPT_LOGIN_MAX_FAILURES",
+            5,
+            1..=100,
+        )?;
+        let login_address_failures = number(
+            raw.login_address_failures.as_deref(),
+            "WPT_LOGIN_ADDRESS_FAILURES",
+            20,
+            1..=100_000,
+        )?;
+        let login_window_secs = number(
+            raw.login_window_secs.as_deref(),
+            "WPT_LOGIN_WINDOW_SECS",
+            900,
+            60..=86_400,
+        )?;
         Ok(Config {
+            trusted_proxies,
+            login_max_failures,
+            login_address_failures,
+            login_window: Duration::from_secs(u64::from(login_window_secs)),
             metrics_token: raw.metrics_token.map(Secret),
             submission_lead_days,
             review_lead_days,
             data_dir: PathBuf::from(raw.data_dir.unwrap_or_else(|| "data/local".to_owned())),
             jwt_secret: raw.jwt_secret.map(Secret),
+            audit_key: raw.audit_key.map(Secret),
             admin_email,
             admin_password: raw.admin_password.map(Secret),
             cors_origins,
@@ -358,13 +424,49 @@ mod tests {
             ("WPT_DB_MAX_CONNECTIONS", "0"),
             ("WPT_MIGRATE_ON_START", "maybe"),
             ("WPT_JWT_SECRET", "too-short"),
+            ("WPT_AUDIT_KEY", "too-short"),
             ("WPT_ADMIN_PASSWORD", "short"),
             ("WPT_CORS_ORIGINS", "example.org"),
+            ("WPT_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("WPT_TRUSTED_PROXIES", "proxy.example.org"),
+            ("WPT_LOGIN_MAX_FAILURES", "0"),
+            ("WPT_LOGIN_ADDRESS_FAILURES", "many"),
+            ("WPT_LOGIN_WINDOW_SECS", "10"),
         ] {
             let err = Config::load(None, env(&[(var, value)])).expect_err(var);
             assert!(err.0.contains(var), "{err}");
             assert!(!err.0.contains('\n'));
         }
+    }
+
+    #[test]
+    fn nothing_is_a_trusted_proxy_unless_listed() {
+        let c = Config::load(None, env(&[])).expect("defaults");
+        assert!(c.trusted_proxies.is_empty());
+        assert_eq!((c.login_max_failures, c.login_address_failures), (5, 20));
+        let c = Config::load(
+            None,
+            env(&[
+                ("WPT_TRUSTED_PROXIES", "10.0.0.0/8, ::1"),
+                ("WPT_LOGIN_WINDOW_SECS", "600"),
+            ]),
+        )
+        .expect("valid");
+        assert!(c.trusted_proxies.contains("10.1.2.3".parse().expect("ip")));
+        assert!(c.trusted_proxies.contains("::1".parse().expect("ip")));
+        assert!(!c.trusted_proxies.contains("192.0.2.1".parse().expect("ip")));
+        assert_eq!(c.login_window.as_secs(), 600);
+    }
+
+    #[test]
+    fn the_audit_key_is_not_the_token_secret() {
+        let same = "x".repeat(40);
+        let err = Config::load(
+            None,
+            env(&[("WPT_JWT_SECRET", &same), ("WPT_AUDIT_KEY", &same)]),
+        )
+        .expect_err("the same secret twice");
+        assert!(err.0.contains("WPT_AUDIT_KEY"), "{err}");
     }
 
     #[test]
@@ -385,13 +487,16 @@ mod secret_tests {
     fn secrets_never_show_in_debug_output() {
         let c = Config::load(None, |k| match k {
             "WPT_JWT_SECRET" => Some("s".repeat(40)),
+            "WPT_AUDIT_KEY" => Some("k".repeat(40)),
             "WPT_ADMIN_PASSWORD" => Some("a very long password".into()),
             _ => None,
         })
         .expect("valid");
         let shown = format!("{c:?}");
         assert!(
-            !shown.contains("ssssssss") && !shown.contains("very long"),
+            !shown.contains("ssssssss")
+                && !shown.contains("kkkkkkkk")
+                && !shown.contains("very long"),
             "{shown}"
         );
     }

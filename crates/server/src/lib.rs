@@ -8,6 +8,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use wpt_db::Database;
+use wpt_db::audit::AuditKey;
 use wpt_db::auth::{Auth, AuthSettings, JwtKeys, PasswordHasher};
 use wpt_db::reference::{self, ReferenceOutcome};
 use wpt_domain::reference::ReferenceData;
@@ -61,10 +62,28 @@ pub async fn prepare(
 /// created (readable by its owner only) on first start. Instances that share the
 /// directory, or the variable, accept each other's tokens.
 pub fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
-    if let Some(secret) = &config.jwt_secret {
-        return Ok(secret.0.as_bytes().to_vec());
+    match &config.jwt_secret {
+        Some(secret) => Ok(secret.0.as_bytes().to_vec()),
+        None => secret_file(config, "jwt-secret", "token signing secret"),
     }
-    let path = config.data_dir.join("jwt-secret");
+}
+
+/// The audit key: `WPT_AUDIT_KEY`, else `audit.key` in the data directory, created
+/// (readable by its owner only) on first use, like the token secret and apart from it.
+/// Every instance writing to one database must have the same key; losing it leaves the
+/// keyed entries unverifiable, so it belongs in the backups (docs/operations.md).
+pub fn audit_key(config: &Config) -> anyhow::Result<AuditKey> {
+    let bytes = match &config.audit_key {
+        Some(key) => key.0.as_bytes().to_vec(),
+        None => secret_file(config, "audit.key", "audit key")?,
+    };
+    Ok(AuditKey::new(&bytes)?)
+}
+
+/// A secret of the data directory: the contents of `name`, or a new random one written
+/// there (mode 0600) when the file does not exist yet.
+fn secret_file(config: &Config, name: &str, what: &str) -> anyhow::Result<Vec<u8>> {
+    let path = config.data_dir.join(name);
     match std::fs::read_to_string(&path) {
         Ok(text) if text.trim().len() >= 32 => return Ok(text.trim().as_bytes().to_vec()),
         Ok(_) => anyhow::bail!(
@@ -81,15 +100,27 @@ pub fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
         )
     })?;
     let secret = wpt_db::auth::tokens::generate("")?;
+    // Written whole under a name of this process's own, then linked into place, so an
+    // instance starting at the same moment never reads a half-written secret.
+    let partial = config
+        .data_dir
+        .join(format!(".{name}.{}.partial", std::process::id()));
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    match options.open(&path) {
-        Ok(mut file) => {
-            file.write_all(secret.as_bytes())
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            tracing::info!(path = %path.display(), "generated a new token signing secret");
+    options
+        .open(&partial)
+        .and_then(|mut file| {
+            file.write_all(secret.as_bytes())?;
+            file.sync_all()
+        })
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    let linked = std::fs::hard_link(&partial, &path);
+    let _ = std::fs::remove_file(&partial);
+    match linked {
+        Ok(()) => {
+            tracing::info!(path = %path.display(), "generated a new {what}");
             Ok(secret.into_bytes())
         }
         // Another instance sharing the directory created it first: use theirs.
@@ -100,9 +131,14 @@ pub fn jwt_secret(config: &Config) -> anyhow::Result<Vec<u8>> {
     }
 }
 
-/// Authentication as the server runs it: OWASP argon2id and the configured secret.
+/// Authentication as the server runs it: OWASP argon2id, the configured secret and
+/// login limits.
 pub fn auth(config: &Config) -> anyhow::Result<Auth> {
-    let settings = AuthSettings::default();
+    let settings = AuthSettings {
+        max_failures: config.login_max_failures,
+        failure_window: config.login_window,
+        ..AuthSettings::default()
+    };
     Ok(Auth {
         hasher: PasswordHasher::owasp(),
         jwt: JwtKeys::new(&jwt_secret(config)?, settings.access_ttl)?,
@@ -155,8 +191,17 @@ pub async fn backup(db: &Database, url: &str, file: &Path) -> anyhow::Result<()>
 }
 
 /// Restores a backup into the configured database, which must be empty (a fresh
-/// SQLite file or a new PostgreSQL database), then checks the audit chain.
-pub async fn restore(url: &str, file: &Path) -> anyhow::Result<wpt_domain::models::Verification> {
+/// SQLite file or a new PostgreSQL database), applies pending migrations (a backup from
+/// before keying gets its seal then), then checks the audit chain with `key`.
+///
+/// Nothing here updates or deletes audit entries: the triggers that refuse it come back
+/// with the backup (SQLite: in the file; PostgreSQL: `pg_restore` creates them after the
+/// data), and loading rows into an empty table is an insert.
+pub async fn restore(
+    url: &str,
+    file: &Path,
+    key: AuditKey,
+) -> anyhow::Result<wpt_domain::models::Verification> {
     if !file.exists() {
         anyhow::bail!("{} does not exist", file.display());
     }
@@ -185,7 +230,10 @@ pub async fn restore(url: &str, file: &Path) -> anyhow::Result<wpt_domain::model
             anyhow::bail!("pg_restore failed with {status}; the database must be empty");
         }
     }
-    let db = Database::connect(url, 2).await?;
+    let db = Database::connect(url, 2).await?.with_audit_key(key);
+    db.migrate_up()
+        .await
+        .context("migrating the restored database")?;
     Ok(wpt_db::audit::verify(&db).await?)
 }
 

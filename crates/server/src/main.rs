@@ -13,6 +13,8 @@ use wpt_domain::Role;
 use wpt_domain::actor::AdminGrant;
 use wpt_server::config::{Config, LogFormat};
 
+mod maintenance;
+
 /// The Work Plan Tracker: progress of the ASEAN Sectoral Bodies on the Multi-Sectoral
 /// Work Plan Against Trafficking in Persons.
 #[derive(Debug, Parser)]
@@ -72,10 +74,16 @@ enum Command {
         #[command(subcommand)]
         what: ImportWhat,
     },
-    /// Check the audit log.
+    /// Check the audit log, or print its head to keep as a checkpoint.
     Audit {
         #[command(subcommand)]
         action: AuditAction,
+    },
+    /// Turn read-only maintenance on or off for every instance (works while the pages
+    /// are down: it writes the database directly).
+    Maintenance {
+        #[command(subcommand)]
+        action: maintenance::Action,
     },
 }
 
@@ -126,8 +134,16 @@ enum ImportWhat {
 
 #[derive(Debug, Subcommand)]
 enum AuditAction {
-    /// Recompute the hash chain; exits non-zero and names the first broken entry.
-    Verify,
+    /// Recompute the keyed hash chain; exits non-zero and names the first broken entry.
+    Verify {
+        /// Also check that the chain still reaches every head recorded in FILE (lines
+        /// printed by `wpt audit head`): a cut tail is named by the first missing head.
+        #[arg(long, value_name = "FILE")]
+        checkpoint: Option<PathBuf>,
+    },
+    /// Print the newest entry (id, hash, time) as one JSON line: append it to a file
+    /// kept outside the database (`wpt audit head >> checkpoints.jsonl`).
+    Head,
 }
 
 #[derive(Debug, Subcommand)]
@@ -190,7 +206,8 @@ fn init_tracing(format: LogFormat) {
 
 async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     if let Command::Restore { file } = &command {
-        let result = wpt_server::restore(&config.database_url, file).await?;
+        let key = wpt_server::audit_key(&config)?;
+        let result = wpt_server::restore(&config.database_url, file, key).await?;
         return match result.first_broken {
             None => {
                 println!(
@@ -210,6 +227,20 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     let db = Database::connect(&config.database_url, config.db_max_connections)
         .await
         .with_context(|| format!("cannot open the database {}", redact(&config.database_url)))?;
+    // Whatever writes or checks the audit log needs its key (generated into the data
+    // directory when not configured); a backup or a look at the migrations does not.
+    let needs_key = !matches!(
+        command,
+        Command::Backup { .. }
+            | Command::Migrate {
+                action: MigrateAction::Status | MigrateAction::Down { .. }
+            }
+    );
+    let db = if needs_key {
+        db.with_audit_key(wpt_server::audit_key(&config)?)
+    } else {
+        db
+    };
     match command {
         Command::Serve => serve(db, config).await,
         Command::Migrate { action } => migrate(db, action).await,
@@ -262,24 +293,84 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 Err(e) => Err(e.into()),
             }
         }
-        Command::Audit {
-            action: AuditAction::Verify,
-        } => {
-            let result = wpt_db::audit::verify(&db).await?;
+        Command::Audit { action } => audit(db, action).await,
+        Command::Maintenance { action } => maintenance::run(db, action).await,
+    }
+}
+
+async fn audit(db: Database, action: AuditAction) -> anyhow::Result<()> {
+    match action {
+        AuditAction::Head => {
+            let head = wpt_db::audit::head(&db)
+                .await?
+                .context("the audit log is empty")?;
+            println!("{}", serde_json::to_string(&head)?);
+            Ok(())
+        }
+        AuditAction::Verify { checkpoint } => {
+            let checkpoints = match &checkpoint {
+                Some(file) => read_checkpoints(file)?,
+                None => Vec::new(),
+            };
+            let result = wpt_db::audit::verify_against(&db, &checkpoints).await?;
             match result.first_broken {
-                None => {
+                None if checkpoints.is_empty() => {
                     println!("audit chain intact: {} entries verified", result.checked);
                     Ok(())
                 }
-                Some(broken) => anyhow::bail!(
-                    "audit chain broken at entry {} ({}) after {} entries",
-                    broken.id,
-                    broken.reason,
-                    result.checked
-                ),
+                None => {
+                    println!(
+                        "audit chain intact: {} entries verified, reaching all {} recorded heads",
+                        result.checked,
+                        checkpoints.len()
+                    );
+                    Ok(())
+                }
+                Some(broken) => {
+                    let hint = match broken.reason.as_str() {
+                        "checkpoint_missing" => {
+                            ": the recorded head is gone, entries were cut from the end"
+                        }
+                        "checkpoint_mismatch" => ": the entry differs from the recorded head",
+                        "hash_mismatch" => ": altered, or rewritten without the audit key",
+                        "unsealed" => ": unkeyed entries that no keyed entry vouches for",
+                        _ => "",
+                    };
+                    anyhow::bail!(
+                        "audit chain broken at entry {} ({}){hint}; {} entries checked",
+                        broken.id,
+                        broken.reason,
+                        result.checked
+                    )
+                }
             }
         }
     }
+}
+
+/// The heads recorded in `file`: one JSON object with `id` and `hash` per line (what
+/// `wpt audit head` prints); blank lines are skipped.
+fn read_checkpoints(file: &std::path::Path) -> anyhow::Result<Vec<wpt_db::audit::Checkpoint>> {
+    let text =
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let mut checkpoints = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        let checkpoint = serde_json::from_str(line).with_context(|| {
+            format!(
+                "{} line {}: not a head printed by `wpt audit head`",
+                file.display(),
+                n + 1
+            )
+        })?;
+        checkpoints.push(checkpoint);
+    }
+    if checkpoints.is_empty() {
+        anyhow::bail!("{} records no head", file.display());
+    }
+    Ok(checkpoints)
 }
 
 async fn seed(
@@ -410,6 +501,11 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
         metrics_token: config.metrics_token.as_ref().map(|s| s.0.clone()),
     };
     let mut state = AppState::new(db, auth);
+    state.login_throttle = std::sync::Arc::new(wpt_api::throttle::AddressThrottle::new(
+        config.login_address_failures,
+        config.login_window,
+    ));
+    state.trusted_proxies = std::sync::Arc::new(config.trusted_proxies.clone());
     state.cycles = wpt_db::cycles::CycleSettings {
         submission_lead_days: i64::from(config.submission_lead_days),
         review_lead_days: i64::from(config.review_lead_days),

@@ -346,3 +346,237 @@ fn uuid_like() -> String {
             .unwrap_or(0)
     )
 }
+
+/// Runs `sql` on the site's database, as someone with direct access to it would.
+fn sql(site: &common::Site, sql: &str) -> Result<(), String> {
+    use sea_orm::ConnectionTrait;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let conn = sea_orm::Database::connect(&site.db_url)
+            .await
+            .expect("connect");
+        let result = conn.execute_unprepared(sql).await.map(|_| ());
+        conn.close().await.ok();
+        result.map_err(|e| e.to_string())
+    })
+}
+
+fn failure_of(out: &std::process::Output) -> String {
+    assert!(
+        !out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    String::from_utf8_lossy(&out.stderr).to_string()
+}
+
+#[test]
+fn audit_head_records_checkpoints_and_verify_names_a_rewrite_a_wrong_key_and_a_cut_tail() {
+    let site = common::Site::new();
+    common::run_ok(site.wpt().args(["migrate", "up"]));
+    let create = |email: &str| {
+        let out = common::run_with_stdin(
+            site.wpt().args([
+                "user",
+                "create",
+                "--email",
+                email,
+                "--name",
+                "Someone",
+                "--role",
+                "viewer",
+                "--password-stdin",
+            ]),
+            "a password long enough\n",
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let head = || {
+        let text = stdout_of(&site.wpt().args(["audit", "head"]).output().expect("head"));
+        assert_eq!(text.lines().count(), 1, "{text}");
+        let head: serde_json::Value = serde_json::from_str(text.trim()).expect("a JSON line");
+        assert!(head["occurred_at"].is_string(), "{head}");
+        assert_eq!(head["hash"].as_str().map(str::len), Some(64), "{head}");
+        (head["id"].as_i64().expect("id"), text)
+    };
+    let verify = |checkpoint: Option<&std::path::Path>| {
+        let mut cmd = site.wpt();
+        cmd.args(["audit", "verify"]);
+        if let Some(file) = checkpoint {
+            cmd.arg("--checkpoint").arg(file);
+        }
+        cmd.output().expect("verify")
+    };
+
+    create("first@example.org");
+    let (first, line) = head();
+    let checkpoints = site.dir.path().join("checkpoints.jsonl");
+    std::fs::write(&checkpoints, &line).expect("record a head");
+    create("second@example.org");
+    create("third@example.org");
+    let (last, line) = head();
+    let mut recorded = std::fs::read_to_string(&checkpoints).expect("read");
+    recorded.push_str(&line);
+    std::fs::write(&checkpoints, recorded).expect("record another head");
+    let out = stdout_of(&verify(Some(&checkpoints)));
+    assert!(out.contains("reaching all 2 recorded heads"), "{out}");
+
+    // Another key: the chain as stored cannot have been made with it.
+    let err = failure_of(
+        &site
+            .wpt()
+            .env("WPT_AUDIT_KEY", "another-audit-key-another-audit-key-0123")
+            .args(["audit", "verify"])
+            .output()
+            .expect("verify"),
+    );
+    assert!(
+        err.contains(&format!("entry {first} (hash_mismatch)")),
+        "{err}"
+    );
+
+    // The database refuses to change or remove entries.
+    for attempt in [
+        format!("UPDATE audit_log SET resource_id = 'forged' WHERE id = {first}"),
+        format!("DELETE FROM audit_log WHERE id = {last}"),
+    ] {
+        let refused = sql(&site, &attempt).expect_err(&attempt);
+        assert!(refused.contains("append-only"), "{attempt}: {refused}");
+    }
+
+    // Someone who drops the triggers cuts the tail: only the recorded head tells.
+    let drop: &[&str] = if site.is_postgres() {
+        &[
+            "DROP TRIGGER audit_log_no_update ON audit_log",
+            "DROP TRIGGER audit_log_no_delete ON audit_log",
+        ]
+    } else {
+        &[
+            "DROP TRIGGER audit_log_no_update",
+            "DROP TRIGGER audit_log_no_delete",
+        ]
+    };
+    for s in drop {
+        sql(&site, s).expect(s);
+    }
+    sql(&site, &format!("DELETE FROM audit_log WHERE id > {first}")).expect("cut");
+    assert_eq!(verified(&stdout_of(&verify(None))), 1);
+    let err = failure_of(&verify(Some(&checkpoints)));
+    assert!(
+        err.contains(&format!("entry {last} (checkpoint_missing)")),
+        "{err}"
+    );
+
+    // And a rewritten entry is named.
+    sql(
+        &site,
+        &format!("UPDATE audit_log SET resource_id = 'forged' WHERE id = {first}"),
+    )
+    .expect("rewrite");
+    let err = failure_of(&verify(None));
+    assert!(
+        err.contains(&format!("entry {first} (hash_mismatch)")),
+        "{err}"
+    );
+}
+
+#[test]
+fn maintenance_goes_on_and_off_from_the_command_line_with_no_server() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
+    let ok = |out: std::process::Output| {
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    ok(wpt(dir.path())
+        .args(["migrate", "up"])
+        .output()
+        .expect("run"));
+    let until = (chrono::Utc::now() + chrono::Duration::hours(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let text = ok(wpt(dir.path())
+        .args([
+            "maintenance",
+            "on",
+            "--message",
+            "Restoring last night's backup",
+        ])
+        .args(["--until", &until])
+        .output()
+        .expect("run"));
+    assert!(
+        text.contains("maintenance is on: Read-only for maintenance until about")
+            && text.contains("Restoring last night's backup"),
+        "{text}"
+    );
+    // What GET /api/v1/maintenance would answer, read from the database with no server.
+    let read = || {
+        tokio::runtime::Runtime::new()
+            .expect("runtime")
+            .block_on(async {
+                let db = wpt_db::Database::connect(&url, 1).await.expect("open");
+                wpt_db::maintenance::get(&db).await.expect("state")
+            })
+    };
+    let state = read();
+    assert!(state.on && state.active, "{state:?}");
+    assert_eq!(
+        state.message.as_deref(),
+        Some("Restoring last night's backup")
+    );
+    assert_eq!(
+        state
+            .until
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+        Some(until)
+    );
+    let status: serde_json::Value = serde_json::from_str(&ok(wpt(dir.path())
+        .args(["maintenance", "status"])
+        .output()
+        .expect("run")))
+    .expect("one JSON line");
+    assert_eq!(status["active"], true);
+
+    // Invalid input changes nothing and says why.
+    let past = wpt(dir.path())
+        .args([
+            "maintenance",
+            "on",
+            "--message",
+            "x",
+            "--until",
+            "2020-01-01T00:00:00Z",
+        ])
+        .output()
+        .expect("run");
+    assert!(!past.status.success());
+    assert!(String::from_utf8_lossy(&past.stderr).contains("until: must be in the future"));
+
+    let text = ok(wpt(dir.path())
+        .args(["maintenance", "off"])
+        .output()
+        .expect("run"));
+    assert!(text.contains("maintenance is off"), "{text}");
+    let state = read();
+    assert!(
+        !state.on && !state.active && state.message.is_none(),
+        "{state:?}"
+    );
+    // Both switches are in the audit log, which still verifies.
+    ok(wpt(dir.path())
+        .args(["audit", "verify"])
+        .output()
+        .expect("run"));
+}

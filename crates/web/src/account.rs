@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
 use wpt_api::AppState;
+use wpt_api::auth::ClientAddr;
 
 use crate::html::{FormData, PageError, Section, page, role_word};
 use crate::session::Viewer;
@@ -61,6 +62,7 @@ pub struct PasswordForm {
 pub async fn change_password(
     State(state): State<AppState>,
     viewer: Viewer,
+    client: ClientAddr,
     FormData(form): FormData<PasswordForm>,
 ) -> Response {
     let result = async {
@@ -70,6 +72,11 @@ pub async fn change_password(
             return Err(PageError::from(wpt_db::DbError::Validation(e)));
         }
         let grant = viewer.actor.own_account()?;
+        // The current password is guessed like a login's: the same limits.
+        let attempt = state
+            .login_throttle
+            .begin(client.bucket())
+            .map_err(|retry_after| PageError::from(wpt_db::DbError::RateLimited { retry_after }))?;
         wpt_db::users::change_own_password(
             &state.db,
             &state.auth,
@@ -77,10 +84,13 @@ pub async fn change_password(
             viewer.actor.session_id(),
             &form.current_password,
             &form.new_password,
+            client.0,
         )
         .await
         .map_err(|e| match e {
             wpt_db::DbError::Forbidden(_) => {
+                attempt.failed();
+                state.metrics.login_failed();
                 let mut errors = wpt_domain::ValidationErrors::new();
                 errors.add("current_password", "is wrong");
                 let mut page_error = PageError::from(wpt_db::DbError::Validation(errors));

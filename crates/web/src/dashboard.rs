@@ -166,7 +166,9 @@ async fn page_handler(
         }
     }
     let plan = choose_plan(state, q.plan.as_deref()).await?;
-    let summary = wpt_db::work_plans::summary(&state.db, plan.id).await?;
+    let summary =
+        wpt_db::work_plans::summary(&state.db, plan.id, wpt_domain::policy::lens(&viewer.actor))
+            .await?;
     let area = q.area.as_deref().filter(|s| !s.is_empty());
     let body = q.body.as_deref().filter(|s| !s.is_empty());
     let mut by_area: BTreeMap<String, BTreeMap<&'static str, i64>> = BTreeMap::new();
@@ -216,7 +218,7 @@ async fn page_handler(
         .into_iter()
         .next();
     let board = match &open_cycle {
-        Some(c) => Some(wpt_db::cycles::board(&state.db, c.id, None).await?),
+        Some(c) => Some(wpt_db::cycles::board(&state.db, &viewer.actor, c.id, None).await?),
         None => None,
     };
     let areas: Vec<String> = summary.signals.iter().map(|s| s.area.clone()).collect();

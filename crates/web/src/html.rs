@@ -16,8 +16,9 @@ use crate::session::Viewer;
 
 /// htmx settings: no inline styles (the policy forbids them), no eval, no script tags
 /// in swapped content, and 4xx answers are swapped in (they carry the form with its
-/// errors) while 5xx are not.
-const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"4..","swap":true,"error":false},{"code":"...","swap":false,"error":true}]}"#;
+/// errors), and so are 503s (a form refused during maintenance comes back as typed,
+/// with the reason), while other 5xx are not.
+const HTMX_CONFIG: &str = r#"{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false,"selfRequestsOnly":true,"responseHandling":[{"code":"204","swap":false},{"code":"[23]..","swap":true},{"code":"4..","swap":true,"error":false},{"code":"503","swap":true,"error":false},{"code":"...","swap":false,"error":true}]}"#;
 
 /// Whether the request came from htmx (and wants a fragment, not a page).
 #[derive(Debug, Clone, Copy)]
@@ -42,6 +43,8 @@ pub enum Section {
     Cycles,
     /// The review queue.
     Review,
+    /// Read-only maintenance (administrators).
+    Maintenance,
     /// None of them.
     None,
 }
@@ -76,6 +79,9 @@ pub fn page(viewer: &Viewer, section: Section, title: &str, body: Markup) -> Mar
             links.push(("/ui/activities", "Activities", Section::Activities));
             links.push(("/ui/cycles", "Reporting cycles", Section::Cycles));
             links.push(("/ui/review", "Review queue", Section::Review));
+            if role == Role::Admin {
+                links.push(("/ui/admin/maintenance", "Maintenance", Section::Maintenance));
+            }
         }
         Role::Viewer => {
             links.push(("/ui/dashboard", "Plan dashboard", Section::Dashboard));
@@ -87,11 +93,15 @@ pub fn page(viewer: &Viewer, section: Section, title: &str, body: Markup) -> Mar
         Some(b) => format!("{} ({}, {})", viewer.name, role_word(role), b.code),
         None => format!("{} ({})", viewer.name, role_word(role)),
     };
+    let now = Utc::now();
+    let read_only = viewer.maintenance.as_ref().is_some_and(|m| m.active(now));
     html! {
         (DOCTYPE)
         html lang="en" {
             (head(title))
-            body {
+            // `read-only` hides the buttons of the pages' forms (app.css) while
+            // maintenance is in force; a form posted anyway is refused by the write path.
+            body class=[read_only.then_some("read-only")] {
                 a.skip href="#main" { "Skip to content" }
                 header.top {
                     span.brand { "Work Plan Tracker" }
@@ -115,11 +125,30 @@ pub fn page(viewer: &Viewer, section: Section, title: &str, body: Markup) -> Mar
                         }
                     }
                 }
+                @if let Some(m) = &viewer.maintenance {
+                    (maintenance_banner(m, now))
+                }
                 div #announce .visually-hidden role="status" aria-live="polite" {}
                 main #main {
                     h1 { (title) }
                     (body)
                 }
+            }
+        }
+    }
+}
+
+/// The banner of read-only maintenance, in force or announced.
+fn maintenance_banner(m: &wpt_domain::models::MaintenanceState, now: DateTime<Utc>) -> Markup {
+    let text = m.announcement(now).unwrap_or_default();
+    html! {
+        div #maintenance .banner role="status" {
+            strong { "Maintenance. " }
+            (text)
+            @if m.active(now) {
+                " Pages can be read and reports downloaded; changes cannot be saved until it is over."
+            } @else {
+                " Until then everything works as usual."
             }
         }
     }
@@ -247,6 +276,16 @@ impl From<DbError> for PageError {
                 fields = errors.0.into_iter().map(|e| (e.field, e.message)).collect();
                 "Please correct the fields below.".into()
             }
+            DbError::Maintenance(state) => format!(
+                "{} Nothing was saved; try again once it is over.",
+                state
+                    .announcement(Utc::now())
+                    .unwrap_or_else(|| "Read-only for maintenance.".into())
+            ),
+            DbError::TooLarge(m) => capitalize(&m),
+            DbError::Busy { retry_after, .. } => format!(
+                "The server is busy. Try again in {retry_after} second(s)."
+            ),
             DbError::Unavailable(e) => {
                 tracing::error!(error = %e, "database unavailable");
                 "The database cannot be reached right now. Try again in a moment.".into()

@@ -15,6 +15,7 @@
 
 pub mod account;
 pub mod activities;
+pub mod admin;
 pub mod assets;
 pub mod cycles;
 pub mod dashboard;
@@ -45,6 +46,7 @@ pub fn pages() -> Router<AppState> {
         .route("/ui/logout", post(session::logout))
         .route("/ui/account", get(account::show))
         .route("/ui/account/password", post(account::change_password))
+        .route("/ui/admin/maintenance", get(admin::show).post(admin::set))
         .route("/ui/activities", get(activities::list))
         .route("/ui/activities/{id}", get(activities::detail))
         .route("/ui/activities/{id}/update", get(activities::update_form))

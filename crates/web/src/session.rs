@@ -34,6 +34,9 @@ pub struct Viewer {
     pub actor: Actor,
     /// Their display name.
     pub name: String,
+    /// Read-only maintenance, when it is on (in force or announced): the banner of
+    /// every page, and forms without their buttons while it is in force.
+    pub maintenance: Option<wpt_domain::models::MaintenanceState>,
 }
 
 /// The session cookie's value in a request, if any.
@@ -106,9 +109,18 @@ impl FromRequestParts<AppState> for Viewer {
                 let me = wpt_db::users::me(&state.db, &actor)
                     .await
                     .map_err(|e| PageError::from(e).into_response())?;
+                // From the process's cache (wpt_db::maintenance): no query on most pages.
+                let maintenance = match wpt_db::maintenance::current(&state.db).await {
+                    Ok(m) => m.on.then_some(m),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "maintenance state unreadable");
+                        None
+                    }
+                };
                 Ok(Viewer {
                     actor,
                     name: me.name,
+                    maintenance,
                 })
             }
             Err(DbError::Unauthenticated(_)) => {
@@ -224,10 +236,11 @@ pub struct LoginForm {
 /// `POST /ui/login`: the same login as the API's, with a cookie for an answer.
 pub async fn login(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: ClientAddr,
     headers: HeaderMap,
     form: crate::html::FormData<LoginForm>,
 ) -> Response {
+    let addr = client.0;
     let input = form.0;
     let next = safe_next(input.next.as_deref());
     let refuse = |status: StatusCode, message: &str| {
@@ -244,16 +257,19 @@ pub async fn login(
     if input.email.len() > 320 || input.password.len() > 4096 {
         return refuse(StatusCode::UNAUTHORIZED, "The email or password is wrong.");
     }
-    if let Some(retry_after) = state.login_throttle.blocked(addr) {
-        return refuse(
-            StatusCode::TOO_MANY_REQUESTS,
-            &format!(
-                "Too many failed logins from this address. Try again in {} minute(s).",
-                retry_after.div_ceil(60)
-            ),
-        );
-    }
-    match sessions::login_web(&state.db, &state.auth, &input.email, &input.password).await {
+    let attempt = match state.login_throttle.begin(client.bucket()) {
+        Ok(attempt) => attempt,
+        Err(retry_after) => {
+            return refuse(
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "Too many failed logins from this address. Try again in {} minute(s).",
+                    retry_after.div_ceil(60)
+                ),
+            );
+        }
+    };
+    match sessions::login_web(&state.db, &state.auth, &input.email, &input.password, addr).await {
         Ok(session) => {
             let max_age = (session.expires_at - chrono::Utc::now())
                 .num_seconds()
@@ -269,7 +285,7 @@ pub async fn login(
             response
         }
         Err(DbError::Unauthenticated(_)) => {
-            state.login_throttle.fail(addr);
+            attempt.failed();
             state.metrics.login_failed();
             tracing::info!(%addr, "failed web login");
             refuse(StatusCode::UNAUTHORIZED, "The email or password is wrong.")
@@ -277,7 +293,7 @@ pub async fn login(
         Err(DbError::RateLimited { retry_after }) => refuse(
             StatusCode::TOO_MANY_REQUESTS,
             &format!(
-                "Too many failed logins for this account. Try again in {} minute(s).",
+                "Too many failed logins for this account from this address. Try again in {} minute(s).",
                 retry_after.div_ceil(60)
             ),
         ),

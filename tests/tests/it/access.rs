@@ -36,6 +36,7 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("PATCH", "/api/v1/users/{id}", [401, 200, 403, 403, 403, 403]),
     ("GET", "/api/v1/audit", [401, 200, 200, 403, 403, 403]),
     ("GET", "/api/v1/audit/verify", [401, 200, 200, 403, 403, 403]),
+    ("GET", "/api/v1/audit/head", [401, 200, 403, 403, 403, 403]),
     ("GET", "/api/v1/bodies", [401, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/bodies/{code}", [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/bodies", [401, 201, 403, 403, 403, 403]),
@@ -53,8 +54,8 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/api/v1/activities/{id}", [401, 200, 200, 200, 200, 200]),
     ("PATCH", "/api/v1/activities/{id}", [401, 200, 200, 403, 403, 403]),
     ("DELETE", "/api/v1/activities/{id}", [401, 204, 204, 403, 403, 403]),
-    ("GET", "/api/v1/activities/{id}/history", [401, 200, 200, 200, 200, 200]),
-    ("GET", "/api/v1/activities/{id}/progress", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/activities/{id}/history", [401, 200, 200, 200, 200, 403]),
+    ("GET", "/api/v1/activities/{id}/progress", [401, 200, 200, 200, 200, 403]),
     // The officer's body leads the activity; the other officer's body is not assigned.
     ("POST", "/api/v1/activities/{id}/progress", [401, 403, 403, 201, 403, 403]),
     ("GET", "/api/v1/activities/{id}/milestones", [401, 200, 200, 200, 200, 200]),
@@ -65,7 +66,7 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("PATCH", "/api/v1/milestones/{id}", [401, 200, 200, 200, 403, 403]),
     ("GET", "/api/v1/indicators/{id}", [401, 200, 200, 200, 200, 200]),
     ("PATCH", "/api/v1/indicators/{id}", [401, 200, 200, 403, 403, 403]),
-    ("GET", "/api/v1/indicators/{id}/actuals", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/indicators/{id}/actuals", [401, 200, 200, 200, 200, 403]),
     ("POST", "/api/v1/indicators/{id}/actuals", [401, 403, 403, 201, 403, 403]),
     ("POST", "/api/v1/work-plans/{id}/import", [401, 200, 200, 403, 403, 403]),
     ("GET", "/api/v1/cycles", [401, 200, 200, 200, 200, 200]),
@@ -88,6 +89,10 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("POST", "/api/v1/amendments/{id}/reject", [401, 200, 200, 403, 403, 403]),
     ("GET", "/api/v1/cycles/{id}/report", [401, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/cycles/{id}/edition", [401, 200, 200, 200, 200, 200]),
+    // Public, so clients can ask before writing.
+    ("GET", "/api/v1/maintenance", [200, 200, 200, 200, 200, 200]),
+    // Sent as {"on": false}: maintenance never comes on, and the other rows are unaffected.
+    ("PUT", "/api/v1/admin/maintenance", [401, 200, 403, 403, 403, 403]),
 ];
 
 /// How far a fresh cycle has gone, for DGICM's report.
@@ -469,6 +474,7 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
                 json!({"period_start": "2025-07-01", "period_end": "2026-06-30", "value": "35"}),
             );
         }
+        ("PUT", "/api/v1/admin/maintenance") => body = Some(json!({"on": false})),
         _ => {}
     }
     let method: Method = method.parse().expect("method");
@@ -543,7 +549,9 @@ fn every_protected_operation_declares_bearer_security() {
     let mut problems = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, op) in item.as_object().expect("item") {
-            let public = path.starts_with("/api/v1/auth/") || !path.starts_with("/api/v1/");
+            let public = path.starts_with("/api/v1/auth/")
+                || path == "/api/v1/maintenance"
+                || !path.starts_with("/api/v1/");
             let secured = op["security"]
                 .as_array()
                 .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));

@@ -96,24 +96,25 @@ async fn updates_need_the_current_version_and_a_stale_one_changes_nothing() {
         .send()
         .await
         .assert_problem(StatusCode::PRECONDITION_REQUIRED, "precondition_required");
-    // Anything but one of our strong tags cannot name a version: send the ETag you read.
-    for forged in [
-        "W/\"1\"",
-        "*",
-        "\"abc\"",
-        "1",
-        "",
-        "\"-1\"",
-        "\"+1\"",
-        "\"1234567890\"",
-    ] {
+    // `*` and malformed values name no version: send the ETag you read (428).
+    for unusable in ["*", "1", ""] {
         app.request(Method::PATCH, &path)
             .bearer(&admin.token)
-            .header("if-match", forged)
+            .header("if-match", unusable)
             .json(&json!({"name": "Forged"}))
             .send()
             .await
             .assert_problem(StatusCode::PRECONDITION_REQUIRED, "precondition_required");
+    }
+    // Well-formed tags that are not the current one fail the precondition (RFC 9110).
+    for other in ["W/\"1\"", "\"abc\"", "\"-1\"", "\"+1\"", "\"1234567890\""] {
+        app.request(Method::PATCH, &path)
+            .bearer(&admin.token)
+            .header("if-match", other)
+            .json(&json!({"name": "Forged"}))
+            .send()
+            .await
+            .assert_problem(StatusCode::PRECONDITION_FAILED, "precondition_failed");
     }
     // A well-formed tag naming another version is a failed precondition.
     app.request(Method::PATCH, &path)

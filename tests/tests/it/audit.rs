@@ -7,6 +7,8 @@ use serde_json::json;
 use wpt_domain::Role;
 use wpt_tests::TestApp;
 
+mod proof;
+
 #[tokio::test]
 async fn writes_are_audited_with_actor_request_id_before_and_after_and_no_secrets() {
     let app = TestApp::spawn().await;
@@ -48,7 +50,9 @@ async fn writes_are_audited_with_actor_request_id_before_and_after_and_no_secret
     assert_eq!(update["after"]["name"], "After");
     assert_eq!(update["actor_id"], admin.id.to_string());
     assert_eq!(create["action"], "user.create");
-    assert_eq!(create["request_id"], "create-42");
+    assert_eq!(create["client_request_id"], "create-42");
+    assert_ne!(create["request_id"], "create-42", "the server's own id");
+    assert_eq!(create["hash_kind"], "hmac-sha256");
     assert!(create["before"].is_null());
     assert_eq!(update["prev_hash"], create["hash"], "newest first, chained");
 
@@ -78,6 +82,7 @@ async fn tampering_with_one_row_is_found_and_named() {
         .await
         .expect("rows");
     let victim = &rows[rows.len() - 2];
+    proof::drop_triggers(&app).await;
     app.database()
         .conn()
         .execute_unprepared(&format!(
@@ -110,6 +115,7 @@ async fn tampering_with_one_row_is_found_and_named() {
         .await
         .expect("rows");
     let removed = &rows[rows.len() - 2];
+    proof::drop_triggers(&app).await;
     app.database()
         .conn()
         .execute_unprepared(&format!("DELETE FROM audit_log WHERE id = {}", removed.id))

@@ -303,3 +303,74 @@ async fn an_import_and_concurrent_patches_both_finish_with_the_chain_intact() {
     let verified = wpt_db::audit::verify(app.database()).await.expect("verify");
     assert!(verified.ok, "the chain verifies: {verified:?}");
 }
+
+/// The matrix's rows as cells, for building workbooks by hand.
+fn matrix_rows() -> Vec<Vec<String>> {
+    csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(MATRIX.as_bytes())
+        .records()
+        .map(|r| r.expect("csv").iter().map(str::to_owned).collect())
+        .collect()
+}
+
+/// Issue 14: a shared-strings table claiming 10^17 entries, a sheet spanning A1 to
+/// XFD1048576 (declared, or only in its cells) and a deflate bomb each get a 4xx
+/// problem, write nothing, and leave the server serving. Before the limits the first
+/// two aborted the process on the allocation and the bomb inflated to a gigabyte.
+#[tokio::test]
+async fn hostile_xlsx_files_are_refused_and_the_server_keeps_serving() {
+    use wpt_tests::hostile_xlsx as h;
+    const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+    let app = TestApp::spawn().await;
+    let sec = app.caller(Role::Secretariat, None).await;
+    let before = counts(&app).await;
+    let bomb = h::deflate_bomb();
+    assert!(bomb.len() < 1024 * 1024, "the bomb fits the body limit");
+    let cases: Vec<(&str, Vec<u8>, StatusCode, &str)> = vec![
+        (
+            "shared strings claiming 10^17 entries",
+            h::absurd_shared_strings(&matrix_rows()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            "dimension A1:XFD1048576",
+            h::far_apart_cells(true),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            "cells A1 and XFD1048576 under a dimension of A1:A1",
+            h::far_apart_cells(false),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+        ),
+        (
+            "a deflate bomb of 1000 MiB",
+            bomb,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+        ),
+    ];
+    for (what, file, status, code) in cases {
+        let started = std::time::Instant::now();
+        let res = send(&app, &sec.token, XLSX, file).await;
+        let doc = res.assert_problem(status, code);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(10),
+            "{what}: refused in {:?}",
+            started.elapsed()
+        );
+        eprintln!("{what}: {} {doc}", res.status);
+        app.get("/healthz").await.assert_status(StatusCode::OK);
+        app.get("/api/v1/bodies/SOMTC")
+            .await
+            .assert_status(StatusCode::OK);
+    }
+    assert_eq!(counts(&app).await, before, "nothing was written");
+    // The same package with nothing hostile in it imports.
+    let res = send(&app, &sec.token, XLSX, h::plain(&matrix_rows())).await;
+    res.assert_status(StatusCode::OK);
+    assert_eq!(res.json()["created"], 3);
+}

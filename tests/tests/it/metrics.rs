@@ -62,3 +62,42 @@ async fn metrics_count_requests_by_route_and_failed_logins_for_the_token_holder_
     assert!(text.contains("wpt_login_failures_total 1"));
     assert!(text.contains("wpt_db_pool_connections{state=\"idle\"}"));
 }
+
+/// Issue 14: hyper accepts any token as a method, and each one used to become a map key
+/// of its own, with or without metrics served. Made-up methods are one `other` series
+/// and unknown paths one `unmatched` series, so nobody grows the registry.
+#[tokio::test]
+async fn made_up_methods_and_unknown_paths_keep_the_series_bounded() {
+    let app = TestApp::spawn().await;
+    for _ in 0..300 {
+        let name = uuid::Uuid::new_v4().simple().to_string().repeat(64);
+        let method = Method::from_bytes(name.as_bytes()).expect("a method token");
+        let res = app
+            .request(method, "/api/v1/bodies")
+            .anonymous()
+            .send()
+            .await;
+        assert!(res.status.is_client_error(), "{}", res.status);
+    }
+    for _ in 0..300 {
+        app.get(&format!("/no/such/{}", uuid::Uuid::new_v4()))
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
+    }
+    let text = app.state.metrics.render((1, 1));
+    let series: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("wpt_http_requests_total{"))
+        .collect();
+    assert!(series.len() <= 10, "{} series: {series:?}", series.len());
+    assert!(
+        text.contains("method=\"other\",route=\"/api/v1/bodies\""),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "wpt_http_requests_total{method=\"GET\",route=\"unmatched\",status=\"404\"} 300"
+        ),
+        "{text}"
+    );
+}

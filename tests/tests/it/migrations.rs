@@ -30,6 +30,7 @@ async fn every_entity_reads_its_table(db: &wpt_db::Database) {
         refresh_token,
         api_token,
         login_failure,
+        maintenance,
         progress_update,
         indicator_actual,
         reporting_cycle,

@@ -1,5 +1,12 @@
 //! The report as CSV: one row per activity x body, with a header. The XLSX matrix sheet
 //! has the same cells.
+//!
+//! A CSV is opened in a spreadsheet, which runs a cell starting with `=` (and the other
+//! formula triggers) as a formula: every CSV the tracker writes goes through [`csv_writer`]
+//! (every field quoted) and [`neutralise`] (formula-looking text prefixed with `'`);
+//! see docs/security.md, "Exports".
+
+use std::borrow::Cow;
 
 use wpt_db::cycles::ReportRow;
 
@@ -20,7 +27,38 @@ const COLUMNS: [&str; 14] = [
     "evidence_urls",
 ];
 
-/// The cells of one row, in the order of the CSV columns.
+/// The column of [`COLUMNS`] holding a number the tracker writes (0 to 100, never
+/// negative): not a text cell, so never prefixed.
+const PERCENT_COMPLETE: usize = 9;
+
+/// The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
+/// Injection"): `=`, `+`, `-`, `@`, tab and carriage return, and the full-width forms
+/// of the first four, which spreadsheets in East Asian locales read as the ASCII ones.
+const FORMULA_TRIGGERS: [char; 10] = [
+    '=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
+];
+
+/// A text cell as a spreadsheet must show it: when it starts with a formula trigger
+/// ([`FORMULA_TRIGGERS`]), prefixed with a single quote `'` so that it is read as text;
+/// otherwise as it is. The rest of the text is kept as it is.
+pub fn neutralise(text: &str) -> Cow<'_, str> {
+    if text.starts_with(FORMULA_TRIGGERS) {
+        Cow::Owned(format!("'{text}"))
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// A CSV writer into memory that quotes every field; the one way the tracker starts a
+/// CSV (text cells still go through [`neutralise`]).
+pub fn csv_writer() -> ::csv::Writer<Vec<u8>> {
+    ::csv::WriterBuilder::new()
+        .quote_style(::csv::QuoteStyle::Always)
+        .from_writer(Vec::new())
+}
+
+/// The cells of one row, in the order of the CSV columns, as they are (the XLSX writes
+/// them as strings; the CSV neutralises them).
 pub(super) fn cells(r: &ReportRow) -> [String; 14] {
     let e = r.entry.as_ref();
     [
@@ -43,13 +81,53 @@ pub(super) fn cells(r: &ReportRow) -> [String; 14] {
     ]
 }
 
-/// One row per activity x body, with a header.
+/// One row per activity x body, with a header; every field quoted, every text cell
+/// neutralised.
 pub fn csv(rows: &[ReportRow]) -> Result<Vec<u8>, ::csv::Error> {
-    let mut w = ::csv::Writer::from_writer(Vec::new());
-    w.write_record(COLUMNS)?;
+    let mut w = csv_writer();
+    for column in COLUMNS {
+        w.write_field(neutralise(column).as_bytes())?;
+    }
+    w.write_record(None::<&[u8]>)?;
     for r in rows {
-        w.write_record(cells(r))?;
+        for (i, cell) in cells(r).iter().enumerate() {
+            if i == PERCENT_COMPLETE {
+                w.write_field(cell)?;
+            } else {
+                w.write_field(neutralise(cell).as_bytes())?;
+            }
+        }
+        w.write_record(None::<&[u8]>)?;
     }
     w.into_inner()
         .map_err(|e| ::csv::Error::from(e.into_error()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_triggers_are_prefixed_and_other_text_is_kept() {
+        for text in [
+            "=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\r=1", "＝1", "＋1", "－1", "＠A1",
+        ] {
+            assert_eq!(neutralise(text), format!("'{text}"), "{text:?}");
+        }
+        for text in ["", "a=b", " =1", "Venue confirmed", "'quoted", "\n=1"] {
+            assert!(matches!(neutralise(text), Cow::Borrowed(t) if t == text));
+        }
+    }
+
+    #[test]
+    fn every_field_is_quoted() {
+        let mut w = csv_writer();
+        w.write_record(["a", "", "=1"].map(|t| neutralise(t).into_owned()))
+            .expect("write");
+        let bytes = w.into_inner().expect("bytes");
+        assert_eq!(
+            String::from_utf8(bytes).expect("utf-8"),
+            "\"a\",\"\",\"'=1\"\n"
+        );
+    }
 }

@@ -3,9 +3,13 @@
 //! pages (the on-screen report and its downloads).
 //!
 //! - here: the report's model ([`CycleReport`]) and how it is built from the rows;
-//! - [`csv()`]: one row per activity x body with stable ids;
+//! - [`csv()`]: one row per activity x body with stable ids, every field quoted and
+//!   every text cell [`neutralise`]d against formula injection (the one way to write a
+//!   CSV: [`csv_writer`] and [`neutralise`]);
 //! - [`xlsx()`]: a summary sheet and a matrix sheet laid out like the traditional
-//!   reporting matrix, with a frozen header, filters and status colours;
+//!   reporting matrix, with a frozen header, filters and status colours; user text is
+//!   written as strings, never formulas, and [`fit_cell`] truncates visibly what is over
+//!   Excel's cell limit rather than failing the report;
 //! - rendering: the formats ([`ReportFormat`]), choosing one from `Accept`, and the
 //!   bytes and headers of the answer ([`render_report`]).
 
@@ -23,9 +27,9 @@ use wpt_db::cycles::ReportRow;
 use wpt_domain::SubmissionStatus;
 use wpt_domain::models::{Cycle, SubmissionEntry, SubmissionSummary};
 
-pub use self::csv::csv;
+pub use self::csv::{csv, csv_writer, neutralise};
 pub use self::render::{ReportFormat, ReportSource, load, negotiate, render_report};
-pub use self::xlsx::xlsx;
+pub use self::xlsx::{XLSX_CELL_MAX, fit_cell, xlsx};
 
 /// The media type of XLSX workbooks (the report, and matrix imports).
 pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -34,8 +38,10 @@ pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadshee
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReportBody {
     /// Body code.
+    #[schema(example = "DGICM")]
     pub body: String,
     /// `lead` or `cooperating`.
+    #[schema(example = "lead")]
     pub role: String,
     /// The body's submission status for the cycle.
     pub submission_status: SubmissionStatus,
@@ -49,10 +55,13 @@ pub struct ReportActivity {
     /// Activity id.
     pub id: Uuid,
     /// Code.
+    #[schema(example = "A.a.1")]
     pub code: String,
     /// Title.
+    #[schema(example = "Information campaign on safe migration at border checkpoints")]
     pub title: String,
     /// ACTIP/APA reference.
+    #[schema(example = "ACTIP Art. 11; APA A.1")]
     pub actip_reference: Option<String>,
     /// Each assigned body, lead first.
     pub bodies: Vec<ReportBody>,
@@ -62,8 +71,10 @@ pub struct ReportActivity {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReportArea {
     /// Code.
+    #[schema(example = "A")]
     pub code: String,
     /// Title.
+    #[schema(example = "Prevention of trafficking in persons")]
     pub title: String,
     /// Its activities, by code.
     pub activities: Vec<ReportActivity>,
@@ -73,8 +84,10 @@ pub struct ReportArea {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct ReportTotals {
     /// Accepted entries by reported status.
+    #[schema(example = json!({"on_track": 18, "at_risk": 4, "delayed": 2, "completed": 6}))]
     pub by_status: BTreeMap<String, i64>,
     /// Accepted entries and all (activity x body) rows by area.
+    #[schema(example = json!({"A": {"rows": 12, "accepted": 10}, "B": {"rows": 9, "accepted": 9}}))]
     pub by_area: BTreeMap<String, AreaTotal>,
     /// Each body's submission.
     pub by_body: Vec<SubmissionSummary>,
@@ -99,8 +112,10 @@ pub struct CycleReport {
     /// Totals by status, area and body.
     pub totals: ReportTotals,
     /// Bodies that submitted after the due day.
+    #[schema(example = json!(["SOMHD"]))]
     pub late_bodies: Vec<String>,
     /// Bodies past the due day without a submission.
+    #[schema(example = json!(["SLOM"]))]
     pub missing_bodies: Vec<String>,
     /// Areas, then activities, then each body's accepted entry.
     pub areas: Vec<ReportArea>,

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 use wpt_db::cycles::ReportRow;
 use wpt_db::{Database, DbResult};
+use wpt_domain::Actor;
 use wpt_domain::models::{Cycle, SubmissionSummary};
 
 use super::XLSX;
@@ -68,12 +69,13 @@ pub struct ReportSource {
     pub board: Vec<SubmissionSummary>,
 }
 
-/// Reads cycle `id`, its report rows and its board (any authenticated caller may read
-/// them).
-pub async fn load(db: &Database, id: Uuid) -> DbResult<ReportSource> {
+/// Reads cycle `id`, its report rows and its board as `actor` may read them (any
+/// authenticated caller may read the report; the review of each body's report is left
+/// out for those the policy does not show it to).
+pub async fn load(db: &Database, actor: &Actor, id: Uuid) -> DbResult<ReportSource> {
     let cycle = wpt_db::cycles::get(db, id).await?;
     let rows = wpt_db::cycles::report_rows(db.conn(), id).await?;
-    let board = wpt_db::cycles::board(db, id, None).await?;
+    let board = wpt_db::cycles::board(db, actor, id, None).await?;
     Ok(ReportSource { cycle, rows, board })
 }
 
@@ -81,10 +83,11 @@ pub async fn load(db: &Database, id: Uuid) -> DbResult<ReportSource> {
 /// the web pages' downloads answer it (any authenticated caller may read it).
 pub async fn render_report(
     state: &AppState,
+    actor: &Actor,
     id: Uuid,
     format: ReportFormat,
 ) -> Result<Response, ApiError> {
-    let ReportSource { cycle, rows, board } = load(&state.db, id).await?;
+    let ReportSource { cycle, rows, board } = load(&state.db, actor, id).await?;
     let name = cycle
         .name
         .chars()

@@ -1,10 +1,69 @@
 //! The report as an XLSX workbook: a `Summary` sheet and a `Matrix` sheet.
+//!
+//! Every text cell is written with `write_string*` (a string cell, never read as a
+//! formula, so user text needs no `'` prefix here) through [`text`], which keeps it
+//! within Excel's cell limit ([`fit_cell`]): no text a user wrote can fail the
+//! workbook. Sheet names are fixed; no links or formulas are written.
 
-use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook};
+use std::borrow::Cow;
+
+use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, Worksheet, XlsxError};
 use wpt_db::cycles::ReportRow;
 
 use super::CycleReport;
 use super::csv::cells;
+
+/// Excel's limit on the text of one cell, in UTF-16 code units (what Excel counts: a
+/// character outside the Basic Multilingual Plane, an emoji, is two).
+pub const XLSX_CELL_MAX: usize = 32_767;
+
+/// What ends a truncated cell: `omitted` characters (Unicode scalar values, the unit
+/// the tracker's own length limits count) were left out.
+fn truncation_marker(omitted: usize) -> String {
+    format!("… [truncated: {omitted} more characters; full text in the JSON report]")
+}
+
+/// `text` as it fits in one cell: as it is when it is within [`XLSX_CELL_MAX`] UTF-16
+/// units; otherwise as much of it as fits, cut at a character boundary, followed by a
+/// visible [`truncation_marker`], the whole within the limit.
+pub fn fit_cell(text: &str) -> Cow<'_, str> {
+    if text.encode_utf16().count() <= XLSX_CELL_MAX {
+        return Cow::Borrowed(text);
+    }
+    let total = text.chars().count();
+    // The marker for `total` is at least as long as the one for what is left out.
+    let budget = XLSX_CELL_MAX.saturating_sub(truncation_marker(total).encode_utf16().count());
+    let (mut units, mut end, mut kept) = (0, 0, 0);
+    for (i, c) in text.char_indices() {
+        if units + c.len_utf16() > budget {
+            break;
+        }
+        units += c.len_utf16();
+        end = i + c.len_utf8();
+        kept += 1;
+    }
+    Cow::Owned(format!(
+        "{}{}",
+        &text[..end],
+        truncation_marker(total - kept)
+    ))
+}
+
+/// Writes `value` as a string cell, fitted to Excel's limit.
+fn text(
+    sheet: &mut Worksheet,
+    row: u32,
+    col: u16,
+    value: &str,
+    format: Option<&Format>,
+) -> Result<(), XlsxError> {
+    let value = fit_cell(value);
+    match format {
+        Some(f) => sheet.write_string_with_format(row, col, value.as_ref(), f)?,
+        None => sheet.write_string(row, col, value.as_ref())?,
+    };
+    Ok(())
+}
 
 fn status_colour(status: &str) -> Option<Color> {
     Some(match status {
@@ -31,41 +90,43 @@ pub fn xlsx(
         .set_border(FormatBorder::Thin)
         .set_text_wrap();
     let summary = book.add_worksheet().set_name("Summary")?;
-    summary.write_string_with_format(
+    text(
+        summary,
         0,
         0,
-        format!("{} — consolidated report", report.cycle.name),
-        &bold,
+        &format!("{} — consolidated report", report.cycle.name),
+        Some(&bold),
     )?;
-    summary.write_string(
+    text(
+        summary,
         1,
         0,
-        format!(
+        &format!(
             "Meeting {}; period {} to {}; due {}",
             report.cycle.meeting_date,
             report.cycle.period_start,
             report.cycle.period_end,
             report.cycle.due_on
         ),
+        None,
     )?;
-    summary.write_string_with_format(3, 0, "Body", &header)?;
-    summary.write_string_with_format(3, 1, "Submission", &header)?;
-    summary.write_string_with_format(3, 2, "Late", &header)?;
-    summary.write_string_with_format(3, 3, "Missing", &header)?;
+    for (c, t) in ["Body", "Submission", "Late", "Missing"].iter().enumerate() {
+        text(summary, 3, c as u16, t, Some(&header))?;
+    }
     let mut r = 4u32;
     for b in &report.totals.by_body {
-        summary.write_string(r, 0, &b.body)?;
-        summary.write_string(r, 1, b.status.as_str())?;
-        summary.write_string(r, 2, if b.late { "late" } else { "" })?;
-        summary.write_string(r, 3, if b.missing { "missing" } else { "" })?;
+        text(summary, r, 0, &b.body, None)?;
+        text(summary, r, 1, b.status.as_str(), None)?;
+        text(summary, r, 2, if b.late { "late" } else { "" }, None)?;
+        text(summary, r, 3, if b.missing { "missing" } else { "" }, None)?;
         r += 1;
     }
     r += 1;
-    summary.write_string_with_format(r, 0, "Status", &header)?;
-    summary.write_string_with_format(r, 1, "Accepted entries", &header)?;
+    text(summary, r, 0, "Status", Some(&header))?;
+    text(summary, r, 1, "Accepted entries", Some(&header))?;
     for (status, n) in &report.totals.by_status {
         r += 1;
-        summary.write_string(r, 0, status)?;
+        text(summary, r, 0, status, None)?;
         summary.write_number(r, 1, *n as f64)?;
     }
     summary.set_column_width(0, 28)?;
@@ -89,23 +150,15 @@ pub fn xlsx(
         "Evidence",
     ];
     for (c, t) in titles.iter().enumerate() {
-        matrix.write_string_with_format(0, c as u16, *t, &header)?;
+        text(matrix, 0, c as u16, t, Some(&header))?;
     }
     for (i, row) in rows.iter().enumerate() {
         let line = i as u32 + 1;
         for (c, value) in cells(row).iter().enumerate() {
-            if c == 8
-                && let Some(colour) = status_colour(value)
-            {
-                matrix.write_string_with_format(
-                    line,
-                    c as u16,
-                    value,
-                    &Format::new().set_background_color(colour),
-                )?;
-            } else {
-                matrix.write_string(line, c as u16, value)?;
-            }
+            // The implementation status, coloured.
+            let colour = if c == 8 { status_colour(value) } else { None }
+                .map(|colour| Format::new().set_background_color(colour));
+            text(matrix, line, c as u16, value, colour.as_ref())?;
         }
     }
     matrix.set_freeze_panes(1, 0)?;
@@ -122,4 +175,38 @@ pub fn xlsx(
         matrix.set_column_width(c, w)?;
     }
     book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_within_the_limit_is_kept_as_it_is() {
+        let text = "😀".repeat(XLSX_CELL_MAX / 2);
+        assert!(matches!(fit_cell(&text), Cow::Borrowed(t) if t == text));
+        assert!(matches!(fit_cell(""), Cow::Borrowed("")));
+    }
+
+    #[test]
+    fn text_over_the_limit_is_cut_at_a_character_with_a_marker() {
+        for text in [
+            "😀".repeat(19_000),
+            "a".repeat(XLSX_CELL_MAX + 1),
+            format!("{}😀", "a".repeat(XLSX_CELL_MAX - 1)),
+            "é😀".repeat(20_000),
+        ] {
+            let fitted = fit_cell(&text);
+            let units = fitted.encode_utf16().count();
+            assert!(units <= XLSX_CELL_MAX, "{units}");
+            assert!(units > XLSX_CELL_MAX - 100, "{units}");
+            let (kept, marker) = fitted.split_once("… [truncated: ").expect("marker");
+            assert!(text.starts_with(kept));
+            let omitted = text.chars().count() - kept.chars().count();
+            assert_eq!(
+                marker,
+                format!("{omitted} more characters; full text in the JSON report]")
+            );
+        }
+    }
 }

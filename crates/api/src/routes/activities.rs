@@ -14,6 +14,7 @@ use wpt_db::indicators::IndicatorInput;
 use wpt_domain::input::ProgressInput;
 use wpt_domain::models::{Activity, AuditEntry, Indicator, Milestone, Page, ProgressUpdate};
 use wpt_domain::page::PageRequest;
+use wpt_domain::policy;
 use wpt_domain::{ActivitySort, IndicatorMeasure, ProgressStatus, Signal};
 
 use super::{PageQuery, created, double_option, max_chars, updated};
@@ -71,6 +72,10 @@ pub struct ActivityQuery {
 ///
 /// Activities with their lead and cooperating bodies, each body's latest status, and
 /// the derived signal. A constant number of queries whatever the page size.
+///
+/// Who may call: any authenticated caller. Viewers see each body's status from its
+/// latest accepted report only (the `latest_*` fields are `null` for them). Changes
+/// nothing.
 #[utoipa::path(
     get,
     path = "/activities",
@@ -85,7 +90,7 @@ pub struct ActivityQuery {
 )]
 async fn list_activities(
     State(state): State<AppState>,
-    _actor: CurrentActor,
+    CurrentActor(actor): CurrentActor,
     Query(q): Query<ActivityQuery>,
 ) -> Result<Json<Page<Activity>>, ApiError> {
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
@@ -101,6 +106,7 @@ async fn list_activities(
         q: q.q,
         sort: q.sort,
         archived: q.archived,
+        lens: policy::lens(&actor),
     };
     Ok(Json(
         wpt_db::activities::list(&state.db, &filter, &page).await?,
@@ -112,38 +118,50 @@ async fn list_activities(
 #[serde(deny_unknown_fields)]
 pub struct CreateActivity {
     /// The area's code in the plan, e.g. `A`.
-    #[schema(max_length = 40)]
+    #[schema(example = "A", max_length = 40)]
     pub area: String,
     /// Code, unique within the plan, e.g. `A.a.1`.
-    #[schema(max_length = 40, pattern = "^[A-Za-z0-9.-]+$")]
+    #[schema(example = "A.a.2", max_length = 40, pattern = "^[A-Za-z0-9.-]+$")]
     pub code: String,
     /// Title.
-    #[schema(max_length = 500)]
+    #[schema(
+        example = "Community radio spots on recruitment fraud",
+        max_length = 500
+    )]
     pub title: String,
     /// Description.
-    #[schema(max_length = 20000)]
+    #[schema(
+        example = "Short radio spots in local languages warning against fraudulent overseas job offers.",
+        max_length = 20000
+    )]
     pub description: Option<String>,
     /// The ACTIP provision or APA section it implements.
-    #[schema(max_length = 500)]
+    #[schema(example = "ACTIP Art. 11", max_length = 500)]
     pub actip_reference: Option<String>,
     /// Expected outputs.
-    #[schema(max_length = 20000)]
+    #[schema(example = "Spots aired in five member states", max_length = 20000)]
     pub expected_outputs: Option<String>,
     /// Planned start.
+    #[schema(example = "2026-07-01")]
     pub planned_start: Option<NaiveDate>,
     /// Planned end (not before the start).
+    #[schema(example = "2027-06-30")]
     pub planned_end: Option<NaiveDate>,
     /// The lead body's code; it must take part in the plan.
-    #[schema(max_length = 40)]
+    #[schema(example = "SOMTC", max_length = 40)]
     pub lead_body: String,
     /// Cooperating bodies' codes; each must take part in the plan.
     #[serde(default)]
+    #[schema(example = json!(["DGICM"]))]
     pub cooperating_bodies: Vec<String>,
 }
 
 /// Create an activity
 ///
 /// Adds an activity to the plan with exactly one lead body and any cooperating bodies.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: adds the activity and its body assignments; audited.
 #[utoipa::path(
     post,
     path = "/work-plans/{id}/activities",
@@ -193,6 +211,12 @@ async fn create_activity(
 }
 
 /// Get an activity
+///
+/// One activity with its lead and cooperating bodies, each body's latest status, the
+/// derived signal and any override by the secretariat, and its `ETag`.
+///
+/// Who may call: any authenticated caller. Viewers see accepted statuses only, as in
+/// the list. Changes nothing.
 #[utoipa::path(
     get,
     path = "/activities/{id}",
@@ -209,11 +233,11 @@ async fn create_activity(
 )]
 async fn get_activity(
     State(state): State<AppState>,
-    _actor: CurrentActor,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let activity = wpt_db::activities::get(&state.db, id).await?;
+    let activity = wpt_db::activities::get(&state.db, id, policy::lens(&actor)).await?;
     Ok(etag::versioned(&headers, activity.version, activity))
 }
 
@@ -224,13 +248,17 @@ pub struct OverrideInput {
     /// The signal to show beside the derived one.
     pub signal: Signal,
     /// Why (required).
-    #[schema(max_length = 2000)]
+    #[schema(
+        example = "Funding for the remaining checkpoints is not yet confirmed.",
+        max_length = 2000
+    )]
     pub reason: String,
 }
 
 /// Changes to an activity; absent fields stay as they are, `null` clears.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Information campaign on safe migration at border and airport checkpoints", "planned_end": "2027-06-30", "cooperating_bodies": ["SOMTC", "ACWC"]}))]
 pub struct UpdateActivity {
     /// New area code.
     pub area: Option<String>,
@@ -272,6 +300,10 @@ pub struct UpdateActivity {
 /// Update an activity
 ///
 /// Requires `If-Match`. Progress and milestone changes also move the version.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: the activity's fields and bodies (bodies that stay keep their statuses),
+/// archiving, and the signal override; audited.
 #[utoipa::path(
     patch,
     path = "/activities/{id}",
@@ -319,6 +351,9 @@ async fn update_activity(
 /// Delete an activity
 ///
 /// Only an activity without recorded progress (409 otherwise: archive it instead).
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: removes the activity with its milestones and indicators; audited.
 #[utoipa::path(
     delete,
     path = "/activities/{id}",
@@ -350,6 +385,9 @@ async fn delete_activity(
 ///
 /// Who changed what and when, on the activity, its progress, milestones and
 /// indicators, from the audit log; newest first.
+///
+/// Who may call: administrators, the secretariat and officers (403 for viewers).
+/// Changes nothing.
 #[utoipa::path(
     get,
     path = "/activities/{id}/history",
@@ -359,16 +397,18 @@ async fn delete_activity(
     responses(
         (status = 200, description = "A page of changes", body = Page<AuditEntry>),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer: the route serves what no accepted report carries", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such activity", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad id, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn activity_history(
     State(state): State<AppState>,
-    _actor: CurrentActor,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<Uuid>,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<Page<AuditEntry>>, ApiError> {
+    policy::reads_unaccepted(&actor).map_err(wpt_db::DbError::from)?;
     Ok(Json(
         wpt_db::activities::history(&state.db, id, &q.page()?).await?,
     ))
@@ -377,6 +417,9 @@ async fn activity_history(
 /// An activity's progress timeline
 ///
 /// Every body's progress updates, newest first.
+///
+/// Who may call: administrators, the secretariat and officers (403 for viewers).
+/// Changes nothing.
 #[utoipa::path(
     get,
     path = "/activities/{id}/progress",
@@ -386,16 +429,18 @@ async fn activity_history(
     responses(
         (status = 200, description = "A page of updates", body = Page<ProgressUpdate>),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer: the route serves what no accepted report carries", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such activity", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad id, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn list_progress(
     State(state): State<AppState>,
-    _actor: CurrentActor,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<Uuid>,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<Page<ProgressUpdate>>, ApiError> {
+    policy::reads_unaccepted(&actor).map_err(wpt_db::DbError::from)?;
     Ok(Json(
         wpt_db::progress::timeline(&state.db, id, &q.page()?).await?,
     ))
@@ -405,6 +450,10 @@ async fn list_progress(
 ///
 /// An officer reports their own body's progress on an activity their body leads or
 /// cooperates on. The body is the officer's own; the request never names it.
+///
+/// Who may call: officers of a body the activity is assigned to (403 for everyone else,
+/// administrators and the secretariat included). Changes: adds the update, the body's
+/// latest status on the activity and the activity's version; audited.
 #[utoipa::path(
     post,
     path = "/activities/{id}/progress",
@@ -437,6 +486,12 @@ async fn record_progress(
 }
 
 /// An activity's milestones
+///
+/// The activity's dated checkpoints by due date, with when each was completed and
+/// whether it is overdue.
+///
+/// Who may call: any authenticated caller. Viewers do not see the completer's note.
+/// Changes nothing.
 #[utoipa::path(
     get,
     path = "/activities/{id}/milestones",
@@ -452,13 +507,20 @@ async fn record_progress(
 )]
 async fn list_milestones(
     State(state): State<AppState>,
-    _actor: CurrentActor,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<Uuid>,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<Page<Milestone>>, ApiError> {
-    Ok(Json(
-        wpt_db::milestones::list(&state.db, id, &q.page()?).await?,
-    ))
+    let page = wpt_db::milestones::list(&state.db, id, &q.page()?).await?;
+    let lens = policy::lens(&actor);
+    Ok(Json(Page {
+        items: page
+            .items
+            .into_iter()
+            .map(|m| policy::milestone_for(lens, m))
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// A new milestone.
@@ -466,13 +528,20 @@ async fn list_milestones(
 #[serde(deny_unknown_fields)]
 pub struct CreateMilestone {
     /// What is to be reached.
-    #[schema(max_length = 500)]
+    #[schema(example = "Regional workshop held", max_length = 500)]
     pub title: String,
     /// When it is due.
+    #[schema(example = "2026-03-31")]
     pub due_on: NaiveDate,
 }
 
 /// Add a milestone
+///
+/// A dated checkpoint inside the activity, e.g. "regional workshop held"; an overdue
+/// one makes the activity's derived signal `at_risk`.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: adds the milestone and moves the activity's version; audited.
 #[utoipa::path(
     post,
     path = "/activities/{id}/milestones",
@@ -504,6 +573,11 @@ async fn create_milestone(
 }
 
 /// An activity's indicators
+///
+/// The activity's MERL indicators in the order they were added, with measure, unit,
+/// baseline and target.
+///
+/// Who may call: any authenticated caller. Changes nothing.
 #[utoipa::path(
     get,
     path = "/activities/{id}/indicators",
@@ -533,22 +607,31 @@ async fn list_indicators(
 #[serde(deny_unknown_fields)]
 pub struct CreateIndicator {
     /// Name.
-    #[schema(max_length = 500)]
+    #[schema(
+        example = "Immigration officers briefed on victim identification",
+        max_length = 500
+    )]
     pub name: String,
     /// Unit.
-    #[schema(max_length = 100)]
+    #[schema(example = "officers", max_length = 100)]
     pub unit: Option<String>,
     /// `number`, `percent` or `qualitative`.
     pub measure: IndicatorMeasure,
     /// Baseline (a number unless qualitative).
-    #[schema(max_length = 2000)]
+    #[schema(example = "0", max_length = 2000)]
     pub baseline: Option<String>,
     /// Target (a number unless qualitative).
-    #[schema(max_length = 2000)]
+    #[schema(example = "500", max_length = 2000)]
     pub target: Option<String>,
 }
 
 /// Add an indicator
+///
+/// A MERL indicator of the activity: what is measured, in which unit, and its baseline
+/// and target. Each body then records its own actuals.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: adds the indicator; audited.
 #[utoipa::path(
     post,
     path = "/activities/{id}/indicators",

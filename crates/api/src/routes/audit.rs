@@ -1,12 +1,14 @@
-//! `/audit`: the hash-chained record of every write (administrators and the secretariat).
+//! `/audit`: the keyed, hash-chained record of every write (administrators and the
+//! secretariat), its verification and its head (administrators).
 
 use axum::extract::State;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
-use wpt_db::audit::AuditFilter;
-use wpt_domain::models::{AuditEntry, Page, Verification};
+use wpt_db::audit::{AuditFilter, Checkpoint};
+use wpt_domain::Role;
+use wpt_domain::models::{AuditEntry, AuditHead, Page, Verification};
 use wpt_domain::page::PageRequest;
 
 use super::max_chars;
@@ -20,6 +22,7 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_audit))
         .routes(routes!(verify_audit))
+        .routes(routes!(audit_head))
 }
 
 fn require_reader(actor: &wpt_domain::Actor) -> Result<(), ApiError> {
@@ -60,6 +63,9 @@ pub struct AuditQuery {
 ///
 /// Who did what, when, to which resource, with the state before and after (secrets
 /// removed), newest first.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes nothing.
 #[utoipa::path(
     get,
     path = "/audit",
@@ -92,25 +98,109 @@ async fn list_audit(
     Ok(Json(wpt_db::audit::list(&state.db, &filter, &page).await?))
 }
 
+/// What `GET /audit/verify` checks besides the chain: a head recorded earlier.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    /// The `id` of a head recorded earlier (`GET /audit/head`); with `checkpoint_hash`.
+    pub checkpoint_id: Option<i64>,
+    /// That head's `hash` (64 hexadecimal digits); with `checkpoint_id`.
+    #[param(min_length = 64, max_length = 64, pattern = "^[0-9a-f]{64}$")]
+    pub checkpoint_hash: Option<String>,
+}
+
+impl VerifyQuery {
+    fn checkpoint(self) -> Result<Option<Checkpoint>, ApiError> {
+        match (self.checkpoint_id, self.checkpoint_hash) {
+            (None, None) => Ok(None),
+            (Some(id), Some(hash)) => {
+                if hash.len() != 64 || !hash.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+                {
+                    return Err(ApiError::field(
+                        "checkpoint_hash",
+                        "must be 64 lower-case hexadecimal digits",
+                    ));
+                }
+                Ok(Some(Checkpoint { id, hash }))
+            }
+            (Some(_), None) => Err(ApiError::field(
+                "checkpoint_hash",
+                "is required with checkpoint_id",
+            )),
+            (None, Some(_)) => Err(ApiError::field(
+                "checkpoint_id",
+                "is required with checkpoint_hash",
+            )),
+        }
+    }
+}
+
 /// Verify the audit chain
 ///
-/// Recomputes every entry's hash and link; reports the first entry that was altered or
-/// whose predecessor was removed.
+/// Recomputes every entry's hash (keyed) and link; reports the first entry that was
+/// altered, rewritten without the audit key, or whose predecessor was removed. With
+/// `checkpoint_id` and `checkpoint_hash` (a head recorded earlier), also that the chain
+/// still reaches that head unchanged: a cut tail is `checkpoint_missing`.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes nothing.
 #[utoipa::path(
     get,
     path = "/audit/verify",
     tag = "audit",
     security(("bearer" = [])),
+    params(VerifyQuery),
     responses(
         (status = 200, description = "The result, broken or not", body = Verification),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither administrator nor secretariat", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A checkpoint parameter without the other, or a malformed hash", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn verify_audit(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    Query(q): Query<VerifyQuery>,
 ) -> Result<Json<Verification>, ApiError> {
     require_reader(&actor)?;
-    Ok(Json(wpt_db::audit::verify(&state.db).await?))
+    let checkpoints: Vec<Checkpoint> = q.checkpoint()?.into_iter().collect();
+    Ok(Json(
+        wpt_db::audit::verify_against(&state.db, &checkpoints).await?,
+    ))
+}
+
+/// The head of the audit chain
+///
+/// The newest entry's id, hash and time: record it outside the database (a checkpoint)
+/// and pass it to `GET /audit/verify` later, so that a cut tail is found. Administrators
+/// only (read-only tokens too).
+///
+/// Who may call: administrators only (403 for everyone else). Changes nothing.
+#[utoipa::path(
+    get,
+    path = "/audit/head",
+    tag = "audit",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The newest entry", body = AuditHead),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "The audit log is empty", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn audit_head(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<AuditHead>, ApiError> {
+    if actor.role != Role::Admin {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "only administrators read the head of the audit log",
+        ));
+    }
+    wpt_db::audit::head(&state.db)
+        .await?
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found("audit entry"))
 }

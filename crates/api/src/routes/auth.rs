@@ -28,7 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// The account's email (any case).
-    #[schema(example = "officer@example.org", max_length = 320)]
+    #[schema(example = "officer.dgicm@demo.wpt", max_length = 320)]
     pub email: String,
     /// The password.
     #[schema(max_length = 1024, format = Password)]
@@ -40,7 +40,10 @@ pub struct LoginRequest {
 #[serde(deny_unknown_fields)]
 pub struct RefreshRequest {
     /// The refresh token of the last login or refresh.
-    #[schema(max_length = 200)]
+    #[schema(
+        example = "wptr_Vb3Nq8Ls1Kx6Dw0Fh4Jz9Pc2Tm7Yr5Ge3Ua8So1Il6E",
+        max_length = 200
+    )]
     pub refresh_token: String,
 }
 
@@ -53,8 +56,14 @@ impl RefreshRequest {
 /// Log in
 ///
 /// Exchanges email and password for an access token (a JWT, 15 minutes) and a refresh
-/// token. Failed attempts are counted per account and per client address; past the
-/// limit the answer is 429 with `Retry-After`, even for the right password.
+/// token. Attempts are counted per account and client address, and per client address,
+/// before the password is checked; past a limit the answer is 429 with `Retry-After`,
+/// even for the right password (docs/security.md lists the limits). When password
+/// checking is saturated the answer is 503 with `Retry-After`.
+///
+/// Who may call: anyone, without credentials. Changes: a successful login opens a
+/// session (audited); a failed one counts towards the account's and the client
+/// address's limits.
 #[utoipa::path(
     post,
     path = "/auth/login",
@@ -68,26 +77,30 @@ impl RefreshRequest {
         (status = 422, description = "Missing or invalid fields", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Password checking is busy", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 async fn login(
     State(state): State<AppState>,
-    ClientAddr(addr): ClientAddr,
+    client: ClientAddr,
     Json(input): Json<LoginRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
+    let addr = client.0;
     if input.email.len() > 320 || input.password.len() > 4096 {
         return Err(ApiError::new(
             crate::error::ErrorCode::Unauthenticated,
             "the email or password is wrong",
         ));
     }
-    if let Some(retry_after) = state.login_throttle.blocked(addr) {
-        return Err(DbError::RateLimited { retry_after }.into());
-    }
-    match sessions::login(&state.db, &state.auth, &input.email, &input.password).await {
+    let attempt = state
+        .login_throttle
+        .begin(client.bucket())
+        .map_err(|retry_after| DbError::RateLimited { retry_after })?;
+    match sessions::login(&state.db, &state.auth, &input.email, &input.password, addr).await {
         Ok(pair) => Ok(Json(pair)),
         Err(err @ DbError::Unauthenticated(_)) => {
-            state.login_throttle.fail(addr);
+            attempt.failed();
             state.metrics.login_failed();
             tracing::info!(%addr, "failed login");
             Err(err.into())
@@ -100,6 +113,10 @@ async fn login(
 ///
 /// Spends the refresh token and returns a new pair. A refresh token works once:
 /// presenting a spent one again ends its whole session (the token was copied).
+///
+/// Who may call: whoever holds a refresh token (no `Authorization` header). Changes:
+/// spends the token and issues the next pair in the same session (bookkeeping, not
+/// audited).
 #[utoipa::path(
     post,
     path = "/auth/refresh",
@@ -127,6 +144,9 @@ async fn refresh(
 ///
 /// Ends the session of the refresh token: its refresh and access tokens stop working
 /// at once. Unknown tokens are accepted silently.
+///
+/// Who may call: whoever holds a refresh token (no `Authorization` header). Changes:
+/// ends the session (audited).
 #[utoipa::path(
     post,
     path = "/auth/logout",

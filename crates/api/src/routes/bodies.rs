@@ -28,6 +28,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 ///
 /// Every sectoral body, ordered by code, with its pillar and whether its participation
 /// is confirmed by a public source.
+///
+/// Who may call: any authenticated caller. Changes nothing.
 #[utoipa::path(
     get,
     path = "/bodies",
@@ -52,6 +54,8 @@ async fn list_bodies(
 /// Get a sectoral body
 ///
 /// One body by its stable code, e.g. `SOMTC`.
+///
+/// Who may call: any authenticated caller. Changes nothing.
 #[utoipa::path(
     get,
     path = "/bodies/{code}",
@@ -81,10 +85,13 @@ async fn get_body(
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     /// Unique code: capital letters, digits, `-` or `.`.
-    #[schema(max_length = 40)]
+    #[schema(example = "SOMRDPE", max_length = 40)]
     pub code: String,
     /// Full name.
-    #[schema(max_length = 300)]
+    #[schema(
+        example = "Senior Officials Meeting on Rural Development and Poverty Eradication",
+        max_length = 300
+    )]
     pub name: String,
     /// Pillar.
     pub pillar: Pillar,
@@ -92,11 +99,17 @@ pub struct CreateBody {
     #[serde(default)]
     pub confirmed: bool,
     /// Editorial notes.
-    #[schema(max_length = 5000)]
+    #[schema(example = "Joins the plan from 2027.", max_length = 5000)]
     pub notes: Option<String>,
 }
 
 /// Add a sectoral body
+///
+/// A new sectoral body with its permanent code, name, pillar and whether a public
+/// source confirms its participation.
+///
+/// Who may call: administrators only (403 for everyone else). Changes: adds the body;
+/// audited.
 #[utoipa::path(post, path = "/bodies", tag = "bodies", security(("bearer" = [])), request_body = CreateBody,
     responses(
         (status = 201, description = "Created", body = Body, headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The body"))),
@@ -133,6 +146,7 @@ async fn create_body(
 /// Changes to a body.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"confirmed": true, "notes": "Participation confirmed by the SOMTC Working Group on TIP, May 2026."}))]
 pub struct UpdateBody {
     /// New name.
     #[schema(max_length = 300)]
@@ -150,6 +164,9 @@ pub struct UpdateBody {
 /// Update a sectoral body
 ///
 /// Requires `If-Match`. The code never changes (it is how everything refers to the body).
+///
+/// Who may call: administrators only (403 for everyone else). Changes: the body's name,
+/// pillar, confirmation or notes; audited.
 #[utoipa::path(patch, path = "/bodies/{code}", tag = "bodies", security(("bearer" = [])),
     params(("code" = String, Path, description = "The body's code"), ("If-Match" = String, Header, description = "The ETag last read")),
     request_body = UpdateBody,

@@ -27,6 +27,8 @@ pub struct Health {
 /// Liveness probe
 ///
 /// The process is up and serving; says nothing about the database.
+///
+/// Who may call: anyone, without credentials. Changes nothing.
 #[utoipa::path(
     get,
     path = "/healthz",
@@ -46,6 +48,8 @@ async fn healthz() -> Json<Health> {
 ///
 /// The database answers a query now; a load balancer should send traffic only while
 /// this is 200.
+///
+/// Who may call: anyone, without credentials. Changes nothing.
 #[utoipa::path(
     get,
     path = "/readyz",

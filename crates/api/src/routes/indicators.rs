@@ -27,6 +27,10 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Get an indicator
+///
+/// One indicator with its measure, unit, baseline, target and `ETag`.
+///
+/// Who may call: any authenticated caller. Changes nothing.
 #[utoipa::path(
     get,
     path = "/indicators/{id}",
@@ -54,6 +58,7 @@ async fn get_indicator(
 /// Changes to an indicator.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"target": "600"}))]
 pub struct UpdateIndicator {
     /// New name.
     #[schema(max_length = 500)]
@@ -75,6 +80,11 @@ pub struct UpdateIndicator {
 }
 
 /// Update an indicator
+///
+/// Changes the name, unit, measure, baseline or target. Requires `If-Match`.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: the indicator; audited.
 #[utoipa::path(
     patch,
     path = "/indicators/{id}",
@@ -112,6 +122,11 @@ async fn update_indicator(
 }
 
 /// An indicator's actuals
+///
+/// Every body's recorded values of the indicator, latest period first.
+///
+/// Who may call: administrators, the secretariat and officers (403 for viewers).
+/// Changes nothing.
 #[utoipa::path(
     get,
     path = "/indicators/{id}/actuals",
@@ -121,16 +136,18 @@ async fn update_indicator(
     responses(
         (status = 200, description = "A page of actuals", body = Page<IndicatorActual>),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A viewer: the route serves what no accepted report carries", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such indicator", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad id, `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn list_actuals(
     State(state): State<AppState>,
-    _actor: CurrentActor,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<Uuid>,
     Query(q): Query<PageQuery>,
 ) -> Result<Json<Page<IndicatorActual>>, ApiError> {
+    wpt_domain::policy::reads_unaccepted(&actor).map_err(wpt_db::DbError::from)?;
     Ok(Json(
         wpt_db::indicators::actuals(&state.db, id, &q.page()?).await?,
     ))
@@ -141,14 +158,19 @@ async fn list_actuals(
 #[serde(deny_unknown_fields)]
 pub struct ActualRequest {
     /// First day of the period.
+    #[schema(example = "2026-01-01")]
     pub period_start: NaiveDate,
     /// Last day of the period.
+    #[schema(example = "2026-06-30")]
     pub period_end: NaiveDate,
     /// The value (a number for `number` and `percent` indicators).
-    #[schema(max_length = 2000)]
+    #[schema(example = "85", max_length = 2000)]
     pub value: String,
     /// A note.
-    #[schema(max_length = 5000)]
+    #[schema(
+        example = "Briefings at 12 checkpoints in the first half of 2026.",
+        max_length = 5000
+    )]
     pub note: Option<String>,
 }
 
@@ -156,6 +178,10 @@ pub struct ActualRequest {
 ///
 /// An officer records their own body's value for a period; recording the same period
 /// again replaces it (the earlier value stays in the audit log).
+///
+/// Who may call: officers of a body the indicator's activity is assigned to (403 for
+/// everyone else). Changes: adds or replaces the body's value for the period (201 new,
+/// 200 replaced); audited.
 #[utoipa::path(
     post,
     path = "/indicators/{id}/actuals",

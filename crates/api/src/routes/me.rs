@@ -9,7 +9,7 @@ use uuid::Uuid;
 use wpt_domain::models::{ApiToken, Me, NewApiToken};
 
 use crate::AppState;
-use crate::auth::CurrentActor;
+use crate::auth::{ClientAddr, CurrentActor};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, Path};
 
@@ -25,6 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Who am I
 ///
 /// The caller's account: id, email, name, role and, for officers, their body's code.
+///
+/// Who may call: any authenticated caller, about their own account. Changes nothing.
 #[utoipa::path(
     get,
     path = "/me",
@@ -58,6 +60,11 @@ pub struct PasswordChange {
 ///
 /// Checks the current password, sets the new one, and ends every other session of the
 /// account (the one making the change stays logged in).
+///
+/// Who may call: any authenticated caller, for their own account (a wrong current
+/// password is 403, and counts against the login limits of the account and the client
+/// address: past them, 429). Changes: the password and the account's other sessions
+/// (ended); audited.
 #[utoipa::path(
     post,
     path = "/me/password",
@@ -67,25 +74,41 @@ pub struct PasswordChange {
     responses(
         (status = 204, description = "Changed"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A read-only API token", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Wrong current password or too short a new one", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A read-only API token, or the wrong current password", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Too short a new password", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong current passwords from this address (the login limits)", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+        (status = 503, description = "Password checking is busy", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
     )
 )]
 async fn change_password(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
+    client: ClientAddr,
     Json(input): Json<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
     let grant = actor.own_account()?;
-    wpt_db::users::change_own_password(
+    // The current password is guessed like a login's: the same limits.
+    let attempt = state
+        .login_throttle
+        .begin(client.bucket())
+        .map_err(|retry_after| wpt_db::DbError::RateLimited { retry_after })?;
+    let changed = wpt_db::users::change_own_password(
         &state.db,
         &state.auth,
         &grant,
         actor.session_id(),
         &input.current_password,
         &input.new_password,
+        client.0,
     )
-    .await?;
+    .await;
+    if let Err(wpt_db::DbError::Forbidden(_)) = &changed {
+        attempt.failed();
+        state.metrics.login_failed();
+    }
+    changed?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -99,6 +122,13 @@ pub struct ApiTokenList {
 }
 
 /// List my API tokens
+///
+/// The caller's personal API tokens, newest first, without their secrets: label,
+/// prefix, whether each may write, when it expires, when it was last used and whether
+/// it was revoked.
+///
+/// Who may call: any authenticated caller; only their own tokens are listed. Changes
+/// nothing.
 #[utoipa::path(
     get,
     path = "/me/tokens",
@@ -124,10 +154,10 @@ async fn list_tokens(
 #[serde(deny_unknown_fields)]
 pub struct NewTokenRequest {
     /// A label to recognise it by, e.g. "donor M&E dashboard".
-    #[schema(max_length = 100)]
+    #[schema(example = "Partner M&E dashboard", max_length = 100)]
     pub name: String,
     /// Days until it expires, 1 to 366 (default 90).
-    #[schema(minimum = 1, maximum = 366)]
+    #[schema(example = 90, minimum = 1, maximum = 366)]
     pub expires_in_days: Option<i64>,
     /// Whether it may write; read-only by default, and never for a viewer.
     #[serde(default)]
@@ -139,6 +169,9 @@ pub struct NewTokenRequest {
 /// A personal token for integrations, sent as `Authorization: Bearer wpt_...`. The
 /// secret is in this response only; it is stored hashed. A token can never do more
 /// than its owner, and is read-only unless `write` is asked for.
+///
+/// Who may call: any authenticated caller, for themselves (a viewer's token is always
+/// read-only). Changes: adds the token; audited.
 #[utoipa::path(
     post,
     path = "/me/tokens",
@@ -173,6 +206,9 @@ async fn create_token(
 /// Revoke an API token
 ///
 /// Only the caller's own tokens; another user's token id is not found.
+///
+/// Who may call: any authenticated caller, for their own tokens. Changes: the token
+/// stops working at once; audited.
 #[utoipa::path(
     delete,
     path = "/me/tokens/{id}",

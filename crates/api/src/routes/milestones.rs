@@ -25,6 +25,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 /// Get a milestone
+///
+/// One milestone with its due date, completion and `ETag`.
+///
+/// Who may call: any authenticated caller. Viewers do not see the completer's note.
+/// Changes nothing.
 #[utoipa::path(
     get,
     path = "/milestones/{id}",
@@ -41,17 +46,21 @@ pub fn router() -> OpenApiRouter<AppState> {
 )]
 async fn get_milestone(
     State(state): State<AppState>,
-    _actor: CurrentActor,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let m = wpt_db::milestones::get(&state.db, id).await?;
+    let m = wpt_domain::policy::milestone_for(
+        wpt_domain::policy::lens(&actor),
+        wpt_db::milestones::get(&state.db, id).await?,
+    );
     Ok(etag::versioned(&headers, m.version, m))
 }
 
 /// Changes to a milestone.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"completed_on": "2026-03-12", "note": "Held in Jakarta with delegates from all member states."}))]
 pub struct UpdateMilestone {
     /// New title (secretariat).
     #[schema(max_length = 500)]
@@ -72,6 +81,10 @@ pub struct UpdateMilestone {
 ///
 /// The secretariat changes title and due date; officers of the activity's lead or
 /// cooperating bodies record `completed_on` and `note`. Requires `If-Match`.
+///
+/// Who may call: administrators and the secretariat (title, due date); officers of the
+/// activity's bodies (completion, note); 403 for anyone else or any other field.
+/// Changes: the milestone and the activity's version; audited.
 #[utoipa::path(
     patch,
     path = "/milestones/{id}",

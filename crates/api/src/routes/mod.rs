@@ -8,6 +8,7 @@ pub mod bodies;
 pub mod cycles;
 pub mod health;
 pub mod indicators;
+pub mod maintenance;
 pub mod me;
 pub mod milestones;
 pub mod users;

@@ -42,6 +42,11 @@ pub struct UserQuery {
 }
 
 /// List users
+///
+/// Every account, ordered by email, with role, body and whether it may log in; never a
+/// password hash.
+///
+/// Who may call: administrators only (403 for everyone else). Changes nothing.
 #[utoipa::path(
     get,
     path = "/users",
@@ -74,14 +79,15 @@ async fn list_users(
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// Login email, unique (any case).
-    #[schema(max_length = 320)]
+    #[schema(example = "officer.somhd@demo.wpt", max_length = 320)]
     pub email: String,
     /// Display name.
-    #[schema(max_length = 200)]
+    #[schema(example = "SOMHD focal point", max_length = 200)]
     pub name: String,
     /// Role.
     pub role: Role,
     /// The body's code; required for officers, refused for other roles.
+    #[schema(example = "SOMHD")]
     pub body: Option<String>,
     /// Initial password, at least 12 characters.
     #[schema(format = Password, min_length = 12, max_length = 1024)]
@@ -89,6 +95,12 @@ pub struct CreateUser {
 }
 
 /// Create a user
+///
+/// Creates an account with an initial password. An officer needs their body's code;
+/// every other role must have none.
+///
+/// Who may call: administrators only (403 for everyone else). Changes: adds the
+/// account; audited.
 #[utoipa::path(
     post,
     path = "/users",
@@ -137,6 +149,10 @@ async fn create_user(
 }
 
 /// Get a user
+///
+/// One account by id, with its `ETag`.
+///
+/// Who may call: administrators only (403 for everyone else). Changes nothing.
 #[utoipa::path(
     get,
     path = "/users/{id}",
@@ -166,6 +182,7 @@ async fn get_user(
 /// Changes to an account; absent fields stay as they are.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "DGICM focal point (Immigration, Jakarta)"}))]
 pub struct UpdateUser {
     /// New display name.
     #[schema(max_length = 200)]
@@ -183,6 +200,9 @@ pub struct UpdateUser {
 /// Update a user
 ///
 /// Requires `If-Match` with the user's current `ETag`.
+///
+/// Who may call: administrators only (403 for everyone else). Changes: the account's
+/// name, role, body or `active`; deactivating ends all its sessions at once. Audited.
 #[utoipa::path(
     patch,
     path = "/users/{id}",

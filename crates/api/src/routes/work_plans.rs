@@ -33,6 +33,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// List work plans
 ///
 /// Archived, active and draft plans, ordered by code.
+///
+/// Who may call: any authenticated caller. Changes nothing.
 #[utoipa::path(
     get,
     path = "/work-plans",
@@ -55,6 +57,10 @@ async fn list_work_plans(
 }
 
 /// Get a work plan
+///
+/// One plan with its period, adoption and status, and its `ETag`.
+///
+/// Who may call: any authenticated caller. Changes nothing.
 #[utoipa::path(
     get,
     path = "/work-plans/{id}",
@@ -84,6 +90,8 @@ async fn get_work_plan(
 ///
 /// The sectoral bodies taking part in the plan, ordered by code, each with its role in
 /// the plan (`lead` or `member`) and whether that participation is confirmed.
+///
+/// Who may call: any authenticated caller. Changes nothing.
 #[utoipa::path(
     get,
     path = "/work-plans/{id}/bodies",
@@ -113,6 +121,8 @@ async fn list_work_plan_bodies(
 ///
 /// The thematic areas (A. Prevention, B. Protection, C. Law enforcement and
 /// prosecution, D. Cooperation) in display order.
+///
+/// Who may call: any authenticated caller. Changes nothing.
 #[utoipa::path(
     get,
     path = "/work-plans/{id}/areas",
@@ -141,30 +151,45 @@ async fn list_work_plan_areas(
 #[serde(deny_unknown_fields)]
 pub struct CreateWorkPlan {
     /// Unique code, e.g. `MSWP-TIP-2029-2033`.
-    #[schema(max_length = 40)]
+    #[schema(example = "MSWP-TIP-2029-2033", max_length = 40)]
     pub code: String,
     /// Title.
-    #[schema(max_length = 500)]
+    #[schema(
+        example = "ASEAN Multi-Sectoral Work Plan Against Trafficking in Persons 2029-2033",
+        max_length = 500
+    )]
     pub title: String,
     /// First day covered.
+    #[schema(example = "2029-01-01")]
     pub period_start: NaiveDate,
     /// Last day covered.
+    #[schema(example = "2033-12-31")]
     pub period_end: NaiveDate,
     /// Adoption date.
+    #[schema(example = "2028-10-15")]
     pub adopted_on: Option<NaiveDate>,
     /// Adopting meeting.
-    #[schema(max_length = 300)]
+    #[schema(example = "22nd AMMTC", max_length = 300)]
     pub adopted_at: Option<String>,
     /// `draft` (default), `active` or `archived`.
     pub status: Option<WorkPlanStatus>,
     /// The body that leads the plan (its code).
+    #[schema(example = "SOMTC")]
     pub lead_body: String,
     /// The other participating bodies (codes).
     #[serde(default)]
+    #[schema(example = json!(["DGICM", "ACWC", "SLOM"]))]
     pub member_bodies: Vec<String>,
 }
 
 /// Create a work plan
+///
+/// A new plan with its code, title and period, the body that leads it and the other
+/// participating bodies (each must exist). It starts as `draft` unless a status is
+/// given.
+///
+/// Who may call: administrators only (403 for everyone else). Changes: adds the plan
+/// and its participations; audited.
 #[utoipa::path(
     post,
     path = "/work-plans",
@@ -211,6 +236,7 @@ async fn create_work_plan(
 /// Changes to a work plan.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"adopted_on": "2023-08-21", "adopted_at": "17th AMMTC, Labuan Bajo"}))]
 pub struct UpdateWorkPlan {
     /// New title.
     #[schema(max_length = 500)]
@@ -234,6 +260,9 @@ pub struct UpdateWorkPlan {
 /// Update a work plan
 ///
 /// Requires `If-Match`. Archiving is `{"status": "archived"}`.
+///
+/// Who may call: administrators only (403 for everyone else). Changes: the plan's
+/// title, period, adoption or status; audited.
 #[utoipa::path(
     patch,
     path = "/work-plans/{id}",
@@ -276,14 +305,19 @@ async fn update_work_plan(
 #[serde(deny_unknown_fields)]
 pub struct CreateArea {
     /// Its letter in the plan, e.g. `E`.
-    #[schema(max_length = 40)]
+    #[schema(example = "E", max_length = 40)]
     pub code: String,
     /// Title.
-    #[schema(max_length = 500)]
+    #[schema(example = "Monitoring, evaluation and reporting", max_length = 500)]
     pub title: String,
 }
 
 /// Add an area
+///
+/// A thematic area of the plan with its letter (unique within the plan) and title.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: adds the area; audited.
 #[utoipa::path(
     post,
     path = "/work-plans/{id}/areas",
@@ -320,6 +354,9 @@ async fn create_area(
 ///
 /// Counts by area, body and latest status, milestones done versus due, overdue
 /// activities and each body's latest update, computed in the database.
+///
+/// Who may call: any authenticated caller. Viewers get the figures from accepted
+/// reports only. Changes nothing.
 #[utoipa::path(
     get,
     path = "/work-plans/{id}/summary",
@@ -335,10 +372,12 @@ async fn create_area(
 )]
 async fn work_plan_summary(
     State(state): State<AppState>,
-    _actor: CurrentActor,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<Uuid>,
 ) -> Result<Json<WorkPlanSummary>, ApiError> {
-    Ok(Json(wpt_db::work_plans::summary(&state.db, id).await?))
+    Ok(Json(
+        wpt_db::work_plans::summary(&state.db, id, wpt_domain::policy::lens(&actor)).await?,
+    ))
 }
 
 /// Import the matrix
@@ -350,6 +389,10 @@ async fn work_plan_summary(
 /// name the row and column (`rows[3].lead_body`) and nothing is written. Rows match
 /// activities by code, so importing the same file again changes nothing. The `status`
 /// column is checked but not recorded: only a body's officers report progress.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: creates and updates the plan's activities and their body assignments, all
+/// or nothing; audited.
 #[utoipa::path(
     post,
     path = "/work-plans/{id}/import",

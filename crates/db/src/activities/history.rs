@@ -1,6 +1,6 @@
 //! An activity's history: its audit entries.
 
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Select};
 use uuid::Uuid;
 use wpt_domain::models::{AuditEntry, Page};
 use wpt_domain::page::{Cursor, PageRequest};
@@ -37,15 +37,11 @@ pub async fn history(db: &Database, id: Uuid, page: &PageRequest) -> DbResult<Pa
         .map(|u| u.to_string())
         .collect();
     related.push(id.to_string());
-    let mut cond = Condition::all().add(audit_log::Column::ResourceId.is_in(related));
-    if let Some(after) = &page.after {
-        let last: i64 = after.key.parse().map_err(|_| bad_cursor())?;
-        cond = cond.add(audit_log::Column::Id.lt(last));
-    }
-    let rows = audit_log::Entity::find()
-        .filter(cond)
-        .order_by_desc(audit_log::Column::Id)
-        .limit(page.limit + 1)
+    let before = match &page.after {
+        Some(after) => Some(after.key.parse().map_err(|_| bad_cursor())?),
+        None => None,
+    };
+    let rows = entries_query(related, before, page.limit + 1)
         .all(db.conn())
         .await?;
     let page = paginate(rows, page.limit, |r| Cursor {
@@ -56,4 +52,23 @@ pub async fn history(db: &Database, id: Uuid, page: &PageRequest) -> DbResult<Pa
         items: page.items.into_iter().map(AuditEntry::from).collect(),
         next_cursor: page.next_cursor,
     })
+}
+
+/// The history's query: the entries of `resource_ids` older than `before`, newest
+/// first, at most `limit`. It filters by resource id alone, so it is served by
+/// `ix_audit_log_resource_id` (`resource_id, id`); public so that the tests can
+/// `EXPLAIN` exactly this query.
+pub fn entries_query(
+    resource_ids: Vec<String>,
+    before: Option<i64>,
+    limit: u64,
+) -> Select<audit_log::Entity> {
+    let mut cond = Condition::all().add(audit_log::Column::ResourceId.is_in(resource_ids));
+    if let Some(last) = before {
+        cond = cond.add(audit_log::Column::Id.lt(last));
+    }
+    audit_log::Entity::find()
+        .filter(cond)
+        .order_by_desc(audit_log::Column::Id)
+        .limit(limit)
 }

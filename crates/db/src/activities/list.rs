@@ -14,7 +14,7 @@ use crate::entities::{activity, activity_assignment, thematic_area};
 use crate::paging::paginate;
 use crate::{Database, DbError, DbResult};
 
-use super::{ActivityFilter, today, views};
+use super::{ActivityFilter, Lens, today, views_as};
 
 /// The words of a search, lower-cased: letters and digits only, so no query syntax of
 /// either backend can be injected. At most 10 words of at most 50 characters.
@@ -136,6 +136,11 @@ pub async fn list(
         },
         None => None,
     };
+    // The status each filter reads: the latest recorded, or (viewers) the latest accepted.
+    let status_col = match filter.lens {
+        Lens::Recorded => activity_assignment::Column::LatestStatus,
+        Lens::Accepted => activity_assignment::Column::AcceptedStatus,
+    };
     if body_id.is_some() || filter.status.is_some() {
         let mut extra = Condition::all();
         if let Some(b) = body_id {
@@ -148,32 +153,17 @@ pub async fn list(
             );
         }
         if let Some(s) = filter.status {
-            extra = extra.add(
-                Expr::col((
-                    activity_assignment::Entity,
-                    activity_assignment::Column::LatestStatus,
-                ))
-                .eq(s.as_str()),
-            );
+            extra = extra.add(Expr::col((activity_assignment::Entity, status_col)).eq(s.as_str()));
         }
         cond = cond.add(assignment_exists(extra));
     }
     if let Some(overdue) = filter.overdue {
         let unfinished = assignment_exists(
             Condition::any()
+                .add(Expr::col((activity_assignment::Entity, status_col)).is_null())
                 .add(
-                    Expr::col((
-                        activity_assignment::Entity,
-                        activity_assignment::Column::LatestStatus,
-                    ))
-                    .is_null(),
-                )
-                .add(
-                    Expr::col((
-                        activity_assignment::Entity,
-                        activity_assignment::Column::LatestStatus,
-                    ))
-                    .is_not_in(["completed", "discontinued"]),
+                    Expr::col((activity_assignment::Entity, status_col))
+                        .is_not_in(["completed", "discontinued"]),
                 ),
         );
         let is_overdue = Condition::all()
@@ -196,11 +186,16 @@ pub async fn list(
         }
         cond = cond.add(search_match(backend, words));
     }
-    let sort = filter.sort.unwrap_or(if words.is_some() {
+    let sort = match filter.sort.unwrap_or(if words.is_some() {
         ActivitySort::Relevance
     } else {
         ActivitySort::Code
-    });
+    }) {
+        // When any body last reported is not something viewers see: their
+        // `last_update` order is the code order.
+        ActivitySort::LastUpdate if filter.lens == Lens::Accepted => ActivitySort::Code,
+        sort => sort,
+    };
     let score = match (&words, sort) {
         (Some(w), ActivitySort::Relevance) => Some(relevance(backend, w)),
         _ => None,
@@ -322,7 +317,12 @@ pub async fn list(
         id: a.id,
     })?;
     Ok(Page {
-        items: views(db.conn(), page.items.into_iter().map(|(a, _)| a).collect()).await?,
+        items: views_as(
+            db.conn(),
+            page.items.into_iter().map(|(a, _)| a).collect(),
+            filter.lens,
+        )
+        .await?,
         next_cursor: page.next_cursor,
     })
 }

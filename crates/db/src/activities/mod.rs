@@ -9,6 +9,7 @@ use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 use wpt_domain::models::Activity;
+pub use wpt_domain::policy::Lens;
 use wpt_domain::{ActivitySort, ProgressStatus, Signal};
 
 use crate::entities::{activity, activity_assignment};
@@ -21,11 +22,11 @@ mod read;
 mod write;
 
 pub use counters::{BodyCounters, body_counters};
-pub use history::history;
+pub use history::{entries_query as history_query, history};
 pub use list::{list, search_words};
-pub(crate) use read::views;
+pub(crate) use read::{views, views_as};
 pub(crate) use write::{
-    check_fields, known_bodies, new_row, participants, resolve_bodies, write_assignments,
+    check_fields, known_bodies, new_row, participants, reassign, resolve_bodies, write_assignments,
 };
 pub use write::{create, delete, update};
 
@@ -104,6 +105,9 @@ pub struct ActivityFilter {
     pub sort: Option<ActivitySort>,
     /// `None` or `Some(false)`: leave archived activities out; `Some(true)`: only them.
     pub archived: Option<bool>,
+    /// Which statuses the filters, the order and the rows read: everything recorded,
+    /// or (viewers) only what the secretariat accepted.
+    pub lens: Lens,
 }
 
 fn today() -> NaiveDate {
@@ -111,12 +115,12 @@ fn today() -> NaiveDate {
 }
 
 /// One activity.
-pub async fn get(db: &Database, id: Uuid) -> DbResult<Activity> {
+pub async fn get(db: &Database, id: Uuid, lens: Lens) -> DbResult<Activity> {
     let row = activity::Entity::find_by_id(id)
         .one(db.conn())
         .await?
         .ok_or(DbError::NotFound("activity"))?;
-    Ok(views(db.conn(), vec![row]).await?.remove(0))
+    Ok(views_as(db.conn(), vec![row], lens).await?.remove(0))
 }
 
 /// The ids of an activity's plan-level row, for other modules: its row and whether

@@ -4,18 +4,32 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use uuid::Uuid;
-use wpt_domain::models::{Activity, ActivityBody, SignalOverride};
+use wpt_domain::models::{AcceptedStatus, Activity, ActivityBody, SignalOverride};
+use wpt_domain::policy::Lens;
 use wpt_domain::{AssignmentRole, ProgressStatus, Signal, signal};
 
-use crate::entities::{activity, activity_assignment, milestone, sectoral_body, thematic_area};
+use crate::entities::{
+    activity, activity_assignment, milestone, reporting_cycle, sectoral_body, thematic_area,
+};
 use crate::{DbResult, stored};
 
 use super::today;
 
-/// Turns rows into views with three more queries, whatever the number of rows.
+/// Turns rows into views of everything recorded (the writers' view).
 pub(crate) async fn views(
     db: &impl ConnectionTrait,
     rows: Vec<activity::Model>,
+) -> DbResult<Vec<Activity>> {
+    views_as(db, rows, Lens::Recorded).await
+}
+
+/// Turns rows into views through `lens` with at most four more queries, whatever the
+/// number of rows. Through [`Lens::Accepted`] each body's `latest_*` fields are absent
+/// and the signal is derived from the accepted statuses.
+pub(crate) async fn views_as(
+    db: &impl ConnectionTrait,
+    rows: Vec<activity::Model>,
+    lens: Lens,
 ) -> DbResult<Vec<Activity>> {
     if rows.is_empty() {
         return Ok(Vec::new());
@@ -35,18 +49,52 @@ pub(crate) async fn views(
         .order_by_asc(sectoral_body::Column::Code)
         .all(db)
         .await?;
+    let cycle_ids: HashSet<Uuid> = assignments
+        .iter()
+        .filter_map(|(a, _)| a.accepted_cycle_id)
+        .collect();
+    let cycle_names: HashMap<Uuid, String> = if cycle_ids.is_empty() {
+        HashMap::new()
+    } else {
+        reporting_cycle::Entity::find()
+            .filter(reporting_cycle::Column::Id.is_in(cycle_ids))
+            .select_only()
+            .column(reporting_cycle::Column::Id)
+            .column(reporting_cycle::Column::Name)
+            .into_tuple::<(Uuid, String)>()
+            .all(db)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let recorded = lens == Lens::Recorded;
     let mut by_activity: HashMap<Uuid, Vec<ActivityBody>> = HashMap::new();
     for (a, body) in assignments {
         let Some(body) = body else { continue };
+        let accepted = match (a.accepted_status.as_deref(), a.accepted_cycle_id) {
+            (Some(status), Some(cycle_id)) => Some(AcceptedStatus {
+                status: stored(status)?,
+                percent_complete: a.accepted_percent,
+                cycle_id,
+                cycle_name: cycle_names.get(&cycle_id).cloned().unwrap_or_default(),
+                accepted_at: a.accepted_at,
+            }),
+            _ => None,
+        };
         by_activity
             .entry(a.activity_id)
             .or_default()
             .push(ActivityBody {
                 body: body.code,
                 role: stored(&a.role)?,
-                latest_status: a.latest_status.as_deref().map(stored).transpose()?,
-                latest_percent: a.latest_percent,
-                latest_reported_at: a.latest_reported_at,
+                latest_status: if recorded {
+                    a.latest_status.as_deref().map(stored).transpose()?
+                } else {
+                    None
+                },
+                latest_percent: a.latest_percent.filter(|_| recorded),
+                latest_reported_at: a.latest_reported_at.filter(|_| recorded),
+                accepted,
             });
     }
     let today = today();
@@ -68,8 +116,13 @@ pub(crate) async fn views(
             let mut bodies = by_activity.remove(&a.id).unwrap_or_default();
             // Lead first, then cooperating bodies by code.
             bodies.sort_by_key(|b| (b.role != AssignmentRole::Lead, b.body.clone()));
-            let statuses: Vec<Option<ProgressStatus>> =
-                bodies.iter().map(|b| b.latest_status).collect();
+            let statuses: Vec<Option<ProgressStatus>> = bodies
+                .iter()
+                .map(|b| match lens {
+                    Lens::Recorded => b.latest_status,
+                    Lens::Accepted => b.accepted.as_ref().map(|x| x.status),
+                })
+                .collect();
             let completed = signal::is_completed(&statuses);
             let overdue_milestones = overdue.get(&a.id).copied().unwrap_or(0);
             let derived = signal::derive(
@@ -113,7 +166,7 @@ pub(crate) async fn views(
                 overdue: derived == Signal::OffTrack,
                 overdue_milestones,
                 archived: a.archived_at.is_some(),
-                last_progress_at: a.last_progress_at,
+                last_progress_at: a.last_progress_at.filter(|_| recorded),
                 version: a.version,
                 created_at: a.created_at,
                 updated_at: a.updated_at,

@@ -3,6 +3,7 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait,
     QueryFilter, QuerySelect,
@@ -16,8 +17,8 @@ use wpt_domain::{AssignmentRole, Grant, ValidationErrors};
 
 use crate::audit::{AuditAction, Change};
 use crate::entities::{
-    activity, activity_assignment, plan_participation, progress_update, sectoral_body,
-    thematic_area, work_plan,
+    activity, activity_assignment, amendment, indicator, indicator_actual, milestone,
+    plan_participation, progress_update, sectoral_body, submission_entry, thematic_area, work_plan,
 };
 use crate::{Database, DbError, DbResult};
 
@@ -141,6 +142,7 @@ pub(crate) async fn write_assignments(
             latest_status: Set(None),
             latest_percent: Set(None),
             latest_reported_at: Set(None),
+            ..Default::default()
         }
         .insert(db)
         .await?;
@@ -339,57 +341,7 @@ pub async fn update(
     am.updated_at = Set(now);
     txn.update_versioned(am, id, expected_version).await?;
     if bodies_changed {
-        // Keep the rows (and latest statuses) of bodies that stay; drop the others.
-        let existing = activity_assignment::Entity::find()
-            .filter(activity_assignment::Column::ActivityId.eq(id))
-            .all(&txn)
-            .await?;
-        let wanted: HashMap<Uuid, AssignmentRole> = bodies.iter().copied().collect();
-        for a in &existing {
-            match wanted.get(&a.body_id) {
-                None => {
-                    activity_assignment::Entity::delete_by_id(a.id)
-                        .exec(&txn)
-                        .await?;
-                }
-                Some(role) if role.as_str() != a.role => {
-                    // Demote first so the one-lead index never sees two leads.
-                    activity_assignment::Entity::delete_by_id(a.id)
-                        .exec(&txn)
-                        .await?;
-                }
-                Some(_) => {}
-            }
-        }
-        let kept: HashSet<Uuid> = existing
-            .iter()
-            .filter(|a| wanted.get(&a.body_id).is_some_and(|r| r.as_str() == a.role))
-            .map(|a| a.body_id)
-            .collect();
-        let mut added: Vec<(Uuid, AssignmentRole)> = bodies
-            .iter()
-            .copied()
-            .filter(|(b, _)| !kept.contains(b))
-            .collect();
-        // Cooperating bodies first, the lead last, for the same reason.
-        added.sort_by_key(|(_, r)| *r == AssignmentRole::Lead);
-        let restored: HashMap<Uuid, &activity_assignment::Model> =
-            existing.iter().map(|a| (a.body_id, a)).collect();
-        for (body_id, role) in added {
-            let previous = restored.get(&body_id);
-            activity_assignment::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                activity_id: Set(id),
-                body_id: Set(body_id),
-                role: Set(role.as_str().to_owned()),
-                created_at: Set(now),
-                latest_status: Set(previous.and_then(|p| p.latest_status.clone())),
-                latest_percent: Set(previous.and_then(|p| p.latest_percent)),
-                latest_reported_at: Set(previous.and_then(|p| p.latest_reported_at)),
-            }
-            .insert(&txn)
-            .await?;
-        }
+        reassign(&txn, id, &bodies, now).await?;
     }
     let row = activity::Entity::find_by_id(id)
         .one(&txn)
@@ -425,15 +377,88 @@ pub async fn delete(
     if row.version != expected_version {
         return Err(DbError::StaleVersion(expected_version));
     }
-    let progress = progress_update::Entity::find()
-        .filter(progress_update::Column::ActivityId.eq(id))
-        .count(&txn)
-        .await?;
-    if progress > 0 {
-        return Err(DbError::Conflict(
-            "the activity has recorded progress and cannot be deleted; archive it instead".into(),
-        ));
+    // What the bodies recorded on it: never deleted with it. The secretariat archives
+    // such an activity instead.
+    let recorded = [
+        (
+            "progress update",
+            progress_update::Entity::find()
+                .filter(progress_update::Column::ActivityId.eq(id))
+                .count(&txn)
+                .await?,
+        ),
+        (
+            "indicator actual",
+            indicator_actual::Entity::find()
+                .filter(
+                    indicator_actual::Column::IndicatorId.in_subquery(
+                        sea_orm::sea_query::Query::select()
+                            .column(indicator::Column::Id)
+                            .from(indicator::Entity)
+                            .and_where(
+                                sea_orm::sea_query::Expr::col(indicator::Column::ActivityId).eq(id),
+                            )
+                            .to_owned(),
+                    ),
+                )
+                .count(&txn)
+                .await?,
+        ),
+        (
+            "completed milestone",
+            milestone::Entity::find()
+                .filter(milestone::Column::ActivityId.eq(id))
+                .filter(milestone::Column::CompletedOn.is_not_null())
+                .count(&txn)
+                .await?,
+        ),
+        (
+            "report entry",
+            submission_entry::Entity::find()
+                .filter(submission_entry::Column::ActivityId.eq(id))
+                .count(&txn)
+                .await?,
+        ),
+        (
+            "amendment",
+            amendment::Entity::find()
+                .filter(amendment::Column::ActivityId.eq(id))
+                .count(&txn)
+                .await?,
+        ),
+    ];
+    let named: Vec<String> = recorded
+        .iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(what, n)| format!("{n} {what}{}", if *n == 1 { "" } else { "s" }))
+        .collect();
+    if !named.is_empty() {
+        return Err(DbError::Conflict(format!(
+            "the bodies recorded {} on this activity; archive it instead of deleting it",
+            named.join(", ")
+        )));
     }
+    // Its structure goes with it, named in the audit entry.
+    let milestones = milestone::Entity::find()
+        .filter(milestone::Column::ActivityId.eq(id))
+        .all(&txn)
+        .await?;
+    let indicators = indicator::Entity::find()
+        .filter(indicator::Column::ActivityId.eq(id))
+        .all(&txn)
+        .await?;
+    let structure = serde_json::json!({
+        "milestones": milestones.iter().map(|m| serde_json::json!({"id": m.id, "title": m.title, "due_on": m.due_on})).collect::<Vec<_>>(),
+        "indicators": indicators.iter().map(|i| serde_json::json!({"id": i.id, "name": i.name, "baseline": i.baseline, "target": i.target})).collect::<Vec<_>>(),
+    });
+    milestone::Entity::delete_many()
+        .filter(milestone::Column::ActivityId.eq(id))
+        .exec(&txn)
+        .await?;
+    indicator::Entity::delete_many()
+        .filter(indicator::Column::ActivityId.eq(id))
+        .exec(&txn)
+        .await?;
     let before = views(&txn, vec![row]).await?.remove(0);
     activity::Entity::delete_by_id(id).exec(&txn).await?;
     txn.record(
@@ -442,10 +467,79 @@ pub async fn delete(
             AuditAction::ActivityDelete,
             "activity",
             id,
-            Some(&before),
+            Some(&serde_json::json!({"activity": before, "with": structure})),
             None,
         )?,
     );
     txn.commit().await?;
+    Ok(())
+}
+
+/// Makes `bodies` the activity's lead and cooperating bodies. The rows of bodies that stay
+/// keep their latest and accepted statuses (a body re-added, or whose role changes,
+/// keeps them too); only bodies no longer assigned lose theirs. Used by `PATCH` and the
+/// matrix import alike.
+pub(crate) async fn reassign(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+    bodies: &[(Uuid, AssignmentRole)],
+    now: chrono::DateTime<Utc>,
+) -> DbResult<()> {
+    // Keep the rows (and latest statuses) of bodies that stay; drop the others.
+    let existing = activity_assignment::Entity::find()
+        .filter(activity_assignment::Column::ActivityId.eq(id))
+        .all(db)
+        .await?;
+    let wanted: HashMap<Uuid, AssignmentRole> = bodies.iter().copied().collect();
+    for a in &existing {
+        match wanted.get(&a.body_id) {
+            None => {
+                activity_assignment::Entity::delete_by_id(a.id)
+                    .exec(db)
+                    .await?;
+            }
+            Some(role) if role.as_str() != a.role => {
+                // Demote first so the one-lead index never sees two leads.
+                activity_assignment::Entity::delete_by_id(a.id)
+                    .exec(db)
+                    .await?;
+            }
+            Some(_) => {}
+        }
+    }
+    let kept: HashSet<Uuid> = existing
+        .iter()
+        .filter(|a| wanted.get(&a.body_id).is_some_and(|r| r.as_str() == a.role))
+        .map(|a| a.body_id)
+        .collect();
+    let mut added: Vec<(Uuid, AssignmentRole)> = bodies
+        .iter()
+        .copied()
+        .filter(|(b, _)| !kept.contains(b))
+        .collect();
+    // Cooperating bodies first, the lead last, for the same reason.
+    added.sort_by_key(|(_, r)| *r == AssignmentRole::Lead);
+    let restored: HashMap<Uuid, &activity_assignment::Model> =
+        existing.iter().map(|a| (a.body_id, a)).collect();
+    for (body_id, role) in added {
+        let previous = restored.get(&body_id);
+        activity_assignment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            activity_id: Set(id),
+            body_id: Set(body_id),
+            role: Set(role.as_str().to_owned()),
+            created_at: Set(now),
+            latest_status: Set(previous.and_then(|p| p.latest_status.clone())),
+            latest_percent: Set(previous.and_then(|p| p.latest_percent)),
+            latest_reported_at: Set(previous.and_then(|p| p.latest_reported_at)),
+            accepted_status: Set(previous.and_then(|p| p.accepted_status.clone())),
+            accepted_percent: Set(previous.and_then(|p| p.accepted_percent)),
+            accepted_cycle_id: Set(previous.and_then(|p| p.accepted_cycle_id)),
+            accepted_period_end: Set(previous.and_then(|p| p.accepted_period_end)),
+            accepted_at: Set(previous.and_then(|p| p.accepted_at)),
+        }
+        .insert(db)
+        .await?;
+    }
     Ok(())
 }

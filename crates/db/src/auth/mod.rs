@@ -5,12 +5,14 @@
 mod jwt;
 mod password;
 pub mod sessions;
+pub mod throttle;
 pub mod tokens;
 
 use std::time::Duration;
 
 pub use jwt::{JwtError, JwtKeys};
 pub use password::PasswordHasher;
+pub use throttle::address_bucket;
 
 /// Lifetimes and limits of authentication.
 #[derive(Debug, Clone)]
@@ -23,10 +25,17 @@ pub struct AuthSettings {
     pub session_ttl: Duration,
     /// Longest a web page session lasts (its cookie ends with it).
     pub web_session_ttl: Duration,
-    /// Failed logins per account within `failure_window` before the account is locked.
+    /// Wrong passwords for one account from one client address (an IPv6 client: its
+    /// /64) within `failure_window` before that address is refused for the account
+    /// (logins and the current password of a password change alike); from the account's
+    /// `max_failures`-th wrong password from anywhere, its progressive delay starts.
     pub max_failures: u32,
-    /// The window in which failures are counted, and how long a lock lasts.
+    /// The window in which failures are counted; an address refused for an account is
+    /// refused until its window ends.
     pub failure_window: Duration,
+    /// The longest per-account delay between verifications (it starts at 1 s and
+    /// doubles with each failure past `max_failures`).
+    pub max_delay: Duration,
 }
 
 impl Default for AuthSettings {
@@ -38,6 +47,7 @@ impl Default for AuthSettings {
             web_session_ttl: Duration::from_secs(12 * 3600),
             max_failures: 5,
             failure_window: Duration::from_secs(15 * 60),
+            max_delay: Duration::from_secs(10),
         }
     }
 }

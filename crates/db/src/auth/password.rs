@@ -10,6 +10,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use base64::Engine as _;
@@ -18,12 +19,18 @@ use tokio::sync::OnceCell;
 
 use crate::{DbError, DbResult};
 
+/// Jobs that may wait for or run on each hashing thread; past `threads` times this,
+/// hashing answers [`DbError::Busy`] (503 with `Retry-After`) instead of queueing: at
+/// 35-40 ms a job, a full queue is over a second of work.
+pub const QUEUE_PER_THREAD: usize = 32;
+
 /// Hashes and verifies passwords.
 #[derive(Clone)]
 pub struct PasswordHasher {
     params: Params,
     dummy: Arc<OnceCell<String>>,
     workers: Arc<Workers>,
+    threads: usize,
 }
 
 type Job = Box<dyn FnOnce() + Send>;
@@ -36,10 +43,22 @@ type Job = Box<dyn FnOnce() + Send>;
 /// hashing can take from request handling.
 struct Workers {
     queue: std::sync::Mutex<std::sync::mpsc::Sender<Job>>,
+    /// Jobs queued or running, at most `capacity`.
+    pending: Arc<AtomicUsize>,
+    capacity: usize,
+}
+
+/// Takes one job off the count when the job is done (or dropped unrun).
+struct Done(Arc<AtomicUsize>);
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 impl Workers {
-    fn start(threads: usize) -> Self {
+    fn start(threads: usize, capacity: usize) -> Self {
         let (tx, rx) = std::sync::mpsc::channel::<Job>();
         let rx = Arc::new(std::sync::Mutex::new(rx));
         for i in 0..threads {
@@ -66,12 +85,23 @@ impl Workers {
         }
         Self {
             queue: std::sync::Mutex::new(tx),
+            pending: Arc::new(AtomicUsize::new(0)),
+            capacity,
         }
     }
 
     async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> DbResult<T> {
+        if self.pending.fetch_add(1, Ordering::AcqRel) >= self.capacity {
+            self.pending.fetch_sub(1, Ordering::AcqRel);
+            return Err(DbError::Busy {
+                what: "password hashing",
+                retry_after: 1,
+            });
+        }
+        let done = Done(self.pending.clone());
         let (tx, rx) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
+            let _done = done;
             let _ = tx.send(f());
         });
         self.queue
@@ -111,8 +141,15 @@ impl PasswordHasher {
         Self {
             params,
             dummy: Arc::new(OnceCell::new()),
-            workers: Arc::new(Workers::start(cores)),
+            workers: Arc::new(Workers::start(cores, cores * QUEUE_PER_THREAD)),
+            threads: cores,
         }
+    }
+
+    /// How many threads hash (one per core): verifications of one account beyond this
+    /// many at once would only wait in the queue.
+    pub fn threads(&self) -> usize {
+        self.threads
     }
 
     /// An argon2id PHC string for `password`.
@@ -246,6 +283,40 @@ mod tests {
                 .await
                 .expect("verify")
         );
+    }
+
+    #[tokio::test]
+    async fn a_full_hashing_queue_answers_busy_and_frees_as_jobs_finish() {
+        let workers = Arc::new(Workers::start(1, 3));
+        let (release, held) = std::sync::mpsc::channel::<()>();
+        let held = Arc::new(std::sync::Mutex::new(held));
+        let mut waiting = Vec::new();
+        for _ in 0..3 {
+            let (held, workers) = (held.clone(), workers.clone());
+            waiting.push(tokio::spawn(async move {
+                workers
+                    .run(move || {
+                        let _ = held.lock().map(|h| h.recv());
+                    })
+                    .await
+                    .is_ok()
+            }));
+        }
+        // Three jobs hold the queue (one running, two waiting): the fourth is refused.
+        while workers.pending.load(Ordering::Acquire) < 3 {
+            tokio::task::yield_now().await;
+        }
+        assert!(matches!(
+            workers.run(|| ()).await,
+            Err(DbError::Busy { retry_after: 1, .. })
+        ));
+        for _ in 0..3 {
+            release.send(()).expect("release");
+        }
+        for w in waiting {
+            assert!(w.await.expect("join"));
+        }
+        assert!(workers.run(|| ()).await.is_ok(), "room again");
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! both stop working. Access tokens name their session, and the per-request check
 //! requires the session to stand, so logout and revocation take effect at once.
 
+use std::net::IpAddr;
+
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
@@ -17,6 +19,7 @@ use uuid::Uuid;
 use wpt_domain::models::TokenPair;
 use wpt_domain::{Actor, ActorBody, Credential, Role};
 
+use super::throttle::Attempt;
 use super::{Auth, tokens};
 use crate::audit::{AuditAction, Change};
 use crate::entities::{api_token, login_failure, refresh_token, sectoral_body, session, user};
@@ -28,12 +31,19 @@ fn chrono(d: std::time::Duration) -> ChronoDuration {
     ChronoDuration::from_std(d).unwrap_or(ChronoDuration::days(1))
 }
 
-/// Logs in with email and password: a new session and its first tokens.
+/// Logs in with email and password from `client`: a new session and its first tokens.
 ///
-/// Failed attempts are counted per account in the database; past the limit the account
-/// refuses every password, the right one included, until the window passes.
-pub async fn login(db: &Database, auth: &Auth, email: &str, password: &str) -> DbResult<TokenPair> {
-    let account = check_password(db, auth, email, password).await?;
+/// Attempts are counted per account and client address before the password is
+/// verified ([`throttle`](super::throttle)); past the limit that address is refused
+/// every password for the account, the right one included, until the window passes.
+pub async fn login(
+    db: &Database,
+    auth: &Auth,
+    email: &str,
+    password: &str,
+    client: IpAddr,
+) -> DbResult<TokenPair> {
+    let account = check_password(db, auth, email, password, client).await?;
     let mut txn = db.write().await?;
     let expires_at = Utc::now() + chrono(auth.settings.session_ttl);
     let session_id = open_session(&mut txn, account, expires_at, None, "api").await?;
@@ -61,8 +71,9 @@ pub async fn login_web(
     auth: &Auth,
     email: &str,
     password: &str,
+    client: IpAddr,
 ) -> DbResult<WebSession> {
-    let account = check_password(db, auth, email, password).await?;
+    let account = check_password(db, auth, email, password, client).await?;
     let cookie = tokens::generate(tokens::WEB_SESSION_PREFIX)?;
     let mut txn = db.write().await?;
     let expires_at = Utc::now() + chrono(auth.settings.web_session_ttl);
@@ -82,39 +93,46 @@ pub async fn login_web(
     })
 }
 
-/// The account behind an email and password, with the per-account failure limit.
-async fn check_password(db: &Database, auth: &Auth, email: &str, password: &str) -> DbResult<Uuid> {
+/// The account behind an email and password, checked under the limits of
+/// [`throttle`](super::throttle) (the right password clears its counts). An unknown
+/// email costs one verification against a dummy hash and is not counted per account
+/// (there is none), only per address by the caller.
+async fn check_password(
+    db: &Database,
+    auth: &Auth,
+    email: &str,
+    password: &str,
+    client: IpAddr,
+) -> DbResult<Uuid> {
     let email = email.trim().to_lowercase();
-    let now = Utc::now();
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
         .find_also_related(login_failure::Entity)
         .one(db.conn())
         .await?;
-    if let Some((_, Some(failures))) = &found
-        && let Some(until) = failures.locked_until
-        && until > now
-    {
-        return Err(DbError::RateLimited {
-            retry_after: u64::try_from(std::cmp::max((until - now).num_seconds(), 1)).unwrap_or(1),
-        });
-    }
-    let stored_hash = found.as_ref().map(|(u, _)| u.password_hash.as_str());
-    let matched = auth.hasher.verify(password, stored_hash).await?;
-    let Some((account, _)) = found else {
+    let Some((account, recorded)) = found else {
+        auth.hasher.verify(password, None).await?;
         return Err(DbError::Unauthenticated(WRONG_CREDENTIALS.into()));
     };
-    if !matched {
-        record_failure(db, auth, account.id).await?;
+    let attempt = Attempt::admit(db, auth, account.id, recorded.as_ref(), client).await?;
+    if !auth
+        .hasher
+        .verify(password, Some(&account.password_hash))
+        .await?
+    {
+        attempt.failed(db, auth).await?;
         return Err(DbError::Unauthenticated(WRONG_CREDENTIALS.into()));
     }
     if !account.active {
+        // Answered like a wrong password, and still counted: clearing the count would
+        // tell a guesser that this password was the right one.
         return Err(DbError::Unauthenticated(WRONG_CREDENTIALS.into()));
     }
+    attempt.succeeded(db).await?;
     Ok(account.id)
 }
 
-/// Starts a session in `txn`: clears the failure count and audits the login.
+/// Starts a session in `txn` and audits the login.
 async fn open_session(
     txn: &mut Write,
     account: Uuid,
@@ -122,9 +140,6 @@ async fn open_session(
     cookie_hash: Option<String>,
     via: &str,
 ) -> DbResult<Uuid> {
-    login_failure::Entity::delete_by_id(account)
-        .exec(&*txn)
-        .await?;
     let session_id = Uuid::now_v7();
     session::ActiveModel {
         id: Set(session_id),
@@ -183,32 +198,6 @@ pub async fn actor_for_cookie(db: &Database, cookie: &str) -> DbResult<Actor> {
     let user_id: Uuid = row.try_get("", "id")?;
     let session_id: Uuid = row.try_get("", "session_id")?;
     actor_from_row(&row, user_id, Credential::Session { session_id })
-}
-
-async fn record_failure(db: &Database, auth: &Auth, user_id: Uuid) -> DbResult<()> {
-    let now = Utc::now();
-    let window = chrono(auth.settings.failure_window);
-    let txn = db.write().await?;
-    let current = login_failure::Entity::find_by_id(user_id).one(&txn).await?;
-    let (started, failures) = match &current {
-        Some(f) if f.window_started_at + window > now => (f.window_started_at, f.failures + 1),
-        _ => (now, 1),
-    };
-    let max = i32::try_from(auth.settings.max_failures).unwrap_or(i32::MAX);
-    let locked_until = (failures >= max).then_some(now + window);
-    let row = login_failure::ActiveModel {
-        user_id: Set(user_id),
-        window_started_at: Set(started),
-        failures: Set(failures),
-        locked_until: Set(locked_until),
-    };
-    if current.is_some() {
-        row.update(&txn).await?;
-    } else {
-        row.insert(&txn).await?;
-    }
-    txn.commit().await?;
-    Ok(())
 }
 
 async fn new_refresh_token(

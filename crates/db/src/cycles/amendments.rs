@@ -151,15 +151,16 @@ pub async fn amendments(
     cycle_id: Uuid,
     body_code: &str,
 ) -> DbResult<Vec<Amendment>> {
-    let Found { sub, .. } = find_visible(db.conn(), actor, cycle_id, body_code).await?;
-    amendment::Entity::find()
+    let Found { sub, facts, .. } = find_visible(db.conn(), actor, cycle_id, body_code).await?;
+    let all = amendment::Entity::find()
         .filter(amendment::Column::SubmissionId.eq(sub.id))
         .order_by_asc(amendment::Column::Id)
         .all(db.conn())
         .await?
         .into_iter()
         .map(amendment_model)
-        .collect()
+        .collect::<DbResult<Vec<_>>>()?;
+    Ok(policy::amendments_for(actor, facts.body_id, all))
 }
 
 /// Accepts (applying the proposed values; the original stays in the amendment) or
@@ -217,19 +218,49 @@ pub async fn decide_amendment(
             .filter(submission_entry::Column::ActivityId.eq(row.activity_id))
             .exec(&txn)
             .await?;
+        // The accepted entry changed: so does what viewers read, if this report is the
+        // body's latest accepted one.
+        crate::sql::record_accepted(
+            &*txn,
+            sub.id,
+            cycle.id,
+            cycle.period_end,
+            sub.reviewed_at.unwrap_or(now),
+            sub.body_id,
+        )
+        .await?;
     }
     let before = amendment_model(row.clone())?;
-    let mut am: amendment::ActiveModel = row.into();
     let decided = if accept {
         AmendmentStatus::Accepted
     } else {
         AmendmentStatus::Rejected
     };
-    am.status = Set(decided.as_str().to_owned());
-    am.reviewer_id = Set(reviewer);
-    am.reviewed_at = Set(Some(now));
-    am.review_note = Set(note);
-    let after = amendment_model(am.update(&txn).await?)?;
+    // Only while still proposed: of an accept and a reject at once, one wins and the
+    // other (waiting for this row on PostgreSQL, then re-reading it) changes nothing.
+    let done = amendment::Entity::update_many()
+        .set(amendment::ActiveModel {
+            status: Set(decided.as_str().to_owned()),
+            reviewer_id: Set(reviewer),
+            reviewed_at: Set(Some(now)),
+            review_note: Set(note),
+            ..Default::default()
+        })
+        .filter(amendment::Column::Id.eq(row.id))
+        .filter(amendment::Column::Status.eq(AmendmentStatus::Proposed.as_str()))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(DbError::InvalidTransition(
+            "the amendment was decided by someone else at the same time".into(),
+        ));
+    }
+    let after = amendment_model(
+        amendment::Entity::find_by_id(row.id)
+            .one(&txn)
+            .await?
+            .ok_or(DbError::NotFound("amendment"))?,
+    )?;
     txn.record(
         reviewer,
         Change::new(

@@ -6,7 +6,8 @@ use chrono::{NaiveDate, Utc};
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 use wpt_domain::models::SubmissionSummary;
-use wpt_domain::{CycleState, SubmissionStatus};
+use wpt_domain::policy;
+use wpt_domain::{Actor, CycleState, SubmissionStatus};
 
 use crate::entities::{plan_participation, submission, submission_entry};
 use crate::{Database, DbResult, stored};
@@ -23,6 +24,7 @@ fn missing(status: SubmissionStatus, due: NaiveDate) -> bool {
 /// The secretariat's board: every participating body, started or not; three queries.
 pub async fn board(
     db: &Database,
+    actor: &Actor,
     id: Uuid,
     status: Option<SubmissionStatus>,
 ) -> DbResult<Vec<SubmissionSummary>> {
@@ -64,7 +66,7 @@ pub async fn board(
         if status.is_some_and(|f| f != st) {
             continue;
         }
-        rows.push(SubmissionSummary {
+        let row = SubmissionSummary {
             body: codes.get(&body).cloned().unwrap_or_default(),
             status: st,
             late: s.is_some_and(|s| s.late),
@@ -77,7 +79,8 @@ pub async fn board(
             reviewer_id: s.and_then(|s| s.reviewer_id),
             reviewed_at: s.and_then(|s| s.reviewed_at),
             return_reason: s.and_then(|s| s.return_reason.clone()),
-        });
+        };
+        rows.push(policy::board_row_for(actor, body, row));
     }
     // Late and missing first, then by code.
     rows.sort_by_key(|r| (!(r.late || r.missing), r.body.clone()));

@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
     EntityTrait, QueryFilter, QuerySelect,
@@ -37,6 +37,9 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
             row.state
         )));
     }
+    // Claim the transition first: of two opens at once, one wins and the other waits
+    // for this row, then finds it open (409), before either writes a submission.
+    set_state(&txn, &row, CycleState::Planned, CycleState::Open).await?;
     let bodies: Vec<Uuid> = plan_participation::Entity::find()
         .filter(plan_participation::Column::WorkPlanId.eq(row.work_plan_id))
         .select_only()
@@ -140,7 +143,6 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
             .await?;
     }
     let before = to_model(row.clone())?;
-    set_state(&txn, &row, CycleState::Open).await?;
     let after = to_model(find(&txn, id).await?)?;
     txn.record(
         grant.actor_id(),
@@ -156,28 +158,38 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
     Ok(after)
 }
 
+/// Moves the cycle from `from` to `to`, only if it is still `from`: a concurrent
+/// transition that committed first makes this a 409 `invalid_transition`, not a second
+/// open or close.
 async fn set_state(
     txn: &DatabaseTransaction,
     row: &reporting_cycle::Model,
-    state: CycleState,
+    from: CycleState,
+    to: CycleState,
 ) -> DbResult<()> {
     let now = Utc::now();
     let mut update = reporting_cycle::Entity::update_many()
-        .col_expr(reporting_cycle::Column::State, Expr::value(state.as_str()))
+        .col_expr(reporting_cycle::Column::State, Expr::value(to.as_str()))
         .col_expr(
             reporting_cycle::Column::Version,
-            Expr::value(row.version + 1),
+            Expr::col(reporting_cycle::Column::Version).add(1),
         )
         .col_expr(reporting_cycle::Column::UpdatedAt, Expr::value(now));
-    update = match state {
+    update = match to {
         CycleState::Open => update.col_expr(reporting_cycle::Column::OpenedAt, Expr::value(now)),
         CycleState::Closed => update.col_expr(reporting_cycle::Column::ClosedAt, Expr::value(now)),
         CycleState::Planned => update,
     };
-    update
+    let done = update
         .filter(reporting_cycle::Column::Id.eq(row.id))
+        .filter(reporting_cycle::Column::State.eq(from.as_str()))
         .exec(txn)
         .await?;
+    if done.rows_affected != 1 {
+        return Err(DbError::InvalidTransition(format!(
+            "the cycle is no longer {from}: someone else changed its state at the same time"
+        )));
+    }
     Ok(())
 }
 
@@ -191,10 +203,12 @@ pub async fn close(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResul
             row.state
         )));
     }
+    set_state(&txn, &row, CycleState::Open, CycleState::Closed).await?;
     let content = edition_content(&txn, &row).await?;
     let mut text = String::new();
     crate::audit::canonical_json_pub(&content, &mut text);
     let sha = hex::encode(Sha256::digest(text.as_bytes()));
+    let signature = db.required_audit_key()?.sign_edition(id, &sha);
     let now = Utc::now();
     edition::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -202,11 +216,11 @@ pub async fn close(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResul
         sha256: Set(sha.clone()),
         content: Set(text),
         created_at: Set(now),
+        signature: Set(Some(signature.clone())),
     }
     .insert(&txn)
     .await?;
     let before = to_model(row.clone())?;
-    set_state(&txn, &row, CycleState::Closed).await?;
     let after = to_model(find(&txn, id).await?)?;
     txn.record(
         grant.actor_id(),
@@ -215,7 +229,7 @@ pub async fn close(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResul
             "cycle",
             id,
             Some(&before),
-            Some(&json!({"cycle": after, "edition_sha256": sha})),
+            Some(&json!({"cycle": after, "edition_sha256": sha, "edition_signature": signature})),
         )?,
     );
     txn.commit().await?;
@@ -266,6 +280,7 @@ pub async fn get_edition(db: &Database, id: Uuid) -> DbResult<Edition> {
     Ok(Edition {
         cycle_id: id,
         sha256: row.sha256,
+        signature: row.signature,
         created_at: row.created_at,
         content: serde_json::from_str(&row.content)
             .map_err(|e| DbError::internal(format!("unreadable edition of cycle {id}: {e}")))?,

@@ -204,7 +204,9 @@ pub async fn get_submission(
     body_code: &str,
 ) -> DbResult<Submission> {
     let found = find_visible(db.conn(), actor, cycle_id, body_code).await?;
-    view(db.conn(), found.sub, body_code.to_owned()).await
+    let body_id = found.facts.body_id;
+    let report = view(db.conn(), found.sub, body_code.to_owned()).await?;
+    Ok(policy::submission_for(actor, body_id, report))
 }
 
 /// A body's submission, as `actor` may see it, with what the policy lets `actor` do to
@@ -217,10 +219,9 @@ pub async fn get_submission_with_actions(
 ) -> DbResult<(Submission, Vec<Act>)> {
     let found = find_visible(db.conn(), actor, cycle_id, body_code).await?;
     let allowed = policy::allowed_actions(actor, &found.facts);
-    Ok((
-        view(db.conn(), found.sub, body_code.to_owned()).await?,
-        allowed,
-    ))
+    let body_id = found.facts.body_id;
+    let report = view(db.conn(), found.sub, body_code.to_owned()).await?;
+    Ok((policy::submission_for(actor, body_id, report), allowed))
 }
 
 #[expect(
@@ -399,6 +400,11 @@ pub async fn act(
             changes.push((submission::Column::SubmitterId, actor_id.into()));
             changes.push((submission::Column::SubmittedAt, now.into()));
             changes.push((submission::Column::Late, late.into()));
+            // The reason of an earlier return stays in the events, with the review.
+            changes.push((
+                submission::Column::ReturnReason,
+                Option::<String>::None.into(),
+            ));
         }
         SubmissionAction::Return | SubmissionAction::Accept => {
             changes.push((submission::Column::ReviewerId, actor_id.into()));
@@ -420,6 +426,10 @@ pub async fn act(
         changes,
     )
     .await?;
+    if action == SubmissionAction::Accept {
+        crate::sql::record_accepted(&*txn, sub.id, cycle.id, cycle.period_end, now, sub.body_id)
+            .await?;
+    }
     let after = view(
         &txn,
         submission::Entity::find_by_id(sub.id)

@@ -18,6 +18,11 @@ pub struct Model {
     pub latest_status: Option<String>,
     pub latest_percent: Option<i32>,
     pub latest_reported_at: Option<DateTimeUtc>,
+    pub accepted_status: Option<String>,
+    pub accepted_percent: Option<i32>,
+    pub accepted_cycle_id: Option<Uuid>,
+    pub accepted_period_end: Option<Date>,
+    pub accepted_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

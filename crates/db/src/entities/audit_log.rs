@@ -24,6 +24,8 @@ pub struct Model {
     pub prev_hash: String,
     #[sea_orm(unique)]
     pub hash: String,
+    pub hash_kind: String,
+    pub client_request_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -13,6 +13,7 @@ pub struct Model {
     pub sha256: String,
     pub content: String,
     pub created_at: DateTimeUtc,
+    pub signature: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

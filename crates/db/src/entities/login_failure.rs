@@ -1,4 +1,5 @@
-//! `login_failures`: failed logins per account in the current window.
+//! `login_failures`: failed logins per account in the current window; `locked_until` is
+//! when the account's next password check may start (its progressive delay, issue 14).
 #![expect(missing_docs, reason = "columns are documented in the migration")]
 
 use sea_orm::entity::prelude::*;

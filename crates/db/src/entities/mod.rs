@@ -14,6 +14,7 @@ pub mod edition;
 pub mod indicator;
 pub mod indicator_actual;
 pub mod login_failure;
+pub mod maintenance;
 pub mod member_state;
 pub mod milestone;
 pub mod plan_participation;

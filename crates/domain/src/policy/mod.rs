@@ -242,6 +242,120 @@ pub fn record_progress(body: &ActorBody, assigned: bool, archived: bool) -> Resu
     Ok(())
 }
 
+/// Which recorded data a reader's lists, statuses and counts are computed from. The
+/// default is the narrower one, so a reader nobody named sees accepted data only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Lens {
+    /// Everything recorded: each body's latest progress update (the secretariat,
+    /// administrators and officers).
+    Recorded,
+    /// Only what the secretariat accepted: each body's status from its latest accepted
+    /// report (viewers: partners and integrators).
+    #[default]
+    Accepted,
+}
+
+/// The lens `actor` reads through: viewers see what the secretariat accepted, nothing
+/// else (api.md's role table); everyone else sees what was recorded.
+pub fn lens(actor: &Actor) -> Lens {
+    if actor.role == Role::Viewer {
+        Lens::Accepted
+    } else {
+        Lens::Recorded
+    }
+}
+
+/// Whether `actor` may read what no accepted report carries: progress updates and their
+/// narratives, indicator actuals, milestone notes, an activity's history and the audit
+/// trail. Everyone but viewers; a viewer is refused (403) where that is all a route
+/// serves, and reads such fields as absent elsewhere.
+pub fn reads_unaccepted(actor: &Actor) -> Result<(), Refusal> {
+    match lens(actor) {
+        Lens::Recorded => Ok(()),
+        Lens::Accepted => Err(Refusal::Forbidden(
+            "viewers read what the secretariat accepted: accepted reports, editions and statuses"
+                .into(),
+        )),
+    }
+}
+
+/// A milestone as `lens` reads it: viewers see its title and dates, not the note of
+/// whoever completed it.
+pub fn milestone_for(
+    lens: Lens,
+    mut milestone: crate::models::Milestone,
+) -> crate::models::Milestone {
+    if lens == Lens::Accepted {
+        milestone.note = None;
+    }
+    milestone
+}
+
+/// Whether `actor` sees the review of a body's report: return reasons, review notes,
+/// who reviewed it and when, and amendments not (yet) accepted. The secretariat,
+/// administrators and that body's own officers; nobody else, whatever they may see of
+/// the report itself.
+pub fn sees_review(actor: &Actor, body_id: Uuid) -> bool {
+    match actor.role {
+        Role::Admin | Role::Secretariat => true,
+        Role::Officer => actor.body.as_ref().is_some_and(|b| b.id == body_id),
+        Role::Viewer => false,
+    }
+}
+
+/// A body's report as `actor` reads it: without [`sees_review`], the return reason, the
+/// reviewer and the reasons in its history are left out.
+pub fn submission_for(
+    actor: &Actor,
+    body_id: Uuid,
+    mut report: crate::models::Submission,
+) -> crate::models::Submission {
+    if !sees_review(actor, body_id) {
+        report.return_reason = None;
+        report.reviewer_id = None;
+        report.reviewed_at = None;
+        for event in &mut report.events {
+            event.reason = None;
+        }
+    }
+    report
+}
+
+/// A row of a cycle's board as `actor` reads it: without [`sees_review`], the return
+/// reason and the reviewer are left out.
+pub fn board_row_for(
+    actor: &Actor,
+    body_id: Uuid,
+    mut row: crate::models::SubmissionSummary,
+) -> crate::models::SubmissionSummary {
+    if !sees_review(actor, body_id) {
+        row.return_reason = None;
+        row.reviewer_id = None;
+        row.reviewed_at = None;
+    }
+    row
+}
+
+/// A report's amendments as `actor` reads them: without [`sees_review`], only the
+/// accepted ones, without the secretariat's note.
+pub fn amendments_for(
+    actor: &Actor,
+    body_id: Uuid,
+    amendments: Vec<crate::models::Amendment>,
+) -> Vec<crate::models::Amendment> {
+    if sees_review(actor, body_id) {
+        return amendments;
+    }
+    amendments
+        .into_iter()
+        .filter(|a| a.status == AmendmentStatus::Accepted.as_str())
+        .map(|mut a| {
+            a.review_note = None;
+            a
+        })
+        .collect()
+}
+
 /// Edit, submit, return, accept.
 fn step(
     actor: &Actor,

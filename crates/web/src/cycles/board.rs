@@ -17,7 +17,7 @@ pub async fn board(
     Path(id): Path<Uuid>,
 ) -> Result<Markup, PageError> {
     let cycle = wpt_db::cycles::get(&state.db, id).await?;
-    let mut rows = wpt_db::cycles::board(&state.db, id, None).await?;
+    let mut rows = wpt_db::cycles::board(&state.db, &viewer.actor, id, None).await?;
     // Late or missing first, then by body.
     rows.sort_by(|a, b| (!(a.late || a.missing), &a.body).cmp(&(!(b.late || b.missing), &b.body)));
     let people: Vec<Uuid> = rows

@@ -19,7 +19,7 @@ pub async fn report(
     viewer: Viewer,
     Path(id): Path<Uuid>,
 ) -> Result<Markup, PageError> {
-    let source = wpt_api::report::load(&state.db, id).await?;
+    let source = wpt_api::report::load(&state.db, &viewer.actor, id).await?;
     let report = wpt_api::report::build(source.cycle, &source.rows, source.board);
     Ok(page(
         &viewer,
@@ -68,23 +68,23 @@ pub async fn report(
 /// `GET /ui/cycles/{id}/report.csv`.
 pub async fn report_csv(
     State(state): State<AppState>,
-    _viewer: Viewer,
+    viewer: Viewer,
     Path(id): Path<Uuid>,
 ) -> Response {
-    download(&state, id, ReportFormat::Csv).await
+    download(&state, &viewer, id, ReportFormat::Csv).await
 }
 
 /// `GET /ui/cycles/{id}/report.xlsx`.
 pub async fn report_xlsx(
     State(state): State<AppState>,
-    _viewer: Viewer,
+    viewer: Viewer,
     Path(id): Path<Uuid>,
 ) -> Response {
-    download(&state, id, ReportFormat::Xlsx).await
+    download(&state, &viewer, id, ReportFormat::Xlsx).await
 }
 
-async fn download(state: &AppState, id: Uuid, format: ReportFormat) -> Response {
-    match wpt_api::report::render_report(state, id, format).await {
+async fn download(state: &AppState, viewer: &Viewer, id: Uuid, format: ReportFormat) -> Response {
+    match wpt_api::report::render_report(state, &viewer.actor, id, format).await {
         Ok(r) => r,
         Err(e) => html::error_page(http_status(e.code()), &e.problem().detail),
     }

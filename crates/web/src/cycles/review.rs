@@ -116,11 +116,19 @@ pub async fn accept(
 /// open cycle (there are one or two at a time).
 async fn queue(
     state: &AppState,
+    viewer: &Viewer,
 ) -> Result<Vec<(Cycle, wpt_domain::models::SubmissionSummary)>, PageError> {
     let open = wpt_db::cycles::list(&state.db, None, Some(CycleState::Open), &all_rows()?).await?;
     let mut items = Vec::new();
     for c in open.items {
-        for s in wpt_db::cycles::board(&state.db, c.id, Some(SubmissionStatus::Submitted)).await? {
+        for s in wpt_db::cycles::board(
+            &state.db,
+            &viewer.actor,
+            c.id,
+            Some(SubmissionStatus::Submitted),
+        )
+        .await?
+        {
             items.push((c.clone(), s));
         }
     }
@@ -132,7 +140,7 @@ async fn next_in_queue(state: &AppState, viewer: &Viewer) -> Option<(Uuid, Strin
     if viewer.actor.secretariat().is_err() {
         return None;
     }
-    queue(state)
+    queue(state, viewer)
         .await
         .ok()?
         .into_iter()
@@ -146,7 +154,7 @@ pub async fn review_queue(
     viewer: Viewer,
 ) -> Result<Markup, PageError> {
     viewer.actor.secretariat()?;
-    let items = queue(&state).await?;
+    let items = queue(&state, &viewer).await?;
     Ok(page(
         &viewer,
         Section::Review,

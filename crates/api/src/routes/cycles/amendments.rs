@@ -25,6 +25,14 @@ pub struct AmendmentList {
 }
 
 /// A body's amendments
+///
+/// The corrections proposed to the body's accepted report, oldest first, each with the
+/// entry as accepted beside the proposed values.
+///
+/// Who may call: as for reading the report (other bodies' officers once it is
+/// submitted, viewers once it is accepted; 404 before); amendments not accepted are
+/// shown to administrators, the secretariat and the body's own officers only. Changes
+/// nothing.
 #[utoipa::path(get, path = "/cycles/{id}/submissions/{body_code}/amendments", tag = "submissions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code")),
     responses(
@@ -46,11 +54,15 @@ pub(super) async fn list_amendments(
 /// A proposed amendment.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"entry": {"activity_id": "0192f3a0-5c1e-7d2b-9a4f-3c2d1e0f9a8b", "status": "on_track", "percent_complete": 60, "narrative": "85 immigration officers briefed."}, "reason": "85 officers were briefed, not 58: a typing error in the accepted report."}))]
 pub struct AmendmentRequest {
     /// The corrected entry.
     pub entry: EntryRequest,
     /// Why (required).
-    #[schema(max_length = 5000)]
+    #[schema(
+        example = "85 officers were briefed, not 58: a typing error in the accepted report.",
+        max_length = 5000
+    )]
     pub reason: String,
 }
 
@@ -58,6 +70,9 @@ pub struct AmendmentRequest {
 ///
 /// After acceptance, the body's officer proposes corrected values for one entry; the
 /// secretariat accepts or rejects it, and the original stays visible beside it.
+///
+/// Who may call: officers of that body only. Changes: adds the proposed amendment; the
+/// accepted entry keeps its values until the secretariat accepts it. Audited.
 #[utoipa::path(post, path = "/cycles/{id}/submissions/{body_code}/amendments", tag = "submissions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code")),
     request_body = AmendmentRequest,
@@ -96,11 +111,18 @@ pub(super) async fn propose_amendment(
 #[serde(deny_unknown_fields)]
 pub struct AmendmentDecision {
     /// A note for the body.
-    #[schema(max_length = 5000)]
+    #[schema(example = "Checked against the attendance lists.", max_length = 5000)]
     pub note: Option<String>,
 }
 
 /// Accept an amendment
+///
+/// Applies the proposed values to the accepted entry; the original stays beside it in
+/// the amendment.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: the amendment's status and note, the entry (marked `amended`) and the
+/// body's accepted status on the activity; audited.
 #[utoipa::path(post, path = "/amendments/{id}/accept", tag = "submissions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The amendment's id")), request_body = AmendmentDecision,
     responses(
@@ -122,6 +144,12 @@ pub(super) async fn accept_amendment(
 }
 
 /// Reject an amendment
+///
+/// Turns the proposal down with an optional note for the body.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: the amendment's status and note; the entry keeps its accepted values.
+/// Audited.
 #[utoipa::path(post, path = "/amendments/{id}/reject", tag = "submissions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The amendment's id")), request_body = AmendmentDecision,
     responses(

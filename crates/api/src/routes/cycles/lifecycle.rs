@@ -15,6 +15,9 @@ use crate::routes::updated;
 ///
 /// `planned -> open`: creates one submission per participating body, each with one
 /// entry per activity the body is assigned to, prefilled from its latest progress.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: the cycle's state, and adds the submissions and their entries; audited.
 #[utoipa::path(post, path = "/cycles/{id}/open", tag = "cycles", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The cycle's id")),
     responses(
         (status = 200, description = "Opened", body = Cycle),
@@ -37,6 +40,10 @@ pub(super) async fn open_cycle(
 ///
 /// `open -> closed`: freezes the edition (a canonical snapshot of every accepted entry
 /// with its SHA-256); nothing changes afterwards.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: the cycle's state, and adds the edition, signed with the audit key;
+/// audited.
 #[utoipa::path(post, path = "/cycles/{id}/close", tag = "cycles", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The cycle's id")),
     responses(
         (status = 200, description = "Closed", body = Cycle),
@@ -59,6 +66,8 @@ pub(super) async fn close_cycle(
 ///
 /// The frozen, canonical snapshot of every accepted entry and its SHA-256, so the
 /// meeting document can be cited and checked later.
+///
+/// Who may call: any authenticated caller. Changes nothing.
 #[utoipa::path(get, path = "/cycles/{id}/edition", tag = "cycles", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The cycle's id")),
     responses(
         (status = 200, description = "The edition", body = Edition),

@@ -29,6 +29,9 @@ pub struct ReportQuery {
 /// Areas, then activities, then each body's accepted entry, with totals by status, area
 /// and body, and the late and missing bodies. As JSON, CSV (one row per activity x
 /// body, stable ids) or XLSX (summary and matrix sheets), by `Accept` or `?format=`.
+///
+/// Who may call: any authenticated caller. Review content in the per-body totals is for
+/// administrators, the secretariat and each body's own officers only. Changes nothing.
 #[utoipa::path(get, path = "/cycles/{id}/report", tag = "cycles", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The cycle's id"), ReportQuery),
     responses(
@@ -44,11 +47,11 @@ pub struct ReportQuery {
     ))]
 pub(super) async fn report(
     State(state): State<AppState>,
-    _actor: CurrentActor,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<Uuid>,
     Query(q): Query<ReportQuery>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let format = negotiate(q.format, &headers)?;
-    render_report(&state, id, format).await
+    render_report(&state, &actor, id, format).await
 }

@@ -38,6 +38,8 @@ pub struct CycleQuery {
 /// List reporting cycles
 ///
 /// Latest meeting first.
+///
+/// Who may call: any authenticated caller. Changes nothing.
 #[utoipa::path(get, path = "/cycles", tag = "cycles", security(("bearer" = [])), params(CycleQuery),
     responses(
         (status = 200, description = "A page of cycles", body = Page<Cycle>),
@@ -64,23 +66,36 @@ pub struct CreateCycle {
     /// What it prepares for.
     pub kind: CycleKind,
     /// Name, e.g. "26th SOMTC".
-    #[schema(max_length = 200)]
+    #[schema(example = "27th SOMTC", max_length = 200)]
     pub name: String,
     /// The meeting's date.
+    #[schema(example = "2026-08-20")]
     pub meeting_date: NaiveDate,
     /// First day the data covers.
+    #[schema(example = "2025-07-01")]
     pub period_start: NaiveDate,
     /// Last day the data covers.
+    #[schema(example = "2026-06-30")]
     pub period_end: NaiveDate,
     /// When bodies may start entering data.
+    #[schema(example = "2026-06-01")]
     pub opens_on: NaiveDate,
     /// When submissions are due; default: the meeting minus `WPT_SUBMISSION_LEAD_DAYS` (30).
+    #[schema(example = "2026-07-21")]
     pub due_on: Option<NaiveDate>,
     /// When the review is due; default: the meeting minus `WPT_REVIEW_LEAD_DAYS` (14).
+    #[schema(example = "2026-08-06")]
     pub review_due_on: Option<NaiveDate>,
 }
 
 /// Create a reporting cycle
+///
+/// A cycle for one meeting: its kind and name, the period its data covers, and its
+/// schedule (opening day, submission and review due days, which default from the
+/// meeting date). It starts `planned`.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: adds the cycle; audited.
 #[utoipa::path(post, path = "/cycles", tag = "cycles", security(("bearer" = [])), request_body = CreateCycle,
     responses(
         (status = 201, description = "Created, planned", body = Cycle, headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The cycle"))),
@@ -121,6 +136,8 @@ pub(super) async fn create_cycle(
 /// Get a reporting cycle
 ///
 /// With its whole schedule: opening, submission due day, review due day, meeting.
+///
+/// Who may call: any authenticated caller. Changes nothing.
 #[utoipa::path(get, path = "/cycles/{id}", tag = "cycles", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The cycle's id")),
     responses(
         (status = 200, description = "The cycle", body = Cycle, headers(("ETag" = String, description = "The version"))),
@@ -142,6 +159,7 @@ pub(super) async fn get_cycle(
 /// Changes to a cycle.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"due_on": "2026-07-24", "review_due_on": "2026-08-07"}))]
 pub struct UpdateCycle {
     /// New kind.
     pub kind: Option<CycleKind>,
@@ -165,6 +183,9 @@ pub struct UpdateCycle {
 /// Update a reporting cycle
 ///
 /// Requires `If-Match`; a closed cycle takes no edits (409).
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: the cycle's kind, name, period or schedule; audited.
 #[utoipa::path(patch, path = "/cycles/{id}", tag = "cycles", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The cycle's id"), ("If-Match" = String, Header, description = "The ETag last read")),
     request_body = UpdateCycle,

@@ -15,9 +15,9 @@ use wpt_domain::workflow::SubmissionAction;
 use crate::auth::{CurrentActor, IfMatch};
 use crate::error::{ApiError, Problem};
 use crate::extract::{Json, Path, Query};
-use wpt_domain::input::ProgressInput;
 use crate::routes::updated;
 use crate::{AppState, etag};
+use wpt_domain::input::ProgressInput;
 
 /// Filter of the board.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -42,6 +42,10 @@ pub struct Board {
 ///
 /// One row per participating body, including those that have not started, with status,
 /// late and missing flags, and author, submitter and reviewer with their times.
+///
+/// Who may call: any authenticated caller. Review content (return reasons, reviewers)
+/// is for administrators, the secretariat and each body's own officers only. Changes
+/// nothing.
 #[utoipa::path(get, path = "/cycles/{id}/submissions", tag = "submissions", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The cycle's id"), BoardQuery),
     responses(
         (status = 200, description = "The board", body = Board),
@@ -51,12 +55,12 @@ pub struct Board {
     ))]
 pub(super) async fn list_submissions(
     State(state): State<AppState>,
-    _actor: CurrentActor,
+    CurrentActor(actor): CurrentActor,
     Path(id): Path<Uuid>,
     Query(q): Query<BoardQuery>,
 ) -> Result<Json<Board>, ApiError> {
     Ok(Json(Board {
-        items: wpt_db::cycles::board(&state.db, id, q.status).await?,
+        items: wpt_db::cycles::board(&state.db, &actor, id, q.status).await?,
         next_cursor: None,
     }))
 }
@@ -65,6 +69,10 @@ pub(super) async fn list_submissions(
 ///
 /// Another body's unsubmitted report is not found for officers; viewers see accepted
 /// reports only.
+///
+/// Who may call: administrators and the secretariat; the body's own officers; other
+/// bodies' officers once it is submitted; viewers once it is accepted (404 before).
+/// Changes nothing.
 #[utoipa::path(get, path = "/cycles/{id}/submissions/{body_code}", tag = "submissions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code")),
     responses(
@@ -93,19 +101,29 @@ pub struct EntryRequest {
     /// Status of the body's part.
     pub status: wpt_domain::ProgressStatus,
     /// Completion, 0 to 100.
-    #[schema(minimum = 0, maximum = 100)]
+    #[schema(example = 60, minimum = 0, maximum = 100)]
     pub percent_complete: Option<i32>,
     /// What was done.
-    #[schema(max_length = 20000)]
+    #[schema(
+        example = "Campaign materials printed in five languages and placed at 12 of the 20 checkpoints; 85 immigration officers briefed.",
+        max_length = 20000
+    )]
     pub narrative: String,
     /// Difficulties.
-    #[schema(max_length = 20000)]
+    #[schema(
+        example = "Printing for the remaining checkpoints waits for the second funding tranche.",
+        max_length = 20000
+    )]
     pub challenges: Option<String>,
     /// What comes next.
-    #[schema(max_length = 20000)]
+    #[schema(
+        example = "Place the materials at the remaining 8 checkpoints by the end of the quarter.",
+        max_length = 20000
+    )]
     pub next_steps: Option<String>,
     /// Evidence links, at most 20.
     #[serde(default)]
+    #[schema(example = json!(["https://example.org/dgicm/campaign-progress-2026.pdf"]))]
     pub evidence_urls: Vec<String>,
 }
 
@@ -128,6 +146,7 @@ impl From<EntryRequest> for EntryInput {
 /// The entries a body saves.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"entries": [{"activity_id": "0192f3a0-5c1e-7d2b-9a4f-3c2d1e0f9a8b", "status": "on_track", "percent_complete": 60, "narrative": "Campaign materials printed in five languages and placed at 12 of the 20 checkpoints; 85 immigration officers briefed.", "next_steps": "Place the materials at the remaining 8 checkpoints by the end of the quarter.", "evidence_urls": ["https://example.org/dgicm/campaign-progress-2026.pdf"]}]}))]
 pub struct SaveSubmission {
     /// Entries to change (others keep their values), at most 2000.
     pub entries: Vec<EntryRequest>,
@@ -137,6 +156,11 @@ pub struct SaveSubmission {
 ///
 /// The body's officers save entries while the report is `not_started`, `draft` or
 /// `returned`. Requires `If-Match`.
+///
+/// Who may call: officers of that body only (another body's officers get 404 before it
+/// is submitted and 403 after; administrators and the secretariat 403). Changes: the
+/// listed entries, and `not_started` becomes `draft` (a returned report stays
+/// `returned` until it is submitted again); audited.
 #[utoipa::path(put, path = "/cycles/{id}/submissions/{body_code}", tag = "submissions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code"), ("If-Match" = String, Header, description = "The ETag last read")),
     request_body = SaveSubmission,
@@ -192,6 +216,9 @@ async fn step(
 ///
 /// `draft|returned -> submitted`, by the body's officer; after the due day it is
 /// marked late. Requires `If-Match`.
+///
+/// Who may call: officers of that body only, as for saving. Changes: the status, the
+/// submitter and the time, and whether it is late; audited.
 #[utoipa::path(post, path = "/cycles/{id}/submissions/{body_code}/submit", tag = "submissions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code"), ("If-Match" = String, Header, description = "The ETag last read")),
     responses(
@@ -226,13 +253,19 @@ pub(super) async fn submit(
 #[serde(deny_unknown_fields)]
 pub struct ReturnRequest {
     /// The reason (required), shown to the body.
-    #[schema(max_length = 5000)]
+    #[schema(
+        example = "Please add the evidence link for the checkpoint briefings.",
+        max_length = 5000
+    )]
     pub reason: String,
 }
 
 /// Return a body's report
 ///
 /// `submitted -> returned`, by the secretariat, with a reason. Requires `If-Match`.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: the status, the reason and the reviewer; audited.
 #[utoipa::path(post, path = "/cycles/{id}/submissions/{body_code}/return", tag = "submissions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code"), ("If-Match" = String, Header, description = "The ETag last read")),
     request_body = ReturnRequest,
@@ -268,6 +301,10 @@ pub(super) async fn return_submission(
 /// Accept a body's report
 ///
 /// `submitted -> accepted`, by the secretariat; the entries are then locked. Requires `If-Match`.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: the status and the reviewer, and each of the body's activities takes its
+/// accepted status from this report; audited.
 #[utoipa::path(post, path = "/cycles/{id}/submissions/{body_code}/accept", tag = "submissions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code"), ("If-Match" = String, Header, description = "The ETag last read")),
     responses(

@@ -488,3 +488,32 @@ fn progress_is_recorded_by_an_assigned_body_on_a_live_activity_only() {
         ))
     );
 }
+
+#[test]
+fn viewers_read_through_the_accepted_lens_and_nobody_else_does() {
+    for &role in Role::ALL {
+        let a = actor(role, SESSION);
+        let viewer = role == Role::Viewer;
+        assert_eq!(lens(&a) == Lens::Accepted, viewer, "{role}");
+        assert_eq!(reads_unaccepted(&a).is_err(), viewer, "{role}");
+    }
+}
+
+#[test]
+fn the_review_is_seen_by_the_secretariat_admins_and_the_body_s_own_officers() {
+    let cases = [
+        (Role::Admin, OURS, true),
+        (Role::Admin, THEIRS, true),
+        (Role::Secretariat, THEIRS, true),
+        (Role::Officer, OURS, true),
+        (Role::Officer, THEIRS, false),
+        (Role::Viewer, OURS, false),
+    ];
+    for (role, body, want) in cases {
+        assert_eq!(
+            sees_review(&actor(role, SESSION), body),
+            want,
+            "{role} on {body}"
+        );
+    }
+}

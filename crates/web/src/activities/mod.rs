@@ -14,10 +14,10 @@ use wpt_db::progress::ProgressInput;
 use wpt_domain::ProgressStatus;
 use wpt_domain::models::Activity;
 use wpt_domain::page::PageRequest;
+use wpt_domain::policy;
 
 use crate::html::{
-    self, FormData, Htmx, PageError, Section, day_opt, page, signal_badge, status_badge, when,
-    when_opt,
+    self, FormData, Htmx, PageError, Section, day_opt, page, signal_badge, status_badge, when_opt,
 };
 use crate::session::Viewer;
 
@@ -78,6 +78,7 @@ pub async fn list(
         status,
         overdue: (non_empty(&q.overdue) == Some("true")).then_some(true),
         q: non_empty(&q.q).map(str::to_owned),
+        lens: policy::lens(&viewer.actor),
         ..ActivityFilter::default()
     };
     let page_request = PageRequest::parse(Some(100), non_empty(&q.cursor))
@@ -190,7 +191,7 @@ pub async fn list(
 /// Whether the viewer may report on this activity (the same rule the use case applies;
 /// the use case checks again on every save).
 /// Whether the viewer may record progress here: the policy the use case asks on post.
-fn may_update(viewer: &Viewer, a: &Activity) -> bool {
+pub(super) fn may_update(viewer: &Viewer, a: &Activity) -> bool {
     viewer.actor.own_body().is_ok_and(|g| {
         let assigned = a.bodies.iter().any(|x| x.body == g.body().code);
         wpt_domain::policy::record_progress(g.body(), assigned, a.archived).is_ok()
@@ -447,7 +448,7 @@ fn editor(a: &Activity, form: &ProgressForm, error: Option<&PageError>) -> Marku
 }
 
 async fn own_activity(state: &AppState, viewer: &Viewer, id: Uuid) -> Result<Activity, PageError> {
-    let a = wpt_db::activities::get(&state.db, id).await?;
+    let a = wpt_db::activities::get(&state.db, id, policy::lens(&viewer.actor)).await?;
     if !may_update(viewer, &a) {
         return Err(PageError::new(
             StatusCode::FORBIDDEN,
@@ -490,7 +491,7 @@ pub async fn row(
     viewer: Viewer,
     Path(id): Path<Uuid>,
 ) -> Result<Markup, PageError> {
-    let a = wpt_db::activities::get(&state.db, id).await?;
+    let a = wpt_db::activities::get(&state.db, id, policy::lens(&viewer.actor)).await?;
     let body = viewer.actor.body.as_ref().map(|b| b.code.clone());
     Ok(row_markup(&viewer, &a, body.as_deref(), true))
 }
@@ -523,10 +524,11 @@ pub async fn record(
             if !htmx {
                 return Redirect::to("/ui/activities").into_response();
             }
-            let fresh = match wpt_db::activities::get(&state.db, id).await {
-                Ok(a) => a,
-                Err(e) => return PageError::from(e).into_response(),
-            };
+            let fresh =
+                match wpt_db::activities::get(&state.db, id, policy::lens(&viewer.actor)).await {
+                    Ok(a) => a,
+                    Err(e) => return PageError::from(e).into_response(),
+                };
             let body = viewer.actor.body.as_ref().map(|b| b.code.clone());
             let message = format!(
                 "Saved: {} is {}{}.",
@@ -560,128 +562,5 @@ pub async fn record(
     }
 }
 
-/// `GET /ui/activities/{id}`: everything about one activity.
-pub async fn detail(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    Path(id): Path<Uuid>,
-) -> Result<Markup, PageError> {
-    let a = wpt_db::activities::get(&state.db, id).await?;
-    let all = PageRequest::parse(Some(200), None)
-        .map_err(|e| PageError::from(wpt_db::DbError::Validation(e)))?;
-    let milestones = wpt_db::milestones::list(&state.db, id, &all).await?;
-    let indicators = wpt_db::indicators::list(&state.db, id, &all).await?;
-    let actuals = wpt_db::indicators::actuals_of_activity(&state.db, id, 500).await?;
-    let timeline = wpt_db::progress::timeline(&state.db, id, &all).await?;
-    // Everyone signed in reads it, as `GET /api/v1/activities/{id}/history` allows.
-    let history = Some(wpt_db::activities::history(&state.db, id, &all).await?);
-    let people: Vec<Uuid> = timeline
-        .items
-        .iter()
-        .map(|u| u.author_id)
-        .chain(
-            history
-                .iter()
-                .flat_map(|h| h.items.iter().filter_map(|e| e.actor_id)),
-        )
-        .collect();
-    let authors = wpt_db::users::names(&state.db, people).await?;
-    let name = |id: &Uuid| authors.get(id).cloned().unwrap_or_else(|| "—".into());
-    let body = html! {
-        dl.facts {
-            dt { "Code" } dd { (a.code) }
-            dt { "ACTIP / APA reference" } dd { (a.actip_reference.as_deref().unwrap_or("—")) }
-            dt { "Area" } dd { (a.area) }
-            dt { "Lead body" } dd { (a.lead_body) }
-            dt { "Cooperating bodies" } dd { @if a.cooperating_bodies.is_empty() { "—" } @else { (a.cooperating_bodies.join(", ")) } }
-            dt { "Planned" } dd { (day_opt(a.planned_start)) " to " (day_opt(a.planned_end)) }
-            dt { "Signal (from dates)" } dd { (signal_badge(a.derived_signal))
-                @if let Some(o) = &a.signal_override { " · secretariat says " (signal_badge(o.signal)) ": " (o.reason) } }
-            @if let Some(d) = &a.description { dt { "Description" } dd { (d) } }
-            @if let Some(o) = &a.expected_outputs { dt { "Expected outputs" } dd { (o) } }
-            @if a.archived { dt { "Archived" } dd { "Yes: kept for the record, out of the lists" } }
-        }
-        @if may_update(&viewer, &a) {
-            p { a.button href={"/ui/activities/" (a.id) "/update"} { "Update my body's progress" } }
-        }
-        table {
-            caption { "Each body's latest report" }
-            thead { tr { th scope="col" { "Body" } th scope="col" { "Role" } th scope="col" { "Status" } th scope="col" class="num" { "%" } th scope="col" { "Reported" } } }
-            tbody {
-                @for b in &a.bodies {
-                    tr { td { (b.body) } td { (b.role.as_str()) } td { (status_badge(b.latest_status)) }
-                         td.num { @if let Some(p) = b.latest_percent { (p) } @else { "—" } } td { (when_opt(b.latest_reported_at)) } }
-                }
-            }
-        }
-        h2 { "Milestones" }
-        @if milestones.items.is_empty() { p { "No milestones." } } @else {
-            table {
-                caption { "Milestones (" (a.overdue_milestones) " overdue)" }
-                thead { tr { th scope="col" { "Milestone" } th scope="col" { "Due" } th scope="col" { "Completed" } th scope="col" { "State" } } }
-                tbody {
-                    @for m in &milestones.items {
-                        tr { td { (m.title) } td { (html::day(m.due_on)) } td { (day_opt(m.completed_on)) }
-                             td { @if m.completed_on.is_some() { "Done" } @else if m.overdue { span.late { "Overdue" } } @else { "Open" } } }
-                    }
-                }
-            }
-        }
-        h2 { "Indicators" }
-        @if indicators.items.is_empty() { p { "No indicators." } } @else {
-            @for i in &indicators.items {
-                table {
-                    caption { (i.name) @if let Some(u) = &i.unit { " (" (u) ")" } }
-                    thead { tr { th scope="col" { "Baseline" } th scope="col" { "Target" } th scope="col" { "Body" } th scope="col" { "Period" } th scope="col" { "Actual" } } }
-                    tbody {
-                        @let mine: Vec<_> = actuals.iter().filter(|x| x.indicator_id == i.id).collect();
-                        @if mine.is_empty() {
-                            tr { td { (i.baseline.as_deref().unwrap_or("—")) } td { (i.target.as_deref().unwrap_or("—")) } td colspan="3" { "No actuals yet" } }
-                        }
-                        @for x in mine {
-                            tr { td { (i.baseline.as_deref().unwrap_or("—")) } td { (i.target.as_deref().unwrap_or("—")) }
-                                 td { (x.body) } td { (html::day(x.period_start)) " to " (html::day(x.period_end)) } td { (x.value) } }
-                        }
-                    }
-                }
-            }
-        }
-        h2 { "Progress timeline" }
-        @if timeline.items.is_empty() { p { "No progress reported yet." } } @else {
-            ol.timeline {
-                @for u in &timeline.items {
-                    li {
-                        p { strong { (u.body) } " · " (status_badge(Some(u.status)))
-                            @if let Some(p) = u.percent_complete { " · " (p) "%" }
-                            " · " (when(u.created_at)) " · " (name(&u.author_id)) }
-                        (html::paragraphs(&u.narrative))
-                        @if let Some(c) = &u.challenges { p { strong { "Challenges: " } (c) } }
-                        @if let Some(n) = &u.next_steps { p { strong { "Next steps: " } (n) } }
-                        @if !u.evidence_urls.is_empty() {
-                            ul { @for link in &u.evidence_urls { li { a href=(link) rel="noopener noreferrer" { (link) } } } }
-                        }
-                    }
-                }
-            }
-        }
-        @if let Some(h) = &history {
-            h2 { "Audit history" }
-            table {
-                caption { "Who changed what (newest first)" }
-                thead { tr { th scope="col" { "When" } th scope="col" { "Who" } th scope="col" { "What" } th scope="col" { "Record" } } }
-                tbody {
-                    @for e in &h.items {
-                        tr { td { (when(e.occurred_at)) } td { (e.actor_id.map(|i| name(&i)).unwrap_or_else(|| "system".into())) }
-                             td { (e.action) } td { (e.resource_type) } }
-                    }
-                }
-            }
-        }
-    };
-    Ok(page(
-        &viewer,
-        Section::Activities,
-        &format!("{} {}", a.code, a.title),
-        body,
-    ))
-}
+mod detail;
+pub use detail::detail;

@@ -1,0 +1,238 @@
+//! The chain: what each entry's hash covers, how the chain is verified, and its head.
+//!
+//! An entry's `hash` is, by its `hash_kind`:
+//!
+//! - `hmac-sha256` (every entry written since keying started): HMAC-SHA256 with the
+//!   audit key over the canonical JSON array `["hmac-sha256", prev_hash, occurred_at,
+//!   actor_id, action, resource_type, resource_id, before, after, request_id,
+//!   client_request_id]`. Without the key nobody can recompute it, so rewriting an entry
+//!   and every hash after it no longer goes unnoticed.
+//! - `sha256` (entries written before keying started): SHA-256 over the canonical JSON
+//!   array `[prev_hash, occurred_at, actor_id, action, resource_type, resource_id,
+//!   before, after, request_id]`, as they always were.
+//!
+//! Unkeyed entries are accepted only as the beginning of the chain, and only when a
+//! keyed entry follows them (its MAC covers their last hash, and through it all of
+//! them): the migration that starts keying appends an `audit.seal` entry right away.
+//! An unkeyed entry after a keyed one is `unkeyed_entry`; unkeyed entries that no keyed
+//! entry follows are `unsealed` (a chain rewritten as unkeyed from the start).
+//!
+//! What the chain alone cannot show is a cut tail: removing the newest entries leaves a
+//! shorter chain that verifies. Heads recorded outside the database ([`head`],
+//! `wpt audit head`) are checked by [`verify_against`]: a recorded head whose entry is
+//! gone is `checkpoint_missing`, one whose entry differs is `checkpoint_mismatch`.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+use wpt_domain::models::{AuditHead, BrokenLink, Verification};
+
+use super::{AuditKey, canonical_json_pub as canonical_json};
+use crate::entities::audit_log;
+use crate::{Database, DbError, DbResult};
+
+/// `hash_kind` of entries written before keying started.
+pub const HASH_SHA256: &str = "sha256";
+/// `hash_kind` of keyed entries.
+pub const HASH_HMAC_SHA256: &str = "hmac-sha256";
+
+/// The fields of a row that its hash covers, in the order they are hashed.
+pub(crate) struct Sealed<'a> {
+    pub(crate) prev_hash: &'a str,
+    pub(crate) occurred_at: &'a DateTime<Utc>,
+    pub(crate) actor_id: Option<Uuid>,
+    pub(crate) action: &'a str,
+    pub(crate) resource_type: &'a str,
+    pub(crate) resource_id: &'a str,
+    pub(crate) before: Option<&'a Value>,
+    pub(crate) after: Option<&'a Value>,
+    pub(crate) request_id: Option<&'a str>,
+    pub(crate) client_request_id: Option<&'a str>,
+}
+
+impl Sealed<'_> {
+    fn fields(&self) -> Vec<Value> {
+        vec![
+            Value::from(self.prev_hash),
+            Value::from(
+                self.occurred_at
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            ),
+            self.actor_id
+                .map_or(Value::Null, |a| Value::from(a.to_string())),
+            Value::from(self.action),
+            Value::from(self.resource_type),
+            Value::from(self.resource_id),
+            self.before.cloned().unwrap_or(Value::Null),
+            self.after.cloned().unwrap_or(Value::Null),
+            self.request_id.map_or(Value::Null, Value::from),
+        ]
+    }
+
+    /// SHA-256 over the canonical JSON array of the fields (entries before keying; the
+    /// client's request id did not exist then).
+    pub(crate) fn sha256(&self) -> String {
+        let mut text = String::new();
+        canonical_json(&Value::Array(self.fields()), &mut text);
+        hex::encode(Sha256::digest(text.as_bytes()))
+    }
+
+    /// HMAC-SHA256 with `key` over the canonical JSON array of the kind and the fields.
+    pub(crate) fn hmac(&self, key: &AuditKey) -> String {
+        let mut fields = vec![Value::from(HASH_HMAC_SHA256)];
+        fields.extend(self.fields());
+        fields.push(self.client_request_id.map_or(Value::Null, Value::from));
+        let mut text = String::new();
+        canonical_json(&Value::Array(fields), &mut text);
+        key.mac_hex(text.as_bytes())
+    }
+}
+
+fn sealed(row: &audit_log::Model) -> Sealed<'_> {
+    Sealed {
+        prev_hash: &row.prev_hash,
+        occurred_at: &row.occurred_at,
+        actor_id: row.actor_id,
+        action: &row.action,
+        resource_type: &row.resource_type,
+        resource_id: &row.resource_id,
+        before: row.before.as_ref(),
+        after: row.after.as_ref(),
+        request_id: row.request_id.as_deref(),
+        client_request_id: row.client_request_id.as_deref(),
+    }
+}
+
+/// The hash `row` must carry, by its `hash_kind`, with `key` for keyed entries; `None`
+/// for a kind this version does not know. Public so that whoever holds the key can
+/// check an exported entry outside the server.
+pub fn expected_hash(row: &audit_log::Model, key: Option<&AuditKey>) -> DbResult<Option<String>> {
+    match row.hash_kind.as_str() {
+        HASH_SHA256 => Ok(Some(sealed(row).sha256())),
+        HASH_HMAC_SHA256 => Ok(Some(sealed(row).hmac(key.ok_or_else(no_key)?))),
+        _ => Ok(None),
+    }
+}
+
+pub(crate) fn no_key() -> DbError {
+    DbError::internal(
+        "no audit key: keyed audit entries can be neither written nor verified without \
+         WPT_AUDIT_KEY (or the audit.key file of the data directory)",
+    )
+}
+
+/// A head recorded earlier (a line of `wpt audit head`): the chain must still reach it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct Checkpoint {
+    /// The entry's id.
+    pub id: i64,
+    /// Its hash when recorded.
+    pub hash: String,
+}
+
+/// The newest entry: what to record outside the database as a checkpoint. `None` when
+/// the log is empty.
+pub async fn head(db: &Database) -> DbResult<Option<AuditHead>> {
+    Ok(audit_log::Entity::find()
+        .order_by_desc(audit_log::Column::Id)
+        .limit(1)
+        .one(db.conn())
+        .await?
+        .map(|r| AuditHead {
+            id: r.id,
+            hash: r.hash,
+            occurred_at: r.occurred_at,
+        }))
+}
+
+/// Walks the whole chain in batches (constant memory) and reports the first break.
+pub async fn verify(db: &Database) -> DbResult<Verification> {
+    verify_against(db, &[]).await
+}
+
+fn broken(checked: u64, id: i64, reason: &str) -> Verification {
+    Verification {
+        ok: false,
+        checked,
+        first_broken: Some(BrokenLink {
+            id,
+            reason: reason.to_owned(),
+        }),
+    }
+}
+
+/// [`verify`], and also that the chain still reaches every recorded head in
+/// `checkpoints` with the hash recorded: a cut tail is named by the first recorded head
+/// that is gone (`checkpoint_missing`), history rewritten under a recorded head by
+/// `checkpoint_mismatch`.
+pub async fn verify_against(db: &Database, checkpoints: &[Checkpoint]) -> DbResult<Verification> {
+    const BATCH: u64 = 1000;
+    let key = db.audit_key();
+    let mut checkpoints: Vec<&Checkpoint> = checkpoints.iter().collect();
+    checkpoints.sort_by_key(|c| c.id);
+    let mut next_checkpoint = checkpoints.into_iter().peekable();
+    let mut expected_prev = super::GENESIS.to_owned();
+    let mut keyed_seen = false;
+    // The first unkeyed entry that no keyed entry has followed yet.
+    let mut unsealed: Option<i64> = None;
+    let mut last_id = i64::MIN;
+    let mut checked = 0;
+    loop {
+        let rows = audit_log::Entity::find()
+            .filter(audit_log::Column::Id.gt(last_id))
+            .order_by_asc(audit_log::Column::Id)
+            .limit(BATCH)
+            .all(db.conn())
+            .await?;
+        let done = (rows.len() as u64) < BATCH;
+        for row in rows {
+            if let Some(cp) = next_checkpoint.next_if(|c| c.id < row.id) {
+                return Ok(broken(checked, cp.id, "checkpoint_missing"));
+            }
+            checked += 1;
+            let keyed = row.hash_kind == HASH_HMAC_SHA256;
+            let reason = if row.prev_hash != expected_prev {
+                Some("prev_hash_mismatch")
+            } else if keyed_seen && !keyed {
+                Some("unkeyed_entry")
+            } else if expected_hash(&row, key)?.as_deref() != Some(row.hash.as_str()) {
+                Some("hash_mismatch")
+            } else {
+                None
+            };
+            if let Some(reason) = reason {
+                return Ok(broken(checked, row.id, reason));
+            }
+            while let Some(cp) = next_checkpoint.next_if(|c| c.id == row.id) {
+                if cp.hash != row.hash {
+                    return Ok(broken(checked, cp.id, "checkpoint_mismatch"));
+                }
+            }
+            if keyed {
+                keyed_seen = true;
+                unsealed = None;
+            } else {
+                unsealed.get_or_insert(row.id);
+            }
+            expected_prev = row.hash;
+            last_id = row.id;
+        }
+        if done {
+            break;
+        }
+    }
+    if let Some(id) = unsealed {
+        return Ok(broken(checked, id, "unsealed"));
+    }
+    if let Some(cp) = next_checkpoint.next() {
+        return Ok(broken(checked, cp.id, "checkpoint_missing"));
+    }
+    Ok(Verification {
+        ok: true,
+        checked,
+        first_broken: None,
+    })
+}
