@@ -17,6 +17,7 @@ mod m20261201_000001_audit_proof;
 mod m20261201_000002_accepted_status;
 mod m20261201_000003_maintenance;
 mod m20261202_000001_login_attempts;
+mod m20261202_000002_session_activity;
 
 /// The ordered list of the tracker's migrations.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000002_accepted_status::Migration),
             Box::new(m20261201_000003_maintenance::Migration),
             Box::new(m20261202_000001_login_attempts::Migration),
+            Box::new(m20261202_000002_session_activity::Migration),
         ]
     }
 }

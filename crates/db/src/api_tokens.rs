@@ -146,3 +146,44 @@ pub async fn revoke(db: &Database, grant: &SelfGrant, id: Uuid) -> DbResult<()> 
     txn.commit().await?;
     Ok(())
 }
+
+/// Revokes every standing API token of `user_id`, in the caller's transaction, one
+/// `api_token.revoke` audit entry each (with the reason): on deactivation and on every
+/// password change or reset.
+pub(crate) async fn revoke_all(
+    txn: &mut crate::Write,
+    user_id: Uuid,
+    reason: &'static str,
+    actor: Option<Uuid>,
+) -> DbResult<()> {
+    let standing = api_token::Entity::find()
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .all(&*txn)
+        .await?;
+    if standing.is_empty() {
+        return Ok(());
+    }
+    let now = Utc::now();
+    api_token::Entity::update_many()
+        .col_expr(api_token::Column::RevokedAt, Expr::value(now))
+        .filter(api_token::Column::UserId.eq(user_id))
+        .filter(api_token::Column::RevokedAt.is_null())
+        .exec(&*txn)
+        .await?;
+    for row in standing {
+        let id = row.id;
+        let before = to_model(row);
+        txn.record(
+            actor,
+            Change::new(
+                AuditAction::ApiTokenRevoke,
+                "api_token",
+                id,
+                Some(&before),
+                Some(&serde_json::json!({ "revoked_at": now, "reason": reason })),
+            )?,
+        );
+    }
+    Ok(())
+}

@@ -111,6 +111,8 @@ pub enum AuditAction {
     SessionCreate,
     /// `session.revoke`
     SessionRevoke,
+    /// `session.prune`: one housekeeping sweep deleted expired sessions and tokens
+    SessionPrune,
     /// `submission.edit`
     SubmissionEdit,
     /// `submission.submit`
@@ -168,6 +170,7 @@ impl AuditAction {
             SeedSynthetic => "seed.synthetic",
             SessionCreate => "session.create",
             SessionRevoke => "session.revoke",
+            SessionPrune => "session.prune",
             SubmissionEdit => "submission.edit",
             SubmissionSubmit => "submission.submit",
             SubmissionReturn => "submission.return",

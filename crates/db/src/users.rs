@@ -303,6 +303,7 @@ pub async fn update(
     txn.update_versioned(update, id, expected_version).await?;
     if row.active && !active {
         sessions::revoke_all(&mut txn, id, None, "deactivated", grant.actor_id()).await?;
+        crate::api_tokens::revoke_all(&mut txn, id, "deactivated", grant.actor_id()).await?;
     }
     let after_row = user::Entity::find_by_id(id)
         .one(&txn)
@@ -323,7 +324,8 @@ pub async fn update(
     Ok(after)
 }
 
-/// Changes one's own password after checking the current one; ends every other session.
+/// Changes one's own password after checking the current one; ends every other session
+/// and revokes every API token of the account.
 ///
 /// The current password is checked under the login limits, counted for the account and
 /// `client` ([`throttle`](crate::auth::throttle)): a stolen session cannot guess it
@@ -369,6 +371,8 @@ pub async fn change_own_password(
         grant.actor_id(),
     )
     .await?;
+    // A changed password means the old one may have been known: its API tokens go too.
+    crate::api_tokens::revoke_all(&mut txn, row.id, "password_changed", grant.actor_id()).await?;
     txn.record(
         grant.actor_id(),
         Change::new::<(), _>(
@@ -376,7 +380,7 @@ pub async fn change_own_password(
             "user",
             row.id,
             None,
-            Some(&serde_json::json!({ "other_sessions_ended": true })),
+            Some(&serde_json::json!({ "other_sessions_ended": true, "api_tokens_revoked": true })),
         )?,
     );
     txn.commit().await?;
@@ -398,7 +402,8 @@ async fn set_password_hash(
     Ok(())
 }
 
-/// The operator's `wpt user set-password`: sets a password and ends every session.
+/// The operator's `wpt user set-password`: sets a password, ends every session and
+/// revokes every API token.
 pub async fn set_password(
     db: &Database,
     hasher: &PasswordHasher,
@@ -419,6 +424,7 @@ pub async fn set_password(
         .ok_or(DbError::NotFound("user"))?;
     set_password_hash(&txn, &row, hash).await?;
     sessions::revoke_all(&mut txn, row.id, None, "password_reset", grant.actor_id()).await?;
+    crate::api_tokens::revoke_all(&mut txn, row.id, "password_reset", grant.actor_id()).await?;
     txn.record(
         grant.actor_id(),
         Change::new::<(), _>(
@@ -426,7 +432,7 @@ pub async fn set_password(
             "user",
             row.id,
             None,
-            Some(&serde_json::json!({ "all_sessions_ended": true })),
+            Some(&serde_json::json!({ "all_sessions_ended": true, "api_tokens_revoked": true })),
         )?,
     );
     txn.commit().await?;

@@ -204,6 +204,23 @@ impl Actor {
         })
     }
 
+    /// One's own credentials: the password, API tokens and login sessions. Only from a
+    /// login session (the API's or the pages'), never with an API token: a stolen token
+    /// must not be able to mint longer-lived ones, revoke its owner's or change the
+    /// password.
+    pub fn own_credentials(&self) -> Result<SelfGrant, Denied> {
+        match self.credential {
+            Credential::Session { .. } => Ok(SelfGrant {
+                actor: self.user_id,
+                may_write: self.role != Role::Viewer,
+            }),
+            Credential::ApiToken { .. } => Err(Denied(
+                "credentials (password, API tokens, sessions) are managed from a login session, not with an API token".into(),
+            )),
+            Credential::System => Err(Denied("not a login session".into())),
+        }
+    }
+
     /// The login session the caller acts in, if they came with one (not an API token).
     pub fn session_id(&self) -> Option<Uuid> {
         match self.credential {
@@ -274,6 +291,25 @@ mod tests {
             assert!(a.own_body().is_err());
             assert!(a.own_account().is_err());
         }
+    }
+
+    #[test]
+    fn credentials_are_managed_from_a_login_session_only() {
+        for write in [false, true] {
+            let token = Credential::ApiToken {
+                token_id: Uuid::nil(),
+                write,
+            };
+            for role in Role::ALL {
+                assert!(actor(*role, token).own_credentials().is_err(), "{role}");
+                assert!(actor(*role, SESSION).own_credentials().is_ok(), "{role}");
+            }
+        }
+        assert!(
+            actor(Role::Admin, Credential::System)
+                .own_credentials()
+                .is_err()
+        );
     }
 
     #[test]

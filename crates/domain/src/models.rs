@@ -188,6 +188,25 @@ pub struct ApiToken {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
+/// One of the caller's login sessions (the API's or the pages'), without its secrets.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SessionInfo {
+    /// Stable identifier (what `DELETE /me/sessions/{id}` takes).
+    pub id: Uuid,
+    /// `web` for the pages' cookie, `api` for a login of `POST /auth/login`.
+    #[schema(example = "web")]
+    pub via: String,
+    /// When it was opened (the login).
+    pub created_at: DateTime<Utc>,
+    /// When it was last used (to the minute), if recorded.
+    #[schema(example = "2026-06-29T16:42:00Z")]
+    pub last_active_at: Option<DateTime<Utc>>,
+    /// When it ends, however active it is.
+    pub expires_at: DateTime<Utc>,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
+
 /// A newly created API token: the only time its secret is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct NewApiToken {

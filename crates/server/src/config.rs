@@ -75,6 +75,10 @@ pub struct Config {
     pub login_address_failures: u32,
     /// The window of both, in seconds.
     pub login_window: Duration,
+    /// A web page session unused this long ends.
+    pub web_idle_timeout: Duration,
+    /// How often `wpt serve` prunes expired sessions and refresh tokens.
+    pub prune_interval: Duration,
 }
 
 /// The file and environment keys, all optional; `None` means "not set here".
@@ -101,6 +105,8 @@ struct RawConfig {
     login_max_failures: Option<String>,
     login_address_failures: Option<String>,
     login_window_secs: Option<String>,
+    web_idle_timeout_secs: Option<String>,
+    prune_interval_secs: Option<String>,
 }
 
 /// The keys in the order docs/configuration.md lists them: `(file key, env var)`.
@@ -125,6 +131,8 @@ const KEYS: &[(&str, &str)] = &[
     ("login_max_failures", "WPT_LOGIN_MAX_FAILURES"),
     ("login_address_failures", "WPT_LOGIN_ADDRESS_FAILURES"),
     ("login_window_secs", "WPT_LOGIN_WINDOW_SECS"),
+    ("web_idle_timeout_secs", "WPT_WEB_IDLE_TIMEOUT_SECS"),
+    ("prune_interval_secs", "WPT_PRUNE_INTERVAL_SECS"),
 ];
 
 /// A configuration problem, as one line.
@@ -171,6 +179,8 @@ impl Config {
                     "login_max_failures" => &mut raw.login_max_failures,
                     "login_address_failures" => &mut raw.login_address_failures,
                     "login_window_secs" => &mut raw.login_window_secs,
+                    "web_idle_timeout_secs" => &mut raw.web_idle_timeout_secs,
+                    "prune_interval_secs" => &mut raw.prune_interval_secs,
                     _ => &mut raw.request_timeout_secs,
                 };
                 *slot = Some(value);
@@ -322,7 +332,21 @@ impl Config {
             900,
             60..=86_400,
         )?;
+        let web_idle_timeout_secs = number(
+            raw.web_idle_timeout_secs.as_deref(),
+            "WPT_WEB_IDLE_TIMEOUT_SECS",
+            1800,
+            60..=43_200,
+        )?;
+        let prune_interval_secs = number(
+            raw.prune_interval_secs.as_deref(),
+            "WPT_PRUNE_INTERVAL_SECS",
+            3600,
+            60..=604_800,
+        )?;
         Ok(Config {
+            web_idle_timeout: Duration::from_secs(u64::from(web_idle_timeout_secs)),
+            prune_interval: Duration::from_secs(u64::from(prune_interval_secs)),
             trusted_proxies,
             login_max_failures,
             login_address_failures,

@@ -137,6 +137,7 @@ pub fn auth(config: &Config) -> anyhow::Result<Auth> {
     let settings = AuthSettings {
         max_failures: config.login_max_failures,
         failure_window: config.login_window,
+        web_idle_timeout: config.web_idle_timeout,
         ..AuthSettings::default()
     };
     Ok(Auth {
@@ -240,4 +241,30 @@ pub async fn restore(
 /// The whole application as `wpt serve` runs it: the API and the web pages.
 pub fn app(state: wpt_api::AppState, settings: &wpt_api::ApiSettings) -> axum::Router {
     wpt_api::router_with_pages(state, settings, wpt_web::pages())
+}
+
+/// Ended sessions and expired refresh tokens are kept this long before a sweep deletes
+/// them (the account page and the audit log are about standing ones; a week leaves
+/// time to look into a session that just ended).
+pub const PRUNE_RETAIN: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+
+/// Runs one housekeeping sweep ([`wpt_db::auth::sessions::prune`]) every `interval`,
+/// the first one `interval` after start-up; a failed sweep is logged and tried again at
+/// the next tick.
+pub fn spawn_pruning(db: wpt_db::Database, interval: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match wpt_db::auth::sessions::prune(&db, PRUNE_RETAIN).await {
+                Ok(p) => tracing::info!(
+                    sessions = p.sessions,
+                    refresh_tokens = p.refresh_tokens,
+                    "pruned expired sessions"
+                ),
+                Err(e) => tracing::warn!(error = %e, "pruning sessions failed"),
+            }
+        }
+    });
 }

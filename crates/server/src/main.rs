@@ -79,6 +79,10 @@ enum Command {
         #[command(subcommand)]
         action: AuditAction,
     },
+    /// Delete sessions that ended or expired more than 7 days ago, with their refresh
+    /// tokens, and refresh tokens expired as long (what `wpt serve` does every
+    /// WPT_PRUNE_INTERVAL_SECS).
+    Prune,
     /// Turn read-only maintenance on or off for every instance (works while the pages
     /// are down: it writes the database directly).
     Maintenance {
@@ -295,6 +299,14 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Audit { action } => audit(db, action).await,
         Command::Maintenance { action } => maintenance::run(db, action).await,
+        Command::Prune => {
+            let pruned = wpt_db::auth::sessions::prune(&db, wpt_server::PRUNE_RETAIN).await?;
+            println!(
+                "pruned {} session(s) and {} refresh token(s)",
+                pruned.sessions, pruned.refresh_tokens
+            );
+            Ok(())
+        }
     }
 }
 
@@ -510,6 +522,7 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
         submission_lead_days: i64::from(config.submission_lead_days),
         review_lead_days: i64::from(config.review_lead_days),
     };
+    wpt_server::spawn_pruning(state.db.clone(), config.prune_interval);
     let app = wpt_server::app(state, &settings);
     #[cfg(feature = "bench-ceiling")]
     let app = app.merge(bench_ceiling());

@@ -1,19 +1,28 @@
 //! The signed-in person's own account: who they are, and changing their password
 //! through the same use case as `POST /api/v1/me/password` (this session stays, every
-//! other session of the account ends).
+//! other session of the account ends, and its API tokens are revoked), and the list of
+//! the account's sessions, each with an End button (`wpt_db::auth::sessions::end_own`,
+//! the use case of `DELETE /api/v1/me/sessions/{id}`).
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
 use maud::{Markup, html};
 use serde::Deserialize;
+use uuid::Uuid;
 use wpt_api::AppState;
 use wpt_api::auth::ClientAddr;
+use wpt_domain::models::SessionInfo;
 
-use crate::html::{FormData, PageError, Section, page, role_word};
+use crate::html::{FormData, PageError, Section, page, role_word, when, when_opt};
 use crate::session::Viewer;
 
-fn account_page(viewer: &Viewer, notice: Option<Markup>, error: Option<&PageError>) -> Markup {
+fn account_page(
+    viewer: &Viewer,
+    sessions: &[SessionInfo],
+    notice: Option<Markup>,
+    error: Option<&PageError>,
+) -> Markup {
     let problem = |name: &str| error.and_then(|e| e.field(name));
     page(
         viewer,
@@ -40,14 +49,59 @@ fn account_page(viewer: &Viewer, notice: Option<Markup>, error: Option<&PageErro
                 input #confirm-password type="password" name="confirm_password" autocomplete="new-password" required maxlength="1024";
                 button type="submit" { "Change password" }
             }
-            p.hint { "Changing it ends your other sessions (other browsers, API refresh tokens); this one stays." }
+            p.hint { "Changing it ends your other sessions (other browsers, API refresh tokens) and revokes your API tokens; this one stays." }
+            h2 { "My sessions" }
+            table #sessions {
+                thead { tr { th { "Opened" } th { "Last active" } th { "Via" } th { "Ends" } th { span.visually-hidden { "Action" } } } }
+                tbody {
+                    @for s in sessions {
+                        tr {
+                            td { (when(s.created_at)) @if s.current { " " strong { "(this session)" } } }
+                            td { (when_opt(s.last_active_at)) }
+                            td { @if s.via == "web" { "web pages" } @else { "API" } }
+                            td { (when(s.expires_at)) }
+                            td {
+                                form method="post" action={"/ui/account/sessions/" (s.id) "/end"} {
+                                    button type="submit" { "End" }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         },
     )
 }
 
+async fn own_sessions(state: &AppState, viewer: &Viewer) -> Result<Vec<SessionInfo>, PageError> {
+    let grant = viewer.actor.own_credentials()?;
+    Ok(wpt_db::auth::sessions::list_own(&state.db, &grant, viewer.actor.session_id()).await?)
+}
+
 /// `GET /ui/account`.
-pub async fn show(viewer: Viewer) -> Markup {
-    account_page(&viewer, None, None)
+pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Markup, PageError> {
+    let sessions = own_sessions(&state, &viewer).await?;
+    Ok(account_page(&viewer, &sessions, None, None))
+}
+
+/// `POST /ui/account/sessions/{id}/end`: ends one of the person's own sessions; ending
+/// this one logs out.
+pub async fn end_session(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Path(id): Path<Uuid>,
+) -> Result<Response, PageError> {
+    let grant = viewer.actor.own_credentials()?;
+    wpt_db::auth::sessions::end_own(&state.db, &grant, id).await?;
+    if viewer.actor.session_id() == Some(id) {
+        let mut response = Redirect::to("/ui/login?signed_out=1").into_response();
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, crate::session::clear_cookie(&headers));
+        return Ok(response);
+    }
+    Ok(Redirect::to("/ui/account#sessions").into_response())
 }
 
 /// The password form.
@@ -71,7 +125,7 @@ pub async fn change_password(
             e.add("confirm_password", "is not the same as the new password");
             return Err(PageError::from(wpt_db::DbError::Validation(e)));
         }
-        let grant = viewer.actor.own_account()?;
+        let grant = viewer.actor.own_credentials()?;
         // The current password is guessed like a login's: the same limits.
         let attempt = state
             .login_throttle
@@ -101,13 +155,18 @@ pub async fn change_password(
         })
     }
     .await;
+    let sessions = match own_sessions(&state, &viewer).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
     match result {
         Ok(()) => account_page(
             &viewer,
-            Some(html! { p.notice role="status" tabindex="-1" autofocus { "Your password has been changed. Your other sessions have ended." } }),
+            &sessions,
+            Some(html! { p.notice role="status" tabindex="-1" autofocus { "Your password has been changed. Your other sessions have ended and your API tokens are revoked." } }),
             None,
         )
         .into_response(),
-        Err(e) => (e.status, account_page(&viewer, None, Some(&e))).into_response(),
+        Err(e) => (e.status, account_page(&viewer, &sessions, None, Some(&e))).into_response(),
     }
 }

@@ -46,6 +46,7 @@ pub fn pages() -> Router<AppState> {
         .route("/ui/logout", post(session::logout))
         .route("/ui/account", get(account::show))
         .route("/ui/account/password", post(account::change_password))
+        .route("/ui/account/sessions/{id}/end", post(account::end_session))
         .route("/ui/admin/maintenance", get(admin::show).post(admin::set))
         .route("/ui/activities", get(activities::list))
         .route("/ui/activities/{id}", get(activities::detail))

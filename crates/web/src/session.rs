@@ -4,9 +4,12 @@
 //! check, per-account lock and per-address limit, the same `sessions` table, audit entry
 //! and revocation), whose credential is an opaque random cookie instead of tokens. The
 //! cookie is `HttpOnly` (no script can read it), `SameSite=Strict` (no other site's page
-//! can send it), limited to `/ui`, `Secure` when the request came over HTTPS through a
-//! proxy, and ends with the session (12 hours). Only its SHA-256 is stored. The API
-//! never accepts it: `/api/v1` stays bearer-only.
+//! can send it), limited to `/ui`, and ends with the session (12 hours) or after
+//! `WPT_WEB_IDLE_TIMEOUT_SECS` without use (30 minutes). When the request came over
+//! HTTPS through a proxy it is `Secure` and named `__Host-wpt_session` (so it must be
+//! `Path=/` with no `Domain`: a sibling subdomain cannot set or shadow it), and only that
+//! name is read. Only its SHA-256 is stored. The API never accepts it: `/api/v1` stays
+//! bearer-only.
 
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
@@ -22,8 +25,15 @@ use wpt_domain::{Actor, Role};
 
 use crate::html::{PageError, bare_page};
 
-/// The cookie's name.
+/// The cookie's name over plain HTTP.
 pub const COOKIE: &str = "wpt_session";
+/// The cookie's name over HTTPS: the `__Host-` prefix makes browsers accept it only
+/// `Secure`, with `Path=/` and no `Domain`.
+pub const HOST_COOKIE: &str = "__Host-wpt_session";
+
+fn cookie_name(headers: &HeaderMap) -> &'static str {
+    if secure(headers) { HOST_COOKIE } else { COOKIE }
+}
 
 /// A signed-in person, read from the database on every request (one query for the
 /// session and the user, one for the name), so a deactivated account or an ended
@@ -39,15 +49,16 @@ pub struct Viewer {
     pub maintenance: Option<wpt_domain::models::MaintenanceState>,
 }
 
-/// The session cookie's value in a request, if any.
+/// The session cookie's value in a request, if any (over HTTPS, only the `__Host-` one).
 pub fn cookie_value(headers: &HeaderMap) -> Option<String> {
+    let name = cookie_name(headers);
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == COOKIE)
+        .find(|(n, _)| *n == name)
         .map(|(_, value)| value.to_owned())
         .filter(|v| !v.is_empty() && v.len() <= 200)
 }
@@ -60,14 +71,19 @@ fn secure(headers: &HeaderMap) -> bool {
 }
 
 fn set_cookie(headers: &HeaderMap, value: &str, max_age: i64) -> HeaderValue {
-    let secure = if secure(headers) { "; Secure" } else { "" };
+    let attributes = if secure(headers) {
+        format!("{HOST_COOKIE}={value}; Path=/; Secure")
+    } else {
+        format!("{COOKIE}={value}; Path=/ui")
+    };
     HeaderValue::from_str(&format!(
-        "{COOKIE}={value}; Path=/ui; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+        "{attributes}; HttpOnly; SameSite=Strict; Max-Age={max_age}"
     ))
     .unwrap_or_else(|_| HeaderValue::from_static("wpt_session=; Path=/ui; Max-Age=0"))
 }
 
-fn clear_cookie(headers: &HeaderMap) -> HeaderValue {
+/// A `Set-Cookie` that removes the session cookie.
+pub(crate) fn clear_cookie(headers: &HeaderMap) -> HeaderValue {
     set_cookie(headers, "", 0)
 }
 
@@ -101,7 +117,7 @@ impl FromRequestParts<AppState> for Viewer {
     ) -> Result<Self, Self::Rejection> {
         let cookie = cookie_value(&parts.headers);
         let actor = match &cookie {
-            Some(c) => sessions::actor_for_cookie(&state.db, c).await,
+            Some(c) => sessions::actor_for_cookie(&state.db, &state.auth, c).await,
             None => Err(DbError::Unauthenticated("no session".into())),
         };
         match actor {
@@ -176,7 +192,9 @@ fn form_urlencoded_byte_serialize(s: &str) -> String {
 /// page.
 pub async fn home(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let actor = match cookie_value(&headers) {
-        Some(c) => sessions::actor_for_cookie(&state.db, &c).await.ok(),
+        Some(c) => sessions::actor_for_cookie(&state.db, &state.auth, &c)
+            .await
+            .ok(),
         None => None,
     };
     match actor {
@@ -274,7 +292,7 @@ pub async fn login(
             let max_age = (session.expires_at - chrono::Utc::now())
                 .num_seconds()
                 .max(0);
-            let actor = sessions::actor_for_cookie(&state.db, &session.cookie).await;
+            let actor = sessions::actor_for_cookie(&state.db, &state.auth, &session.cookie).await;
             let target =
                 next.unwrap_or_else(|| actor.map(|a| home_of(a.role)).unwrap_or("/ui/").to_owned());
             let mut response = Redirect::to(&target).into_response();

@@ -30,6 +30,8 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/api/v1/me/tokens", [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/me/tokens", [401, 201, 201, 201, 201, 201]),
     ("DELETE", "/api/v1/me/tokens/{id}", [401, 204, 204, 204, 204, 204]),
+    ("GET", "/api/v1/me/sessions", [401, 200, 200, 200, 200, 200]),
+    ("DELETE", "/api/v1/me/sessions/{id}", [401, 204, 204, 204, 204, 204]),
     ("GET", "/api/v1/users", [401, 200, 403, 403, 403, 403]),
     ("POST", "/api/v1/users", [401, 201, 403, 403, 403, 403]),
     ("GET", "/api/v1/users/{id}", [401, 200, 403, 403, 403, 403]),
@@ -387,6 +389,25 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
                 .send()
                 .await;
             path.replace("{id}", res.json()["id"].as_str().expect("id"))
+        }
+        (_, "/api/v1/me/sessions/{id}") => {
+            // Another session of the caller's own (a second login); for the anonymous
+            // column, the admin's.
+            let owner = caller.unwrap_or(admin);
+            app.login(&owner.email, TEST_PASSWORD)
+                .await
+                .assert_status(StatusCode::OK);
+            let list = app.get_as(&owner.token, "/api/v1/me/sessions").await;
+            let other = list.json()["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .find(|s| s["current"] == false)
+                .expect("another session")["id"]
+                .as_str()
+                .expect("id")
+                .to_owned();
+            path.replace("{id}", &other)
         }
         (_, p) => p.to_owned(),
     };

@@ -551,3 +551,359 @@ async fn a_viewer_cannot_mint_a_writing_token_and_expired_tokens_fail() {
         .await
         .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
 }
+
+async fn new_token(app: &TestApp, bearer: &str, body: Value) -> Value {
+    let res = app
+        .request(Method::POST, "/api/v1/me/tokens")
+        .bearer(bearer)
+        .json(&body)
+        .send()
+        .await;
+    res.assert_status(StatusCode::CREATED);
+    res.json()
+}
+
+#[tokio::test]
+async fn a_write_api_token_cannot_mint_revoke_or_change_the_password() {
+    let app = TestApp::spawn().await;
+    let officer = app.caller(Role::Officer, Some("SLOM")).await;
+    let token = new_token(
+        &app,
+        &officer.token,
+        json!({ "name": "stolen", "write": true, "expires_in_days": 1 }),
+    )
+    .await;
+    let secret = token["token"].as_str().expect("secret");
+    let id = token["id"].as_str().expect("id");
+    // It writes what its owner may write, but never the owner's credentials.
+    let minted = app
+        .request(Method::POST, "/api/v1/me/tokens")
+        .bearer(secret)
+        .json(&json!({ "name": "child", "write": true, "expires_in_days": 366 }))
+        .send()
+        .await;
+    minted.assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    assert!(
+        minted.json()["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("login session")),
+        "{}",
+        minted.json()
+    );
+    app.request(Method::DELETE, &format!("/api/v1/me/tokens/{id}"))
+        .bearer(secret)
+        .send()
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    app.request(Method::POST, "/api/v1/me/password")
+        .bearer(secret)
+        .json(&json!({ "current_password": TEST_PASSWORD, "new_password": "a password the thief chose" }))
+        .send()
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    app.get_as(secret, "/api/v1/me/sessions")
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    // Nothing changed: one token, standing; the password is the old one.
+    let list = app.get_as(&officer.token, "/api/v1/me/tokens").await.json();
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1), "{list}");
+    assert!(list["items"][0]["revoked_at"].is_null());
+    app.login(&officer.email, TEST_PASSWORD)
+        .await
+        .assert_status(StatusCode::OK);
+}
+
+async fn revoked(app: &TestApp, id: &str) -> bool {
+    let id: uuid::Uuid = id.parse().expect("uuid");
+    wpt_db::entities::api_token::Entity::find_by_id(id)
+        .one(app.database().conn())
+        .await
+        .expect("query")
+        .expect("row")
+        .revoked_at
+        .is_some()
+}
+
+#[tokio::test]
+async fn deactivation_and_every_password_change_revoke_the_api_tokens() {
+    let app = TestApp::spawn().await;
+    let admin = app.caller(Role::Admin, None).await;
+
+    // Deactivation: the token stays revoked when the account comes back.
+    let victim = app.caller(Role::Officer, Some("ACW")).await;
+    let token = new_token(&app, &victim.token, json!({ "name": "script" })).await;
+    for active in [false, true] {
+        let current = app
+            .get_as(&admin.token, &format!("/api/v1/users/{}", victim.id))
+            .await;
+        let etag = current.header("etag").expect("etag").to_owned();
+        app.request(Method::PATCH, &format!("/api/v1/users/{}", victim.id))
+            .bearer(&admin.token)
+            .header("if-match", &etag)
+            .json(&json!({ "active": active }))
+            .send()
+            .await
+            .assert_status(StatusCode::OK);
+    }
+    assert!(revoked(&app, token["id"].as_str().expect("id")).await);
+    app.get_as(token["token"].as_str().expect("secret"), "/api/v1/me")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+
+    // The operator's reset.
+    let reset = app.caller(Role::Viewer, None).await;
+    let token = new_token(&app, &reset.token, json!({ "name": "script" })).await;
+    wpt_db::users::set_password(
+        app.database(),
+        &wpt_db::auth::PasswordHasher::cheap_for_tests(),
+        &wpt_domain::actor::AdminGrant::system(),
+        &reset.email,
+        "a reset password for you",
+    )
+    .await
+    .expect("reset");
+    assert!(revoked(&app, token["id"].as_str().expect("id")).await);
+
+    // The owner's own change: the API tokens go too (the session making it stays).
+    let owner = app.caller(Role::Secretariat, None).await;
+    let token = new_token(&app, &owner.token, json!({ "name": "script" })).await;
+    app.request(Method::POST, "/api/v1/me/password")
+        .bearer(&owner.token)
+        .json(&json!({ "current_password": TEST_PASSWORD, "new_password": "a brand new password" }))
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    assert!(revoked(&app, token["id"].as_str().expect("id")).await);
+    app.get_as(token["token"].as_str().expect("secret"), "/api/v1/me")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    app.get_as(&owner.token, "/api/v1/me")
+        .await
+        .assert_status(StatusCode::OK);
+    let audit = app
+        .get_as(
+            &admin.token,
+            "/api/v1/audit?action=api_token.revoke&limit=100",
+        )
+        .await
+        .json();
+    let reasons: Vec<&str> = audit["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|e| e["action"] == "api_token.revoke")
+        .filter_map(|e| e["after"]["reason"].as_str())
+        .collect();
+    for reason in ["deactivated", "password_reset", "password_changed"] {
+        assert!(reasons.contains(&reason), "{reason} in {reasons:?}");
+    }
+}
+
+#[tokio::test]
+async fn one_s_own_sessions_are_listed_and_ended_and_nobody_else_s() {
+    let app = TestApp::spawn().await;
+    let me = app.caller(Role::Officer, Some("SLOM")).await;
+    let second = app.login(&me.email, TEST_PASSWORD).await.json();
+    let second_token = second["access_token"].as_str().expect("access");
+    let list = app.get_as(&me.token, "/api/v1/me/sessions").await;
+    list.assert_status(StatusCode::OK);
+    let items = list.json()["items"].as_array().expect("items").clone();
+    assert_eq!(items.len(), 2, "{items:?}");
+    assert!(items.iter().all(|s| s["via"] == "api"));
+    assert_eq!(items.iter().filter(|s| s["current"] == true).count(), 1);
+    let other_id = items
+        .iter()
+        .find(|s| s["current"] == false)
+        .expect("the second")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let current_id = items
+        .iter()
+        .find(|s| s["current"] == true)
+        .expect("this one")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    // Someone else's id is not found, and ends nothing.
+    let stranger = app.caller(Role::Admin, None).await;
+    app.request(Method::DELETE, &format!("/api/v1/me/sessions/{other_id}"))
+        .bearer(&stranger.token)
+        .send()
+        .await
+        .assert_problem(StatusCode::NOT_FOUND, "not_found");
+    app.get_as(second_token, "/api/v1/me")
+        .await
+        .assert_status(StatusCode::OK);
+
+    app.request(Method::DELETE, &format!("/api/v1/me/sessions/{other_id}"))
+        .bearer(&me.token)
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    app.get_as(second_token, "/api/v1/me")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    app.request(Method::POST, "/api/v1/auth/refresh")
+        .json(&json!({ "refresh_token": second["refresh_token"] }))
+        .send()
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    // Ending the current one is allowed: it is a logout.
+    app.request(Method::DELETE, &format!("/api/v1/me/sessions/{current_id}"))
+        .bearer(&me.token)
+        .send()
+        .await
+        .assert_status(StatusCode::NO_CONTENT);
+    app.get_as(&me.token, "/api/v1/me")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+}
+
+#[tokio::test]
+async fn one_sweep_prunes_sessions_and_refresh_tokens_past_expiry_and_keeps_live_ones() {
+    use sea_orm::sea_query::Expr;
+    use wpt_db::entities::{refresh_token, session};
+    let app = TestApp::spawn().await;
+    let me = app.caller(Role::Officer, Some("SLOM")).await;
+    for _ in 0..3 {
+        app.login(&me.email, TEST_PASSWORD)
+            .await
+            .assert_status(StatusCode::OK);
+    }
+    let conn = app.database().conn();
+    let mut ids: Vec<uuid::Uuid> = session::Entity::find()
+        .filter(session::Column::UserId.eq(me.id))
+        .all(conn)
+        .await
+        .expect("sessions")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    ids.sort();
+    assert_eq!(ids.len(), 4);
+    let (live, expired, ended_long_ago, ended_lately) = (ids[0], ids[1], ids[2], ids[3]);
+    let days_ago = |d: i64| chrono::Utc::now() - chrono::Duration::days(d);
+    let set = |id: uuid::Uuid, col: session::Column, at: chrono::DateTime<chrono::Utc>| async move {
+        session::Entity::update_many()
+            .col_expr(col, Expr::value(at))
+            .filter(session::Column::Id.eq(id))
+            .exec(conn)
+            .await
+            .expect("update");
+    };
+    set(expired, session::Column::ExpiresAt, days_ago(10)).await;
+    set(ended_long_ago, session::Column::RevokedAt, days_ago(10)).await;
+    set(ended_lately, session::Column::RevokedAt, days_ago(1)).await;
+    // A refresh token of the live session that expired long ago, and one spent lately
+    // (kept: presenting it again is how a copy is detected).
+    let live_tokens = refresh_token::Entity::find()
+        .filter(refresh_token::Column::SessionId.eq(live))
+        .all(conn)
+        .await
+        .expect("tokens");
+    assert_eq!(live_tokens.len(), 1);
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::ExpiresAt, Expr::value(days_ago(9)))
+        .filter(refresh_token::Column::SessionId.eq(live))
+        .exec(conn)
+        .await
+        .expect("expire");
+    refresh_token::Entity::update_many()
+        .col_expr(refresh_token::Column::SpentAt, Expr::value(days_ago(1)))
+        .filter(refresh_token::Column::SessionId.eq(ended_lately))
+        .exec(conn)
+        .await
+        .expect("spend");
+
+    let pruned = wpt_db::auth::sessions::prune(
+        app.database(),
+        std::time::Duration::from_secs(7 * 24 * 3600),
+    )
+    .await
+    .expect("sweep");
+    assert_eq!(pruned.sessions, 2, "{pruned:?}");
+    assert_eq!(pruned.refresh_tokens, 3, "{pruned:?}");
+    let left: Vec<uuid::Uuid> = session::Entity::find()
+        .filter(session::Column::UserId.eq(me.id))
+        .all(conn)
+        .await
+        .expect("sessions")
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    assert!(
+        left.contains(&live) && left.contains(&ended_lately),
+        "{left:?}"
+    );
+    assert_eq!(left.len(), 2);
+    for (sess, n) in [
+        (live, 0),
+        (expired, 0),
+        (ended_long_ago, 0),
+        (ended_lately, 1),
+    ] {
+        let count = refresh_token::Entity::find()
+            .filter(refresh_token::Column::SessionId.eq(sess))
+            .all(conn)
+            .await
+            .expect("tokens")
+            .len();
+        assert_eq!(count, n, "{sess}");
+    }
+    // The live session still works; a second sweep finds nothing.
+    app.get_as(&me.token, "/api/v1/me")
+        .await
+        .assert_status(StatusCode::OK);
+    let again = wpt_db::auth::sessions::prune(
+        app.database(),
+        std::time::Duration::from_secs(7 * 24 * 3600),
+    )
+    .await
+    .expect("sweep");
+    assert_eq!(again, wpt_db::auth::sessions::Pruned::default());
+}
+
+#[tokio::test]
+async fn an_api_session_lasts_at_most_the_documented_30_days_however_often_refreshed() {
+    use sea_orm::sea_query::Expr;
+    use wpt_db::entities::{refresh_token, session};
+    let app = TestApp::spawn().await;
+    let me = app.caller(Role::Viewer, None).await;
+    let conn = app.database().conn();
+    let sess = session::Entity::find()
+        .filter(session::Column::UserId.eq(me.id))
+        .one(conn)
+        .await
+        .expect("query")
+        .expect("session");
+    let lifetime = sess.expires_at - sess.created_at;
+    assert!(lifetime <= chrono::Duration::days(30), "{lifetime}");
+    assert!(lifetime > chrono::Duration::days(29), "{lifetime}");
+    let token = refresh_token::Entity::find()
+        .filter(refresh_token::Column::SessionId.eq(sess.id))
+        .one(conn)
+        .await
+        .expect("query")
+        .expect("token");
+    assert!(token.expires_at - token.issued_at <= chrono::Duration::days(14));
+    // Past the session's end, a refresh token that has not expired is refused.
+    session::Entity::update_many()
+        .col_expr(
+            session::Column::ExpiresAt,
+            Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
+        )
+        .filter(session::Column::Id.eq(sess.id))
+        .exec(conn)
+        .await
+        .expect("expire");
+    app.request(Method::POST, "/api/v1/auth/refresh")
+        .json(&json!({ "refresh_token": me.refresh_token }))
+        .send()
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    app.get_as(&me.token, "/api/v1/me")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+}

@@ -957,3 +957,210 @@ async fn an_officer_changes_their_password_on_the_account_page() {
         .await
         .assert_status(StatusCode::SEE_OTHER);
 }
+
+#[tokio::test]
+async fn over_https_the_cookie_is_host_prefixed_and_only_that_one_is_read() {
+    let app = TestApp::spawn().await;
+    let officer = app.caller(Role::Officer, Some("DGICM")).await;
+    let res = app
+        .request(Method::POST, "/ui/login")
+        .anonymous()
+        .header("host", WEB_ORIGIN.trim_start_matches("http://"))
+        .header("origin", WEB_ORIGIN)
+        .header("x-forwarded-proto", "https")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .raw(
+            serde_urlencoded::to_string([
+                ("email", officer.email.as_str()),
+                ("password", wpt_tests::TEST_PASSWORD),
+            ])
+            .expect("a form"),
+        )
+        .send()
+        .await;
+    res.assert_status(StatusCode::SEE_OTHER);
+    let set = res.header("set-cookie").expect("a cookie").to_owned();
+    assert!(set.starts_with("__Host-wpt_session=wpts_"), "{set}");
+    for attribute in ["; Path=/;", "; Secure", "HttpOnly", "SameSite=Strict"] {
+        assert!(set.contains(attribute), "{attribute} in {set}");
+    }
+    assert!(!set.contains("Domain"), "{set}");
+    let value = set
+        .split(';')
+        .next()
+        .and_then(|p| p.split_once('='))
+        .map(|(_, v)| v.to_owned())
+        .expect("value");
+    let get = |cookie: String| {
+        let app = &app;
+        async move {
+            app.request(Method::GET, "/ui/activities")
+                .anonymous()
+                .header("host", WEB_ORIGIN.trim_start_matches("http://"))
+                .header("x-forwarded-proto", "https")
+                .header("cookie", &cookie)
+                .send()
+                .await
+        }
+    };
+    get(format!("__Host-wpt_session={value}"))
+        .await
+        .assert_status(StatusCode::OK);
+    // The unprefixed name (which a sibling subdomain could set) is not read over HTTPS.
+    get(format!("wpt_session={value}"))
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
+async fn a_page_session_idle_longer_than_the_timeout_ends() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    use wpt_db::entities::session;
+    let app = TestApp::spawn().await;
+    let (officer, cookie) = app.web_caller(Role::Officer, Some("DGICM")).await;
+    let idle_for = |minutes: i64| {
+        let app = &app;
+        async move {
+            session::Entity::update_many()
+                .col_expr(
+                    session::Column::LastSeenAt,
+                    Expr::value(chrono::Utc::now() - chrono::Duration::minutes(minutes)),
+                )
+                .filter(session::Column::UserId.eq(officer.id))
+                .filter(session::Column::CookieHash.is_not_null())
+                .exec(app.database().conn())
+                .await
+                .expect("update");
+        }
+    };
+    // 29 minutes idle: still in, and the use is recorded (at most once a minute).
+    idle_for(29).await;
+    app.web_get(Some(&cookie), "/ui/activities")
+        .await
+        .assert_status(StatusCode::OK);
+    let mut seen = None;
+    for _ in 0..50 {
+        let row = session::Entity::find()
+            .filter(session::Column::UserId.eq(officer.id))
+            .filter(session::Column::CookieHash.is_not_null())
+            .one(app.database().conn())
+            .await
+            .expect("query")
+            .expect("row");
+        seen = row.last_seen_at;
+        if seen.is_some_and(|t| chrono::Utc::now() - t < chrono::Duration::minutes(1)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(
+        seen.is_some_and(|t| chrono::Utc::now() - t < chrono::Duration::minutes(1)),
+        "{seen:?}"
+    );
+    // 31 minutes idle (the default timeout is 30): back to the login page.
+    idle_for(31).await;
+    let res = app.web_get(Some(&cookie), "/ui/activities").await;
+    res.assert_status(StatusCode::SEE_OTHER);
+    assert!(
+        res.header("location")
+            .is_some_and(|l| l.starts_with("/ui/login?expired=1")),
+        "{:?}",
+        res.header("location")
+    );
+}
+
+#[tokio::test]
+async fn the_account_page_lists_the_sessions_and_ends_one() {
+    let app = TestApp::spawn().await;
+    let (officer, cookie) = app.web_caller(Role::Officer, Some("DGICM")).await;
+    let other = app
+        .web_login(&officer.email, wpt_tests::TEST_PASSWORD)
+        .await
+        .expect("a second browser");
+    let sessions = app
+        .get_as(&officer.token, "/api/v1/me/sessions")
+        .await
+        .json();
+    let items = sessions["items"].as_array().expect("items").clone();
+    // The API login of the caller and the two browsers.
+    assert_eq!(items.len(), 3, "{sessions}");
+    assert_eq!(items.iter().filter(|s| s["via"] == "web").count(), 2);
+    let page = app.web_get(Some(&cookie), "/ui/account").await;
+    page.assert_status(StatusCode::OK);
+    let html = page.text();
+    assert!(html.contains("My sessions"), "{html}");
+    assert_eq!(html.matches("(this session)").count(), 1, "{html}");
+    for s in &items {
+        let id = s["id"].as_str().expect("id");
+        assert!(
+            html.contains(&format!("action=\"/ui/account/sessions/{id}/end\"")),
+            "{id}"
+        );
+    }
+    // End the API session from the page: its token stops working, the page stays.
+    let api_session = items.iter().find(|s| s["via"] == "api").expect("api")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let res = app
+        .web_post(
+            Some(&cookie),
+            &format!("/ui/account/sessions/{api_session}/end"),
+            &[],
+            false,
+        )
+        .await;
+    res.assert_status(StatusCode::SEE_OTHER);
+    app.get_as(&officer.token, "/api/v1/me")
+        .await
+        .assert_problem(StatusCode::UNAUTHORIZED, "unauthenticated");
+    app.web_get(Some(&other), "/ui/activities")
+        .await
+        .assert_status(StatusCode::OK);
+    // Another person's session id is a 404 page, and ends nothing.
+    let (_, stranger) = app.web_caller(Role::Officer, Some("SOMTC")).await;
+    let web_ids: Vec<String> = items
+        .iter()
+        .filter(|s| s["via"] == "web")
+        .map(|s| s["id"].as_str().expect("id").to_owned())
+        .collect();
+    app.web_post(
+        Some(&stranger),
+        &format!("/ui/account/sessions/{}/end", web_ids[0]),
+        &[],
+        false,
+    )
+    .await
+    .assert_status(StatusCode::NOT_FOUND);
+    app.web_get(Some(&other), "/ui/activities")
+        .await
+        .assert_status(StatusCode::OK);
+    // Ending this very session logs out.
+    let mine = web_ids
+        .iter()
+        .find(|id| {
+            let at = html
+                .find(&format!("/ui/account/sessions/{id}/end"))
+                .expect("row");
+            let row_start = html[..at].rfind("<tr>").expect("row start");
+            html[row_start..at].contains("(this session)")
+        })
+        .expect("this session's row")
+        .clone();
+    let out = app
+        .web_post(
+            Some(&cookie),
+            &format!("/ui/account/sessions/{mine}/end"),
+            &[],
+            false,
+        )
+        .await;
+    out.assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(out.header("location"), Some("/ui/login?signed_out=1"));
+    app.web_get(Some(&cookie), "/ui/activities")
+        .await
+        .assert_status(StatusCode::SEE_OTHER);
+    app.web_get(Some(&other), "/ui/activities")
+        .await
+        .assert_status(StatusCode::OK);
+}

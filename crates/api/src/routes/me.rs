@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
-use wpt_domain::models::{ApiToken, Me, NewApiToken};
+use wpt_domain::models::{ApiToken, Me, NewApiToken, SessionInfo};
 
 use crate::AppState;
 use crate::auth::{ClientAddr, CurrentActor};
@@ -20,6 +20,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(change_password))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
+        .routes(routes!(list_sessions))
+        .routes(routes!(end_session))
 }
 
 /// Who am I
@@ -58,13 +60,14 @@ pub struct PasswordChange {
 
 /// Change my password
 ///
-/// Checks the current password, sets the new one, and ends every other session of the
-/// account (the one making the change stays logged in).
+/// Checks the current password, sets the new one, ends every other session of the
+/// account (the one making the change stays logged in) and revokes every API token of
+/// the account.
 ///
-/// Who may call: any authenticated caller, for their own account (a wrong current
-/// password is 403, and counts against the login limits of the account and the client
-/// address: past them, 429). Changes: the password and the account's other sessions
-/// (ended); audited.
+/// Who may call: any caller with a login session, for their own account; never with an
+/// API token (403). A wrong current password is 403, and counts against the login limits
+/// of the account and the client address: past them, 429. Changes: the password, the
+/// account's other sessions (ended) and its API tokens (revoked); audited.
 #[utoipa::path(
     post,
     path = "/me/password",
@@ -74,7 +77,7 @@ pub struct PasswordChange {
     responses(
         (status = 204, description = "Changed"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A read-only API token, or the wrong current password", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An API token (credentials are managed from a login session), or the wrong current password", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Too short a new password", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many wrong current passwords from this address (the login limits)", body = Problem, content_type = "application/problem+json",
             headers(("Retry-After" = u64, description = "Seconds to wait"))),
@@ -88,7 +91,7 @@ async fn change_password(
     client: ClientAddr,
     Json(input): Json<PasswordChange>,
 ) -> Result<StatusCode, ApiError> {
-    let grant = actor.own_account()?;
+    let grant = actor.own_credentials()?;
     // The current password is guessed like a login's: the same limits.
     let attempt = state
         .login_throttle
@@ -170,8 +173,9 @@ pub struct NewTokenRequest {
 /// secret is in this response only; it is stored hashed. A token can never do more
 /// than its owner, and is read-only unless `write` is asked for.
 ///
-/// Who may call: any authenticated caller, for themselves (a viewer's token is always
-/// read-only). Changes: adds the token; audited.
+/// Who may call: any caller with a login session, for themselves (a viewer's token is
+/// always read-only); never with an API token (403), so a token cannot mint another.
+/// Changes: adds the token; audited.
 #[utoipa::path(
     post,
     path = "/me/tokens",
@@ -181,7 +185,7 @@ pub struct NewTokenRequest {
     responses(
         (status = 201, description = "Created; the secret is shown this once", body = NewApiToken),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A read-only API token cannot create tokens", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An API token cannot create tokens (credentials are managed from a login session)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Too many tokens", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
     )
@@ -191,7 +195,7 @@ async fn create_token(
     CurrentActor(actor): CurrentActor,
     Json(input): Json<NewTokenRequest>,
 ) -> Result<(StatusCode, Json<NewApiToken>), ApiError> {
-    let grant = actor.own_account()?;
+    let grant = actor.own_credentials()?;
     let token = wpt_db::api_tokens::create(
         &state.db,
         &grant,
@@ -207,8 +211,8 @@ async fn create_token(
 ///
 /// Only the caller's own tokens; another user's token id is not found.
 ///
-/// Who may call: any authenticated caller, for their own tokens. Changes: the token
-/// stops working at once; audited.
+/// Who may call: any caller with a login session, for their own tokens; never with an
+/// API token (403). Changes: the token stops working at once; audited.
 #[utoipa::path(
     delete,
     path = "/me/tokens/{id}",
@@ -218,7 +222,7 @@ async fn create_token(
     responses(
         (status = 204, description = "Revoked"),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "A read-only API token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An API token (credentials are managed from a login session)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such token of the caller's", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
     )
@@ -228,7 +232,78 @@ async fn revoke_token(
     CurrentActor(actor): CurrentActor,
     Path(id): Path<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    let grant = actor.own_account()?;
+    let grant = actor.own_credentials()?;
     wpt_db::api_tokens::revoke(&state.db, &grant, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The list of the caller's sessions.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct SessionList {
+    /// The standing sessions, newest first (at most 100).
+    pub items: Vec<SessionInfo>,
+    /// Always `null`: the whole list fits one page.
+    pub next_cursor: Option<String>,
+}
+
+/// List my sessions
+///
+/// The caller's login sessions that still stand (the pages' and the API's), newest
+/// first, without their secrets: how each was opened, when, when it was last active
+/// (to the minute), when it ends, and which one is making this request.
+///
+/// Who may call: any caller with a login session, for their own sessions; never with an
+/// API token (403). Changes nothing.
+#[utoipa::path(
+    get,
+    path = "/me/sessions",
+    tag = "me",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's standing sessions", body = SessionList),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An API token (sessions are managed from a login session)", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn list_sessions(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+) -> Result<Json<SessionList>, ApiError> {
+    let grant = actor.own_credentials()?;
+    Ok(Json(SessionList {
+        items: wpt_db::auth::sessions::list_own(&state.db, &grant, actor.session_id()).await?,
+        next_cursor: None,
+    }))
+}
+
+/// End one of my sessions
+///
+/// Ends one of the caller's own sessions at once (its access and refresh tokens, or its
+/// page cookie, stop working); the current session may be ended too. Another user's
+/// session id is not found; ending an ended session again changes nothing.
+///
+/// Who may call: any caller with a login session, for their own sessions; never with an
+/// API token (403). Changes: the session ends; audited (`session.revoke`).
+#[utoipa::path(
+    delete,
+    path = "/me/sessions/{id}",
+    tag = "me",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The session's id")),
+    responses(
+        (status = 204, description = "Ended"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "An API token (sessions are managed from a login session)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such session of the caller's", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The id is not a UUID", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn end_session(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+) -> Result<StatusCode, ApiError> {
+    let grant = actor.own_credentials()?;
+    wpt_db::auth::sessions::end_own(&state.db, &grant, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

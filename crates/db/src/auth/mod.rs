@@ -25,6 +25,8 @@ pub struct AuthSettings {
     pub session_ttl: Duration,
     /// Longest a web page session lasts (its cookie ends with it).
     pub web_session_ttl: Duration,
+    /// A web page session unused this long ends (besides `web_session_ttl`).
+    pub web_idle_timeout: Duration,
     /// Wrong passwords for one account from one client address (an IPv6 client: its
     /// /64) within `failure_window` before that address is refused for the account
     /// (logins and the current password of a password change alike); from the account's
@@ -45,6 +47,7 @@ impl Default for AuthSettings {
             refresh_ttl: Duration::from_secs(14 * 24 * 3600),
             session_ttl: Duration::from_secs(30 * 24 * 3600),
             web_session_ttl: Duration::from_secs(12 * 3600),
+            web_idle_timeout: Duration::from_secs(30 * 60),
             max_failures: 5,
             failure_window: Duration::from_secs(15 * 60),
             max_delay: Duration::from_secs(10),

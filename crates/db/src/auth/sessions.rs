@@ -12,12 +12,13 @@ use std::net::IpAddr;
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    EntityTrait, QueryFilter,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
+    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
-use wpt_domain::models::TokenPair;
-use wpt_domain::{Actor, ActorBody, Credential, Role};
+use wpt_domain::actor::SelfGrant;
+use wpt_domain::models::{SessionInfo, TokenPair};
+use wpt_domain::{Actor, ActorBody, Credential, Grant, Role};
 
 use super::throttle::Attempt;
 use super::{Auth, tokens};
@@ -149,6 +150,7 @@ async fn open_session(
         revoked_at: Set(None),
         revoked_reason: Set(None),
         cookie_hash: Set(cookie_hash),
+        last_seen_at: Set(Some(Utc::now())),
     }
     .insert(txn)
     .await?;
@@ -180,24 +182,56 @@ pub async fn logout_web(db: &Database, cookie: &str) -> DbResult<()> {
     Ok(())
 }
 
-/// The actor behind a web session cookie, in one query: the user must be active and the
-/// session must stand.
-pub async fn actor_for_cookie(db: &Database, cookie: &str) -> DbResult<Actor> {
+/// The actor behind a web session cookie, in one query: the user must be active, the
+/// session must stand and must not have been idle longer than
+/// [`AuthSettings::web_idle_timeout`](super::AuthSettings). Its use is recorded at most
+/// once a minute, off the request's path.
+pub async fn actor_for_cookie(db: &Database, auth: &Auth, cookie: &str) -> DbResult<Actor> {
+    let now = Utc::now();
+    let idle_since = now - chrono(auth.settings.web_idle_timeout);
+    let last_seen = Expr::col((session::Entity, session::Column::LastSeenAt));
     let mut q = active_user_via(session::Entity, (session::Entity, session::Column::UserId));
     q.expr_as(
         Expr::col((session::Entity, session::Column::Id)),
         Alias::new("session_id"),
     )
+    .column((session::Entity, session::Column::LastSeenAt))
     .and_where(Expr::col((session::Entity, session::Column::CookieHash)).eq(tokens::hash(cookie)))
     .and_where(Expr::col((session::Entity, session::Column::RevokedAt)).is_null())
-    .and_where(Expr::col((session::Entity, session::Column::ExpiresAt)).gt(Utc::now()));
+    .and_where(Expr::col((session::Entity, session::Column::ExpiresAt)).gt(now))
+    .and_where(
+        last_seen.clone().gt(idle_since).or(last_seen
+            .is_null()
+            .and(Expr::col((session::Entity, session::Column::CreatedAt)).gt(idle_since))),
+    );
     let row =
         db.conn().query_one(&q).await?.ok_or_else(|| {
             DbError::Unauthenticated("the session has ended; log in again".into())
         })?;
     let user_id: Uuid = row.try_get("", "id")?;
     let session_id: Uuid = row.try_get("", "session_id")?;
+    let last_seen: Option<DateTime<Utc>> = row.try_get("", "last_seen_at")?;
+    touch(db, session_id, last_seen, now);
     actor_from_row(&row, user_id, Credential::Session { session_id })
+}
+
+/// Records a session's use, at most once a minute, off the request's path (like an API
+/// token's `last_used_at`): bookkeeping, not audited.
+fn touch(db: &Database, session_id: Uuid, last_seen: Option<DateTime<Utc>>, now: DateTime<Utc>) {
+    if last_seen.is_some_and(|t| now - t < ChronoDuration::minutes(1)) {
+        return;
+    }
+    let db = db.clone();
+    tokio::spawn(async move {
+        let result = session::Entity::update_many()
+            .col_expr(session::Column::LastSeenAt, Expr::value(now))
+            .filter(session::Column::Id.eq(session_id))
+            .exec(db.conn())
+            .await;
+        if let Err(e) = result {
+            tracing::warn!(error = %e, "could not record session use");
+        }
+    });
 }
 
 async fn new_refresh_token(
@@ -279,6 +313,11 @@ pub async fn refresh(db: &Database, auth: &Auth, presented: &str) -> DbResult<To
         return Err(invalid());
     }
     let next = new_refresh_token(&txn, auth, sess.id, sess.expires_at).await?;
+    session::Entity::update_many()
+        .col_expr(session::Column::LastSeenAt, Expr::value(now))
+        .filter(session::Column::Id.eq(sess.id))
+        .exec(&txn)
+        .await?;
     txn.commit().await?;
     pair(auth, sess.user_id, sess.id, next)
 }
@@ -362,6 +401,7 @@ pub async fn actor_for_access_token(db: &Database, auth: &Auth, token: &str) -> 
         (user::Entity, user::Column::Role),
         (user::Entity, user::Column::BodyId),
     ])
+    .column((session::Entity, session::Column::LastSeenAt))
     .expr_as(
         Expr::col((sectoral_body::Entity, sectoral_body::Column::Code)),
         Alias::new("body_code"),
@@ -386,6 +426,8 @@ pub async fn actor_for_access_token(db: &Database, auth: &Auth, token: &str) -> 
         db.conn().query_one(&q).await?.ok_or_else(|| {
             DbError::Unauthenticated("the session has ended; log in again".into())
         })?;
+    let last_seen: Option<DateTime<Utc>> = row.try_get("", "last_seen_at")?;
+    touch(db, session_id, last_seen, now);
     actor_from_row(&row, user_id, Credential::Session { session_id })
 }
 
@@ -482,4 +524,115 @@ pub async fn actor_for_api_token(db: &Database, token: &str) -> DbResult<Actor> 
         });
     }
     actor_from_row(&row, user_id, Credential::ApiToken { token_id, write })
+}
+
+/// The caller's standing sessions (neither ended nor expired), newest first, at most
+/// 100 (one query); `current` marks the one making the request.
+pub async fn list_own(
+    db: &Database,
+    grant: &SelfGrant,
+    current: Option<Uuid>,
+) -> DbResult<Vec<SessionInfo>> {
+    Ok(session::Entity::find()
+        .filter(session::Column::UserId.eq(grant.user_id()))
+        .filter(session::Column::RevokedAt.is_null())
+        .filter(session::Column::ExpiresAt.gt(Utc::now()))
+        .order_by_desc(session::Column::CreatedAt)
+        .limit(100)
+        .all(db.conn())
+        .await?
+        .into_iter()
+        .map(|s| SessionInfo {
+            current: Some(s.id) == current,
+            via: if s.cookie_hash.is_some() {
+                "web"
+            } else {
+                "api"
+            }
+            .to_owned(),
+            id: s.id,
+            created_at: s.created_at,
+            last_active_at: s.last_seen_at,
+            expires_at: s.expires_at,
+        })
+        .collect())
+}
+
+/// Ends one of the caller's own sessions (the current one included); another user's
+/// session id is "not found". Ending an ended session again changes nothing.
+pub async fn end_own(db: &Database, grant: &SelfGrant, id: Uuid) -> DbResult<()> {
+    let mut txn = db.write().await?;
+    let sess = session::Entity::find()
+        .filter(session::Column::Id.eq(id))
+        .filter(session::Column::UserId.eq(grant.user_id()))
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("session"))?;
+    if sess.revoked_at.is_none() {
+        revoke_session(&mut txn, &sess, "ended_by_user", grant.actor_id()).await?;
+    }
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What one [`prune`] sweep deleted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Pruned {
+    /// Sessions (with their refresh tokens).
+    pub sessions: u64,
+    /// Refresh tokens, those of the deleted sessions included.
+    pub refresh_tokens: u64,
+}
+
+/// One housekeeping sweep: deletes the sessions that expired or were ended more than
+/// `retain` ago, with their refresh tokens, and every refresh token that expired more
+/// than `retain` ago (spent or not: a spent token is kept until then, because
+/// presenting it again is how a copied token is detected). Through the write path; one
+/// `session.prune` audit entry with the counts when it deleted anything, none otherwise.
+pub async fn prune(db: &Database, retain: std::time::Duration) -> DbResult<Pruned> {
+    let cutoff = Utc::now() - chrono(retain);
+    let mut txn = db.write().await?;
+    let gone = Condition::any()
+        .add(session::Column::ExpiresAt.lt(cutoff))
+        .add(session::Column::RevokedAt.lt(cutoff));
+    let mut of_gone = Query::select();
+    of_gone
+        .column(session::Column::Id)
+        .from(session::Entity)
+        .cond_where(gone.clone());
+    let tokens = refresh_token::Entity::delete_many()
+        .filter(
+            Condition::any()
+                .add(refresh_token::Column::ExpiresAt.lt(cutoff))
+                .add(refresh_token::Column::SessionId.in_subquery(of_gone)),
+        )
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    let sessions = session::Entity::delete_many()
+        .filter(gone)
+        .exec(&txn)
+        .await?
+        .rows_affected;
+    if sessions + tokens > 0 {
+        txn.record(
+            None,
+            Change::new::<(), _>(
+                AuditAction::SessionPrune,
+                "session",
+                "expired",
+                None,
+                Some(&serde_json::json!({
+                    "sessions": sessions,
+                    "refresh_tokens": tokens,
+                    "ended_before": cutoff,
+                })),
+            )?,
+        );
+    }
+    txn.commit().await?;
+    Ok(Pruned {
+        sessions,
+        refresh_tokens: tokens,
+    })
 }
