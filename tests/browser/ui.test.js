@@ -330,6 +330,37 @@ test('every dashboard number equals the API\'s for the same filters', async () =
   await page.context().close();
 });
 
+test('maintenance: the administrator turns it on in the page; everyone sees the banner and no write button', async () => {
+  const admin = await windowFor();
+  await login(admin, ADMIN.email, ADMIN.password);
+  await admin.goto(`${BASE}/ui/admin/maintenance`);
+  await check(admin, 'admin-maintenance-off');
+  await admin.getByLabel('Message to everyone (required)').fill('Upgrading the tracker; back within the hour.');
+  await Promise.all([admin.waitForLoadState('load'), admin.getByRole('button', { name: 'Turn maintenance on' }).click()]);
+  await admin.waitForSelector('#maintenance');
+  await check(admin, 'admin-maintenance-on');
+  const officer = await windowFor();
+  await login(officer, OFFICER);
+  await officer.goto(`${BASE}/ui/activities`);
+  const banner = await officer.locator('#maintenance').innerText();
+  assert.match(banner, /Upgrading the tracker/);
+  await officer.goto(`${BASE}/ui/account`);
+  const visibleWrites = await officer.locator('main form[method="post" i] button[type="submit"]').evaluateAll(
+    (buttons) => buttons.filter((b) => b.offsetParent !== null).map((b) => b.textContent.trim()));
+  assert.deepEqual(visibleWrites, [], 'no write button shows while read-only');
+  await check(officer, 'officer-maintenance');
+  const state = await (await fetch(`${BASE}/api/v1/maintenance`)).json();
+  assert.equal(state.active, true);
+  await admin.goto(`${BASE}/ui/admin/maintenance`);
+  await Promise.all([admin.waitForLoadState('load'), admin.getByRole('button', { name: 'Turn maintenance off' }).click()]);
+  const after = await (await fetch(`${BASE}/api/v1/maintenance`)).json();
+  assert.equal(after.active, false);
+  await officer.goto(`${BASE}/ui/activities`);
+  assert.equal(await officer.locator('#maintenance').count(), 0, 'the banner is gone');
+  await admin.context().close();
+  await officer.context().close();
+});
+
 test('axe finds no serious or critical violation on any page in any role', async () => {
   const get = await api(SECRETARIAT);
   const cycle = (await get('/cycles?limit=200')).items.find((c) => c.name === CYCLE);
