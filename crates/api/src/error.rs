@@ -182,7 +182,7 @@ impl From<DbError> for ApiError {
     fn from(err: DbError) -> Self {
         let code = err.code();
         match err {
-            DbError::NotFound(what) => ApiError::new(code, format!("{what} not found")),
+            DbError::NotFound(what) => ApiError::not_found(what),
             DbError::Unauthenticated(detail)
             | DbError::Forbidden(detail)
             | DbError::Conflict(detail)

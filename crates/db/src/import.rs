@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
 use uuid::Uuid;
 use wpt_domain::actor::SecretariatGrant;
 pub use wpt_domain::models::ImportReport;
@@ -279,8 +279,12 @@ pub async fn import(
         .collect();
     let parts = activities::participants(&txn, plan_id).await?;
     let known = activities::known_bodies(&txn).await?;
+    // Locked for the import (FOR UPDATE on PostgreSQL; SQLite's write lock is taken
+    // already): a PATCH that commits meanwhile cannot be overwritten by values compared
+    // against a stale read; it waits for the import and then applies to its result.
     let existing: HashMap<String, activity::Model> = activity::Entity::find()
         .filter(activity::Column::WorkPlanId.eq(plan_id))
+        .lock_exclusive()
         .all(&txn)
         .await?
         .into_iter()

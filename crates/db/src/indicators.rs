@@ -197,13 +197,9 @@ pub async fn update(
     patch: IndicatorPatch,
 ) -> DbResult<Indicator> {
     let mut txn = db.write().await?;
-    let row = indicator::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(DbError::NotFound("indicator"))?;
-    if row.version != expected_version {
-        return Err(DbError::StaleVersion(expected_version));
-    }
+    let row = txn
+        .find_at_version::<indicator::Entity>(id, expected_version, "indicator")
+        .await?;
     let before = to_model(row.clone())?;
     let merged = IndicatorInput {
         name: patch.name.unwrap_or(before.name.clone()),

@@ -258,13 +258,9 @@ pub async fn update(
     errors.finish()?;
 
     let mut txn = db.write().await?;
-    let row = user::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(DbError::NotFound("user"))?;
-    if row.version != expected_version {
-        return Err(DbError::StaleVersion(expected_version));
-    }
+    let row = txn
+        .find_at_version::<user::Entity>(id, expected_version, "user")
+        .await?;
     let before = to_models(&txn, vec![row.clone()]).await?.remove(0);
     let role = patch.role.unwrap_or(before.role);
     // Changing an officer to another role drops the body unless the patch says otherwise.

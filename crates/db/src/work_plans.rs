@@ -449,13 +449,9 @@ pub async fn update(
     use sea_orm::ActiveValue::Set;
     use wpt_domain::Grant;
     let mut txn = db.write().await?;
-    let row = work_plan::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(DbError::NotFound("work plan"))?;
-    if row.version != expected_version {
-        return Err(DbError::StaleVersion(expected_version));
-    }
+    let row = txn
+        .find_at_version::<work_plan::Entity>(id, expected_version, "work plan")
+        .await?;
     let before = to_model(row.clone())?;
     let title = patch.title.unwrap_or(row.title.clone());
     let start = patch.period_start.unwrap_or(row.period_start);

@@ -24,8 +24,8 @@ use std::ops::Deref;
 use chrono::{SubsecRound, Utc};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseTransaction,
-    DbBackend, DbErr, EntityTrait, ExecResult, QueryFilter, QueryOrder, QueryResult, QuerySelect,
-    SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
+    DbBackend, DbErr, EntityTrait, ExecResult, ModelTrait, QueryFilter, QueryOrder, QueryResult,
+    QuerySelect, SqliteTransactionMode, Statement, TransactionOptions, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -182,6 +182,28 @@ impl Write {
     pub(crate) async fn rollback(self) -> DbResult<()> {
         self.txn.rollback().await?;
         Ok(())
+    }
+
+    /// The row `id` of `E` as this write sees it, if it is still at version `expected`:
+    /// [`DbError::NotFound`] naming `what`, or [`DbError::StaleVersion`].
+    pub(crate) async fn find_at_version<E>(
+        &self,
+        id: Uuid,
+        expected: i32,
+        what: &'static str,
+    ) -> DbResult<E::Model>
+    where
+        E: Versioned,
+    {
+        let row = E::find()
+            .filter(E::ID.eq(id))
+            .one(&self.txn)
+            .await?
+            .ok_or(DbError::NotFound(what))?;
+        match row.get(E::VERSION) {
+            sea_orm::Value::Int(Some(v)) if v == expected => Ok(row),
+            _ => Err(DbError::StaleVersion(expected)),
+        }
     }
 
     /// `UPDATE table SET ..., version = expected + 1 WHERE id = ? AND version = expected`:

@@ -589,3 +589,36 @@ async fn create_body_as(app: &TestApp, admin: &Caller, code: &str) -> StatusCode
         .await
         .status
 }
+
+/// The administration page is the administrators' alone: everyone else is refused on
+/// reading it and on posting its form, and a refused post switches nothing.
+#[tokio::test]
+async fn only_administrators_open_or_post_the_maintenance_page() {
+    let app = TestApp::spawn().await;
+    for (role, body) in [
+        (Role::Secretariat, None),
+        (Role::Officer, Some("DGICM")),
+        (Role::Viewer, None),
+    ] {
+        let (_, cookie) = app.web_caller(role, body).await;
+        app.web_get(Some(&cookie), "/ui/admin/maintenance")
+            .await
+            .assert_status(StatusCode::FORBIDDEN);
+        app.web_post(
+            Some(&cookie),
+            "/ui/admin/maintenance",
+            &[("action", "on"), ("message", MESSAGE)],
+            false,
+        )
+        .await
+        .assert_status(StatusCode::FORBIDDEN);
+    }
+    let anonymous = app.web_get(None, "/ui/admin/maintenance").await;
+    assert!(
+        anonymous.status.is_redirection(),
+        "anonymous: {}",
+        anonymous.status
+    );
+    let state = app.get("/api/v1/maintenance").await.json();
+    assert_eq!(state["on"], false, "{state}");
+}

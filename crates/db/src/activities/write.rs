@@ -251,13 +251,9 @@ pub async fn update(
     patch: ActivityPatch,
 ) -> DbResult<Activity> {
     let mut txn = db.write().await?;
-    let row = activity::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(DbError::NotFound("activity"))?;
-    if row.version != expected_version {
-        return Err(DbError::StaleVersion(expected_version));
-    }
+    let row = txn
+        .find_at_version::<activity::Entity>(id, expected_version, "activity")
+        .await?;
     let before = views(&txn, vec![row.clone()]).await?.remove(0);
     let merged = NewActivity {
         area: patch.area.clone().unwrap_or_else(|| before.area.clone()),
@@ -370,13 +366,9 @@ pub async fn delete(
     expected_version: i32,
 ) -> DbResult<()> {
     let mut txn = db.write().await?;
-    let row = activity::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(DbError::NotFound("activity"))?;
-    if row.version != expected_version {
-        return Err(DbError::StaleVersion(expected_version));
-    }
+    let row = txn
+        .find_at_version::<activity::Entity>(id, expected_version, "activity")
+        .await?;
     // What the bodies recorded on it: never deleted with it. The secretariat archives
     // such an activity instead.
     let recorded = [

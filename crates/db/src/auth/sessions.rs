@@ -391,10 +391,10 @@ pub(crate) async fn revoke_all(
 /// The actor behind an access token, read from the database in one query: the user
 /// must be active and the session must stand.
 pub async fn actor_for_access_token(db: &Database, auth: &Auth, token: &str) -> DbResult<Actor> {
-    let (user_id, session_id) = auth
-        .jwt
-        .check(token)
-        .map_err(|e| DbError::Unauthenticated(e.to_string()))?;
+    let (user_id, session_id) = auth.jwt.check(token).map_err(|e| {
+        tracing::debug!(error = %e, "access token refused");
+        DbError::Unauthenticated("the access token is not valid; log in again".into())
+    })?;
     let now = Utc::now();
     let mut q = Query::select();
     q.columns([
