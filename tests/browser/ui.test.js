@@ -5,108 +5,12 @@
 // Started by tests/browser/run, which provides WPT_URL (the release binary on
 // 127.0.0.1 with `wpt seed --demo`), WPT_DEMO_PASSWORD, WPT_SCREENSHOTS, CHROMIUM_PATH.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { AxeBuilder } from '@axe-core/playwright';
-
-const BASE = process.env.WPT_URL;
-const PASSWORD = process.env.WPT_DEMO_PASSWORD;
-const SHOTS = process.env.WPT_SCREENSHOTS ?? 'screenshots';
-const OFFICER = 'officer.dgicm@demo.wpt';
-const SECRETARIAT = 'secretariat@demo.wpt';
-const VIEWER = 'viewer@demo.wpt';
-const ADMIN = { email: 'admin@browser.test', password: 'browser-admin-password-1' };
-
-assert.ok(BASE && PASSWORD, 'run through tests/browser/run');
-mkdirSync(SHOTS, { recursive: true });
-
-let browser;
-const leftLoopback = [];
-const axeProblems = [];
-let shot = 0;
-
-before(async () => {
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-dev-shm-usage'],
-  });
-});
-
-after(async () => {
-  await browser?.close();
-});
-
-/** A fresh browser window (own cookies) that refuses any request off loopback. */
-async function windowFor() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') {
-      return route.continue();
-    }
-    leftLoopback.push(url.href);
-    return route.abort();
-  });
-  const page = await context.newPage();
-  page.on('pageerror', (e) => axeProblems.push(`script error on ${page.url()}: ${e.message}`));
-  page.on('console', (m) => {
-    // Answers with an error status are part of the flows under test (a refused login,
-    // a stale save, a missing page); anything else the console reports is a fault.
-    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource: the server responded with a status of')) {
-      const at = m.location();
-      axeProblems.push(`console error on ${page.url()} (${at.url}:${at.lineNumber}): ${m.text().slice(0, 160)}`);
-    }
-  });
-  return page;
-}
-
-/**
- * Saves a screenshot and runs axe; serious and critical violations are collected.
- * `caret: 'initial'`: Playwright's default hides the caret by setting style="" on every
- * field, which the page's htmx would then carry into swapped content (and the CSP
- * rightly refuses).
- */
-async function check(page, name) {
-  shot += 1;
-  await page.screenshot({ path: join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true, caret: 'initial' });
-  const result = await new AxeBuilder({ page }).analyze();
-  for (const v of result.violations) {
-    if (v.impact === 'serious' || v.impact === 'critical') {
-      axeProblems.push(`${name} (${page.url()}): ${v.id} [${v.impact}] ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
-    }
-  }
-}
-
-async function login(page, email, password = PASSWORD) {
-  await page.goto(`${BASE}/ui/login`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await Promise.all([page.waitForURL(/\/ui\/(activities|dashboard)/), page.getByRole('button', { name: 'Log in' }).click()]);
-}
-
-/** The API, as an integrator calls it. */
-async function api(email, password = PASSWORD) {
-  const res = await fetch(`${BASE}/api/v1/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email, password }),
-  });
-  assert.equal(res.status, 200, `API login of ${email}`);
-  const { access_token: token } = await res.json();
-  return async (path) => {
-    const r = await fetch(`${BASE}/api/v1${path}`, { headers: { authorization: `Bearer ${token}` } });
-    assert.equal(r.status, 200, `GET ${path}`);
-    return r.json();
-  };
-}
-
-function isoDay(offsetDays) {
-  const d = new Date(Date.now() + offsetDays * 86400000);
-  return d.toISOString().slice(0, 10);
-}
+import {
+  BASE, PASSWORD, OFFICER, SECRETARIAT, VIEWER, ADMIN,
+  windowFor, check, login, api, isoDay, assertClean,
+} from './lib.js';
 
 const CYCLE = `Browser SOMTC ${Date.now()}`;
 
@@ -383,6 +287,5 @@ test('axe finds no serious or critical violation on any page in any role', async
   await login(admin, ADMIN.email, ADMIN.password);
   await check(admin, 'admin-start');
   await admin.context().close();
-  assert.deepEqual(axeProblems, [], axeProblems.join('\n'));
-  assert.deepEqual(leftLoopback, [], 'no request left 127.0.0.1');
+  assertClean();
 });
