@@ -18,6 +18,7 @@ mod m20261201_000002_accepted_status;
 mod m20261201_000003_maintenance;
 mod m20261202_000001_login_attempts;
 mod m20261202_000002_session_activity;
+mod m20261202_000010_open_amendments;
 
 /// The ordered list of the tracker's migrations.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261201_000003_maintenance::Migration),
             Box::new(m20261202_000001_login_attempts::Migration),
             Box::new(m20261202_000002_session_activity::Migration),
+            Box::new(m20261202_000010_open_amendments::Migration),
         ]
     }
 }

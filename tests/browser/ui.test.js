@@ -80,6 +80,8 @@ test('a whole cycle: open, save, submit, return with a reason, resubmit, accept'
   await sec.getByLabel('Submissions open on (required)').fill(isoDay(-1));
   await sec.getByRole('button', { name: 'Create cycle' }).click();
   await sec.getByRole('button', { name: `Open ${CYCLE}` }).click();
+  // One-way: a confirmation page first.
+  await sec.getByRole('button', { name: `Yes, open ${CYCLE}` }).click();
   await sec.waitForURL(/\/board$/);
   await sec.getByText(/0 of \d+ submitted/).waitFor();
   await check(sec, 'secretariat-board-empty');
@@ -96,6 +98,7 @@ test('a whole cycle: open, save, submit, return with a reason, resubmit, accept'
   await block.locator('.saved').waitFor();
   assert.match(await officer.locator('#announce').innerText(), /^Saved /);
   await officer.getByRole('button', { name: 'Submit report' }).click();
+  await officer.getByRole('button', { name: 'Yes, submit the report' }).click();
   await officer.locator('#submission-status').filter({ hasText: 'Submitted' }).waitFor();
   await check(officer, 'officer-report-submitted');
 
@@ -114,6 +117,7 @@ test('a whole cycle: open, save, submit, return with a reason, resubmit, accept'
   assert.equal((await get(`/cycles/${cycle.id}/submissions/DGICM`)).status, 'submitted');
   await sec.getByLabel('Reason for returning (required)').fill('Please add the workshop dates');
   await sec.getByRole('button', { name: 'Return to DGICM' }).click();
+  await sec.getByRole('button', { name: 'Yes, return it to DGICM' }).click();
   await sec.waitForURL(/\/ui\/review$/);
   await sec.locator('#queue-empty').waitFor();
   assert.equal((await get(`/cycles/${cycle.id}/submissions/DGICM`)).status, 'returned');
@@ -126,11 +130,13 @@ test('a whole cycle: open, save, submit, return with a reason, resubmit, accept'
   await again.getByRole('button', { name: /^Save draft of / }).click();
   await again.locator('.saved').waitFor();
   await officer.getByRole('button', { name: 'Submit report' }).click();
+  await officer.getByRole('button', { name: 'Yes, submit the report' }).click();
   await officer.locator('#submission-status').filter({ hasText: 'Submitted' }).waitFor();
 
   await sec.goto(`${BASE}/ui/review`);
   await sec.getByRole('link', { name: 'Review DGICM' }).click();
   await sec.getByRole('button', { name: "Accept DGICM's report" }).click();
+  await sec.getByRole('button', { name: "Yes, accept DGICM's report" }).click();
   await sec.waitForURL(/\/ui\/review$/);
   const accepted = await get(`/cycles/${cycle.id}/submissions/DGICM`);
   assert.equal(accepted.status, 'accepted');

@@ -186,7 +186,22 @@ impl From<DbError> for ApiError {
             DbError::Unauthenticated(detail)
             | DbError::Forbidden(detail)
             | DbError::Conflict(detail)
-            | DbError::InvalidTransition(detail) => ApiError::new(code, detail),
+            | DbError::InvalidTransition(detail)
+            | DbError::AmendmentPending(detail) => ApiError::new(code, detail),
+            DbError::WriteRateLimited {
+                per_minute,
+                retry_after,
+            } => ApiError::new(
+                code,
+                format!(
+                    "too many changes: at most {per_minute} writes a minute per user; nothing was written; try again in {retry_after} s"
+                ),
+            )
+            .with_header(
+                header::RETRY_AFTER,
+                HeaderValue::from_str(&retry_after.to_string())
+                    .unwrap_or(HeaderValue::from_static("60")),
+            ),
             DbError::RateLimited { retry_after } => ApiError::new(
                 code,
                 format!("too many failed attempts; try again in {retry_after} s"),

@@ -11,6 +11,7 @@ pub mod error;
 pub mod etag;
 pub mod extract;
 pub mod maintenance;
+pub mod matrix;
 pub mod metrics;
 pub mod middleware;
 pub mod report;
@@ -56,6 +57,8 @@ pub struct AppState {
     pub cycles: wpt_db::cycles::CycleSettings,
     /// Prometheus metrics.
     pub metrics: Arc<metrics::Metrics>,
+    /// Rendered reports: the cache and the bounded render slots.
+    pub reports: Arc<report::ReportRenders>,
 }
 
 impl AppState {
@@ -71,6 +74,7 @@ impl AppState {
             trusted_proxies: Arc::new(client::TrustedProxies::default()),
             cycles: wpt_db::cycles::CycleSettings::default(),
             metrics: Arc::new(metrics::Metrics::default()),
+            reports: Arc::new(report::ReportRenders::default()),
         }
     }
 }
@@ -135,7 +139,7 @@ async fn no_store(mut response: Response) -> Response {
         (name = "me", description = "The caller's own account and API tokens"),
         (name = "users", description = "Account administration"),
         (name = "audit", description = "The tamper-evident audit log"),
-        (name = "bodies", description = "The ASEAN Sectoral Bodies"),
+        (name = "bodies", description = "The ASEAN Sectoral Bodies and the member states"),
         (name = "work plans", description = "Work plans, their participating bodies and thematic areas"),
         (name = "activities", description = "The activities of a work plan, their bodies, signal and history"),
         (name = "progress", description = "Each body's own progress on its activities"),
@@ -166,6 +170,7 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(routes::audit::router())
                 .merge(routes::bodies::router())
                 .merge(routes::work_plans::router())
+                .merge(routes::participation::router())
                 .merge(routes::activities::router())
                 .merge(routes::milestones::router())
                 .merge(routes::indicators::router())

@@ -28,7 +28,6 @@ use wpt_domain::models::{AuditEntry, Page};
 use wpt_domain::page::{Cursor, PageRequest};
 
 use crate::entities::audit_log;
-use crate::paging::paginate;
 use crate::{Database, DbError, DbResult};
 
 /// The `prev_hash` of the first row.
@@ -85,6 +84,8 @@ pub enum AuditAction {
     CycleOpen,
     /// `cycle.close`
     CycleClose,
+    /// `cycle.reopen`: a closed cycle opened again (its edition kept in the entry)
+    CycleReopen,
     /// `indicator.create`
     IndicatorCreate,
     /// `indicator.update`
@@ -133,6 +134,10 @@ pub enum AuditAction {
     WorkPlanCreate,
     /// `work_plan.update`
     WorkPlanUpdate,
+    /// `work_plan.body_add`: a body added to a plan
+    WorkPlanBodyAdd,
+    /// `work_plan.body_remove`: a body removed from a plan
+    WorkPlanBodyRemove,
 }
 
 impl AuditAction {
@@ -157,6 +162,7 @@ impl AuditAction {
             CycleUpdate => "cycle.update",
             CycleOpen => "cycle.open",
             CycleClose => "cycle.close",
+            CycleReopen => "cycle.reopen",
             IndicatorCreate => "indicator.create",
             IndicatorUpdate => "indicator.update",
             IndicatorActual => "indicator.actual",
@@ -181,6 +187,8 @@ impl AuditAction {
             UserPasswordReset => "user.password_reset",
             WorkPlanCreate => "work_plan.create",
             WorkPlanUpdate => "work_plan.update",
+            WorkPlanBodyAdd => "work_plan.body_add",
+            WorkPlanBodyRemove => "work_plan.body_remove",
         }
     }
 }
@@ -309,6 +317,22 @@ impl From<audit_log::Model> for AuditEntry {
     }
 }
 
+/// The audit position: the id of the last entry (0 for an empty log). Every write
+/// appends to the log in its own transaction, so a position names a state of the data:
+/// what was computed at one position is still right while it has not moved (how the
+/// summaries and the rendered reports are cached), on any number of instances. One
+/// indexed `MAX(id)`.
+pub async fn position(db: &Database) -> DbResult<i64> {
+    Ok(audit_log::Entity::find()
+        .select_only()
+        .column_as(audit_log::Column::Id.max(), "m")
+        .into_tuple::<Option<i64>>()
+        .one(db.conn())
+        .await?
+        .flatten()
+        .unwrap_or(0))
+}
+
 /// Filters of the audit list.
 #[derive(Debug, Default, Clone)]
 pub struct AuditFilter {
@@ -322,7 +346,84 @@ pub struct AuditFilter {
     pub action: Option<String>,
 }
 
-/// The audit log, newest first.
+/// The most a page of `GET /audit` carries of its entries' `before` and `after`, as
+/// stored JSON text: a page stops early, after the entry that passes it (so it always
+/// has at least one), and its `next_cursor` goes on from there. Rows bound a page's
+/// count, this its size, however large each entry is.
+pub const PAGE_BYTES: i64 = 1024 * 1024;
+
+/// The most one batch of the chain's verification holds of `before` and `after`
+/// ([`chain::verify_against`]): with at most 1000 entries, the memory verification takes
+/// whatever the length of the chain.
+pub const VERIFY_BATCH_BYTES: i64 = 4 * 1024 * 1024;
+
+/// The stored size of an entry's `before` and `after`, the same SQL on both backends.
+fn stored_size() -> sea_orm::sea_query::SimpleExpr {
+    sea_orm::sea_query::Expr::cust(
+        "CAST(COALESCE(LENGTH(CAST(before AS TEXT)), 0) + COALESCE(LENGTH(CAST(after AS TEXT)), 0) AS BIGINT)",
+    )
+}
+
+/// Of the ids and sizes of rows in order, how many to take so that their sizes stay
+/// within `budget`: at least one, then each while the total is within it.
+fn within(sizes: &[(i64, i64)], budget: i64) -> usize {
+    let mut total = 0i64;
+    for (n, (_, size)) in sizes.iter().enumerate() {
+        total = total.saturating_add(*size);
+        if total > budget {
+            return n.max(1);
+        }
+    }
+    sizes.len()
+}
+
+/// Up to `rows` entries from `cond`, in `order` of id, whose `before` and `after` hold
+/// at most `budget` bytes (at least one entry): the ids and sizes are read first (no
+/// entry's content), then the entries taken. Two queries. Whether more follow, too.
+pub(crate) async fn sized_batch(
+    db: &Database,
+    cond: Condition,
+    descending: bool,
+    rows: u64,
+    budget: i64,
+) -> DbResult<(Vec<audit_log::Model>, bool)> {
+    let order = |q: sea_orm::Select<audit_log::Entity>| {
+        if descending {
+            q.order_by_desc(audit_log::Column::Id)
+        } else {
+            q.order_by_asc(audit_log::Column::Id)
+        }
+    };
+    let sizes: Vec<(i64, i64)> = order(audit_log::Entity::find().filter(cond.clone()))
+        .select_only()
+        .column(audit_log::Column::Id)
+        .column_as(stored_size(), "size")
+        .limit(rows + 1)
+        .into_tuple()
+        .all(db.conn())
+        .await?;
+    let take = within(
+        &sizes[..sizes.len().min(usize::try_from(rows).unwrap_or(usize::MAX))],
+        budget,
+    );
+    let more = sizes.len() > take;
+    let Some((last, _)) = sizes.get(take.saturating_sub(1)) else {
+        return Ok((Vec::new(), false));
+    };
+    let bound = if descending {
+        audit_log::Column::Id.gte(*last)
+    } else {
+        audit_log::Column::Id.lte(*last)
+    };
+    let entries = order(audit_log::Entity::find().filter(cond.add(bound)))
+        .limit(u64::try_from(take).unwrap_or(u64::MAX))
+        .all(db.conn())
+        .await?;
+    Ok((entries, more))
+}
+
+/// The audit log, newest first: at most `page.limit` entries, and fewer once their
+/// `before` and `after` pass [`PAGE_BYTES`].
 pub async fn list(
     db: &Database,
     filter: &AuditFilter,
@@ -349,19 +450,21 @@ pub async fn list(
         })?;
         cond = cond.add(audit_log::Column::Id.lt(id));
     }
-    let rows = audit_log::Entity::find()
-        .filter(cond)
-        .order_by_desc(audit_log::Column::Id)
-        .limit(page.limit + 1)
-        .all(db.conn())
-        .await?;
-    let page = paginate(rows, page.limit, |r| Cursor {
-        key: r.id.to_string(),
-        id: Uuid::nil(),
-    })?;
+    let (rows, more) = sized_batch(db, cond, true, page.limit, PAGE_BYTES).await?;
+    let next_cursor = if more {
+        rows.last().map(|r| {
+            Cursor {
+                key: r.id.to_string(),
+                id: Uuid::nil(),
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
     Ok(Page {
-        items: page.items.into_iter().map(AuditEntry::from).collect(),
-        next_cursor: page.next_cursor,
+        items: rows.into_iter().map(AuditEntry::from).collect(),
+        next_cursor,
     })
 }
 
@@ -376,6 +479,20 @@ mod tests {
         let mut out = String::new();
         canonical_json(&a, &mut out);
         assert_eq!(out, r#"{"a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}"#);
+    }
+
+    #[test]
+    fn a_batch_stops_after_the_entry_that_passes_the_budget_but_never_empty() {
+        let sizes = [(1, 400), (2, 400), (3, 400), (4, 10)];
+        assert_eq!(within(&sizes, 1000), 2);
+        assert_eq!(within(&sizes, 1200), 3);
+        assert_eq!(within(&sizes, 5000), 4);
+        assert_eq!(
+            within(&[(1, 9000), (2, 1)], 1000),
+            1,
+            "one large entry alone"
+        );
+        assert_eq!(within(&[], 1000), 0);
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub struct Database {
     summaries: SummaryCache,
     audit_key: Option<crate::audit::AuditKey>,
     maintenance: crate::maintenance::MaintenanceCache,
+    write_rate: Option<Arc<crate::write_rate::WriteRate>>,
 }
 
 /// Work plan summaries this process computed, each with the audit position and the day
@@ -134,6 +135,7 @@ impl Database {
             summaries: SummaryCache::default(),
             audit_key: None,
             maintenance: Default::default(),
+            write_rate: None,
         })
     }
 
@@ -143,6 +145,17 @@ impl Database {
     pub fn with_audit_key(mut self, key: crate::audit::AuditKey) -> Self {
         self.audit_key = Some(key);
         self
+    }
+
+    /// This handle (and its clones) with at most `per_minute` writes per user per
+    /// minute in this process (see `crate::write_rate`); without it, no limit.
+    pub fn with_write_rate(mut self, per_minute: u32) -> Self {
+        self.write_rate = Some(Arc::new(crate::write_rate::WriteRate::new(per_minute)));
+        self
+    }
+
+    pub(crate) fn write_rate(&self) -> Option<&Arc<crate::write_rate::WriteRate>> {
+        self.write_rate.as_ref()
     }
 
     /// The audit key, if one was given.

@@ -22,6 +22,18 @@ pub enum DbError {
         /// Seconds to wait.
         retry_after: u64,
     },
+    /// Too many writes by one user in the last minute (see [`crate::write_rate`]);
+    /// nothing was written.
+    #[error("too many writes; retry after {retry_after} s")]
+    WriteRateLimited {
+        /// The limit, in writes per minute.
+        per_minute: u32,
+        /// Seconds to wait.
+        retry_after: u64,
+    },
+    /// The entry already has an amendment waiting for the secretariat's decision.
+    #[error("an amendment is pending: {0}")]
+    AmendmentPending(String),
     /// The caller may see the resource but not do this to it.
     #[error("forbidden: {0}")]
     Forbidden(String),
@@ -103,7 +115,10 @@ impl DbError {
         match self {
             DbError::NotFound(_) => ErrorCode::NotFound,
             DbError::Unauthenticated(_) => ErrorCode::Unauthenticated,
-            DbError::RateLimited { .. } => ErrorCode::RateLimited,
+            DbError::RateLimited { .. } | DbError::WriteRateLimited { .. } => {
+                ErrorCode::RateLimited
+            }
+            DbError::AmendmentPending(_) => ErrorCode::AmendmentPending,
             DbError::Forbidden(_) => ErrorCode::Forbidden,
             DbError::Conflict(_) => ErrorCode::Conflict,
             DbError::StaleVersion(_) => ErrorCode::PreconditionFailed,

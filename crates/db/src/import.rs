@@ -4,7 +4,12 @@
 //! and column (`rows[3].lead_body`, counting spreadsheet rows, the header being row 1).
 //! One bad row means nothing is written. Rows are matched to activities by code:
 //! importing the same file twice changes nothing the second time.
+//!
+//! A preview (`dry_run`) runs the very same import and rolls it back, so it reports
+//! exactly what the import would do. [`matrix`] writes the rows the import reads: an
+//! exported matrix imports with no change.
 
+mod matrix;
 mod xlsx;
 
 use std::collections::HashMap;
@@ -15,7 +20,8 @@ use sea_orm::{ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QuerySele
 use uuid::Uuid;
 use wpt_domain::actor::SecretariatGrant;
 pub use wpt_domain::models::ImportReport;
-use wpt_domain::{Grant, ProgressStatus, ValidationErrors};
+use wpt_domain::models::{ImportFieldChange, ImportOutcome, ImportRow};
+use wpt_domain::{Grant, ProgressStatus, ValidationErrors, spreadsheet};
 
 use crate::activities::{self, NewActivity};
 use crate::audit::{AuditAction, Change};
@@ -28,6 +34,7 @@ pub const MAX_ROWS: usize = 5000;
 /// Most files parsed at once; more wait their turn (within the request's timeout).
 pub const MAX_CONCURRENT_PARSES: usize = 2;
 
+pub use matrix::{MATRIX_HEADER, MatrixRow, matrix};
 pub use xlsx::{
     MAX_COLUMNS, MAX_ENTRIES, MAX_ENTRY_BYTES, MAX_RATIO, MAX_SHARED_STRINGS, MAX_SHEET_ROWS,
     MAX_TOTAL_BYTES,
@@ -106,8 +113,14 @@ fn read_table(format: Format, bytes: &[u8]) -> DbResult<Table> {
             reader
                 .records()
                 .map(|r| {
-                    r.map(|rec| rec.iter().map(|c| c.trim().to_owned()).collect())
-                        .map_err(|e| file_error(format!("the CSV file cannot be read: {e}")))
+                    // Every CSV the tracker writes is neutralised against formula
+                    // injection; the text that was neutralised is read back.
+                    r.map(|rec| {
+                        rec.iter()
+                            .map(|c| spreadsheet::read_neutralised(c).trim().to_owned())
+                            .collect()
+                    })
+                    .map_err(|e| file_error(format!("the CSV file cannot be read: {e}")))
                 })
                 .collect()
         }
@@ -248,13 +261,16 @@ fn parse(table: Table, errors: &mut ValidationErrors) -> Vec<Row> {
     out
 }
 
-/// Checks and applies a matrix file to a plan; nothing is written unless every row is valid.
+/// Checks and applies a matrix file to a plan; nothing is written unless every row is
+/// valid. With `dry_run`, everything is done as for the import and then rolled back: the
+/// report says what the import would do (and the errors are the same), nothing is kept.
 pub async fn import(
     db: &Database,
     grant: &SecretariatGrant,
     plan_id: Uuid,
     format: Format,
     bytes: &[u8],
+    dry_run: bool,
 ) -> DbResult<ImportReport> {
     let table = read_file(format, bytes).await?;
     let mut errors = ValidationErrors::new();
@@ -330,7 +346,10 @@ pub async fn import(
             .or_default()
             .push((a.body_id, a.role));
     }
-    let mut report = ImportReport::default();
+    let mut report = ImportReport {
+        dry_run,
+        ..ImportReport::default()
+    };
     let now = Utc::now();
     for (row, area_id, bodies) in checked {
         let i = row.input;
@@ -339,6 +358,13 @@ pub async fn import(
             .map(|(b, r)| (*b, r.as_str().to_owned()))
             .collect();
         wanted.sort();
+        let mut outcome = ImportRow {
+            row: row.line,
+            code: i.code.clone(),
+            title: i.title.trim().to_owned(),
+            outcome: ImportOutcome::Create,
+            changes: Vec::new(),
+        };
         match existing.get(&i.code) {
             None => {
                 let id = Uuid::now_v7();
@@ -363,16 +389,20 @@ pub async fn import(
             Some(old) => {
                 let mut had = assigned.remove(&old.id).unwrap_or_default();
                 had.sort();
+                // Stored text is compared as a file holds it (trimmed, empty as absent),
+                // so an exported matrix imports unchanged whatever spaces the API kept.
                 let same = old.area_id == area_id
-                    && old.title == i.title.trim()
-                    && old.description == i.description
-                    && old.actip_reference == i.actip_reference
-                    && old.expected_outputs == i.expected_outputs
+                    && old.title.trim() == i.title.trim()
+                    && as_read(&old.description) == i.description
+                    && as_read(&old.actip_reference) == i.actip_reference
+                    && as_read(&old.expected_outputs) == i.expected_outputs
                     && old.planned_start == i.planned_start
                     && old.planned_end == i.planned_end
                     && had == wanted;
                 if same {
                     report.unchanged += 1;
+                    outcome.outcome = ImportOutcome::Unchanged;
+                    report.rows.push(outcome);
                     continue;
                 }
                 let before = activities::views(&txn, vec![old.clone()]).await?.remove(0);
@@ -406,6 +436,8 @@ pub async fn import(
                     .await?
                     .ok_or(DbError::NotFound("activity"))?;
                 let after = activities::views(&txn, vec![row]).await?.remove(0);
+                outcome.outcome = ImportOutcome::Change;
+                outcome.changes = changes(&before, &after);
                 txn.record(
                     grant.actor_id(),
                     Change::new(
@@ -419,7 +451,83 @@ pub async fn import(
                 report.updated += 1;
             }
         }
+        report.rows.push(outcome);
     }
-    txn.commit().await?;
+    if dry_run {
+        txn.rollback().await?;
+    } else {
+        txn.commit().await?;
+    }
     Ok(report)
+}
+
+/// Stored text as the import reads a cell: trimmed, and absent when empty.
+fn as_read(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// The fields of the matrix that differ between `before` and `after`.
+fn changes(
+    before: &wpt_domain::models::Activity,
+    after: &wpt_domain::models::Activity,
+) -> Vec<ImportFieldChange> {
+    let text = |s: &Option<String>| s.clone();
+    let date = |d: &Option<NaiveDate>| d.map(|d| d.to_string());
+    let list = |l: &[String]| Some(l.join("; ")).filter(|s| !s.is_empty());
+    let fields = [
+        ("area", Some(before.area.clone()), Some(after.area.clone())),
+        (
+            "title",
+            Some(before.title.clone()),
+            Some(after.title.clone()),
+        ),
+        (
+            "description",
+            text(&before.description),
+            text(&after.description),
+        ),
+        (
+            "actip_reference",
+            text(&before.actip_reference),
+            text(&after.actip_reference),
+        ),
+        (
+            "expected_outputs",
+            text(&before.expected_outputs),
+            text(&after.expected_outputs),
+        ),
+        (
+            "planned_start",
+            date(&before.planned_start),
+            date(&after.planned_start),
+        ),
+        (
+            "planned_end",
+            date(&before.planned_end),
+            date(&after.planned_end),
+        ),
+        (
+            "lead_body",
+            Some(before.lead_body.clone()),
+            Some(after.lead_body.clone()),
+        ),
+        (
+            "cooperating_bodies",
+            list(&before.cooperating_bodies),
+            list(&after.cooperating_bodies),
+        ),
+    ];
+    fields
+        .into_iter()
+        .filter(|(_, old, new)| old != new)
+        .map(|(field, old, new)| ImportFieldChange {
+            field: field.to_owned(),
+            old,
+            new,
+        })
+        .collect()
 }

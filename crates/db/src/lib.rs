@@ -23,6 +23,7 @@ mod json;
 pub mod maintenance;
 pub mod milestones;
 mod paging;
+pub mod participation;
 pub mod progress;
 pub mod reference;
 pub mod seed;
@@ -30,6 +31,7 @@ mod sql;
 pub mod users;
 pub mod work_plans;
 mod write;
+mod write_rate;
 
 pub use connection::{Backend, Database};
 pub use error::{DbError, DbResult};

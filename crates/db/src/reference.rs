@@ -6,8 +6,12 @@
 //! created or brought in line with it, rows it does not name are left alone (an
 //! administrator's additions through the API survive). On PostgreSQL an advisory lock
 //! makes instances that start together apply it once.
+//!
+//! What an administrator changed through the API wins over the file: a body, a work
+//! plan or a participation the audit log shows a person created, changed or removed is
+//! never changed (or re-created) by the file again ([`touched`]).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use chrono::Utc;
 use sea_orm::{
@@ -40,12 +44,46 @@ pub enum ReferenceOutcome {
 struct Tally {
     created: usize,
     updated: usize,
+    /// Rows the file would have changed but an administrator changed through the API.
+    kept: usize,
 }
 
 impl Tally {
     fn show(&self, what: &str) -> String {
-        format!("{what}: {} created, {} updated", self.created, self.updated)
+        let mut out = format!("{what}: {} created, {} updated", self.created, self.updated);
+        if self.kept > 0 {
+            out.push_str(&format!(", {} kept as changed through the API", self.kept));
+        }
+        out
     }
+}
+
+/// The rows people changed through the API: `(resource type, resource id)` of every
+/// audit entry with an actor on bodies, work plans and participations. One query, on the
+/// log's resource index, only when a changed file is applied.
+async fn touched(txn: &DatabaseTransaction) -> DbResult<HashSet<(String, String)>> {
+    use crate::entities::audit_log;
+    use sea_orm::QuerySelect;
+    Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::ResourceType.is_in([
+            "body",
+            "work_plan",
+            crate::participation::RESOURCE,
+        ]))
+        .filter(audit_log::Column::ActorId.is_not_null())
+        .select_only()
+        .column(audit_log::Column::ResourceType)
+        .column(audit_log::Column::ResourceId)
+        .distinct()
+        .into_tuple::<(String, String)>()
+        .all(txn)
+        .await?
+        .into_iter()
+        .collect())
+}
+
+fn is_touched(touched: &HashSet<(String, String)>, kind: &str, id: Uuid) -> bool {
+    touched.contains(&(kind.to_owned(), id.to_string()))
 }
 
 /// Applies the reference file `text` unless this exact text was applied before.
@@ -73,9 +111,10 @@ pub async fn apply(db: &Database, data: &ReferenceData, text: &str) -> DbResult<
         }
     }
 
-    let bodies = apply_bodies(&txn, data).await?;
+    let touched = touched(&txn).await?;
+    let bodies = apply_bodies(&txn, data, &touched).await?;
     let states = apply_member_states(&txn, data).await?;
-    let (plans, areas, participations) = apply_work_plans(&txn, data).await?;
+    let (plans, areas, participations) = apply_work_plans(&txn, data, &touched).await?;
     let summary = [
         bodies.show("bodies"),
         states.show("member states"),
@@ -106,7 +145,11 @@ pub async fn apply(db: &Database, data: &ReferenceData, text: &str) -> DbResult<
     Ok(ReferenceOutcome::Applied(summary))
 }
 
-async fn apply_bodies(txn: &DatabaseTransaction, data: &ReferenceData) -> DbResult<Tally> {
+async fn apply_bodies(
+    txn: &DatabaseTransaction,
+    data: &ReferenceData,
+    touched: &HashSet<(String, String)>,
+) -> DbResult<Tally> {
     let mut tally = Tally::default();
     let existing: HashMap<String, sectoral_body::Model> = sectoral_body::Entity::find()
         .all(txn)
@@ -138,7 +181,9 @@ async fn apply_bodies(txn: &DatabaseTransaction, data: &ReferenceData) -> DbResu
                     && row.pillar == b.pillar.as_str()
                     && row.confirmed == b.confirmed
                     && row.notes == b.notes;
-                if !same {
+                if !same && is_touched(touched, "body", row.id) {
+                    tally.kept += 1;
+                } else if !same {
                     let mut am = row.clone().into_active_model();
                     am.name = Set(b.name.clone());
                     am.pillar = Set(b.pillar.as_str().to_owned());
@@ -202,6 +247,7 @@ async fn apply_member_states(txn: &DatabaseTransaction, data: &ReferenceData) ->
 async fn apply_work_plans(
     txn: &DatabaseTransaction,
     data: &ReferenceData,
+    touched: &HashSet<(String, String)>,
 ) -> DbResult<(Tally, Tally, Tally)> {
     let (mut plans, mut areas, mut parts) = (Tally::default(), Tally::default(), Tally::default());
     let now = Utc::now();
@@ -261,7 +307,9 @@ async fn apply_work_plans(
                     && row.adopted_on == p.adopted_on
                     && row.adopted_at == p.adopted_at
                     && row.status == p.status.as_str();
-                if !same {
+                if !same && is_touched(touched, "work_plan", row.id) {
+                    plans.kept += 1;
+                } else if !same {
                     let mut am = row.clone().into_active_model();
                     am.title = Set(p.title.clone());
                     am.period_start = Set(p.period_start);
@@ -313,13 +361,23 @@ async fn apply_work_plans(
             let Some(&body_id) = body_ids.get(&pt.body) else {
                 continue;
             };
+            let by_hand = is_touched(
+                touched,
+                crate::participation::RESOURCE,
+                crate::participation::participation_id(&p.code, &pt.body),
+            );
             match existing_parts.get(&(plan_id, body_id)) {
+                // Removed by an administrator: not brought back.
+                None if by_hand => parts.kept += 1,
+                Some(row)
+                    if by_hand
+                        && (row.role != pt.role.as_str() || row.confirmed != pt.confirmed) =>
+                {
+                    parts.kept += 1;
+                }
                 None => {
                     plan_participation::ActiveModel {
-                        id: Set(reference_id(
-                            "participation",
-                            &format!("{}:{}", p.code, pt.body),
-                        )),
+                        id: Set(crate::participation::participation_id(&p.code, &pt.body)),
                         work_plan_id: Set(plan_id),
                         body_id: Set(body_id),
                         role: Set(pt.role.as_str().to_owned()),

@@ -187,3 +187,23 @@ pub(crate) const RECORD_ACCOUNT_FAILURE: &str = "INSERT INTO login_failures (use
        locked_until = CASE WHEN login_failures.window_started_at <= $3 THEN NULL ELSE login_failures.locked_until END,
        window_started_at = CASE WHEN login_failures.window_started_at <= $3 THEN $2 ELSE login_failures.window_started_at END
      RETURNING failures";
+
+/// Deletes the counts of failed logins per account and address whose window started
+/// at or before `cutoff` (they limit nothing any more); how many.
+pub(crate) async fn prune_login_attempts(
+    conn: &impl ConnectionTrait,
+    cutoff: chrono::DateTime<chrono::Utc>,
+) -> DbResult<u64> {
+    let backend = conn.get_database_backend();
+    Ok(conn
+        .execute_raw(Statement::from_sql_and_values(
+            backend,
+            portable(
+                backend,
+                "DELETE FROM login_attempts WHERE window_started_at <= $1",
+            ),
+            [cutoff.into()],
+        ))
+        .await?
+        .rows_affected())
+}

@@ -1,7 +1,7 @@
 //! User accounts: administration, one's own password, and the first administrator.
 
 use chrono::Utc;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait,
     PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -55,6 +55,24 @@ pub struct UserFilter {
     pub role: Option<Role>,
     /// Only officers of this body (code).
     pub body: Option<String>,
+    /// Only active (`Some(true)`) or deactivated (`Some(false)`) accounts.
+    pub active: Option<bool>,
+    /// Only accounts whose email or name contains this text (any case).
+    pub text: Option<String>,
+}
+
+/// `text` as a `LIKE` pattern that matches it anywhere, its `%`, `_` and backslash
+/// taken literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::from("%");
+    for c in text.trim().to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
 }
 
 fn to_model(row: user::Model, codes: &HashMap<Uuid, String>) -> DbResult<User> {
@@ -112,6 +130,23 @@ pub async fn list(db: &Database, filter: &UserFilter, page: &PageRequest) -> DbR
                 });
             }
         }
+    }
+    if let Some(active) = filter.active {
+        cond = cond.add(user::Column::Active.eq(active));
+    }
+    if let Some(text) = filter.text.as_deref().filter(|t| !t.trim().is_empty()) {
+        let pattern = contains_pattern(text);
+        cond = cond.add(
+            Condition::any()
+                .add(
+                    Expr::col(user::Column::Email)
+                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(user::Column::Name)))
+                        .like(LikeExpr::new(pattern).escape('\\')),
+                ),
+        );
     }
     if let Some(after) = &page.after {
         cond = cond.add(user::Column::Email.gt(after.key.clone()));
@@ -435,11 +470,66 @@ pub async fn set_password(
     Ok(())
 }
 
+/// An administrator's reset of another account's password, if the account is still at
+/// `expected_version` (the page's form carries it, as `If-Match` would): a new
+/// password is generated and returned this once, every session of the account ends and
+/// every API token is revoked. Audited (`user.password_reset`).
+pub async fn reset_password(
+    db: &Database,
+    hasher: &PasswordHasher,
+    grant: &AdminGrant,
+    id: Uuid,
+    expected_version: i32,
+) -> DbResult<(User, String)> {
+    let password = tokens::generate_password()?;
+    let hash = hasher.hash(&password).await?;
+    let mut txn = db.write().await?;
+    let row = txn
+        .find_at_version::<user::Entity>(id, expected_version, "user")
+        .await?;
+    txn.update_versioned(
+        user::ActiveModel {
+            password_hash: Set(hash),
+            updated_at: Set(Utc::now()),
+            ..Default::default()
+        },
+        id,
+        expected_version,
+    )
+    .await?;
+    sessions::revoke_all(&mut txn, row.id, None, "password_reset", grant.actor_id()).await?;
+    crate::api_tokens::revoke_all(&mut txn, row.id, "password_reset", grant.actor_id()).await?;
+    let after_row = user::Entity::find_by_id(id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("user"))?;
+    let after = to_models(&txn, vec![after_row]).await?.remove(0);
+    txn.record(
+        grant.actor_id(),
+        Change::new::<(), _>(
+            AuditAction::UserPasswordReset,
+            "user",
+            row.id,
+            None,
+            Some(&serde_json::json!({ "all_sessions_ended": true, "api_tokens_revoked": true })),
+        )?,
+    );
+    txn.commit().await?;
+    Ok((after, password))
+}
+
 /// What [`ensure_first_admin`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FirstAdmin {
-    /// Accounts exist already; nothing was done.
+    /// An active administrator exists already; nothing was done.
     Exists,
+    /// There is no active administrator, but the configured email belongs to another
+    /// account (deactivated, or of another role), which is left as it is: the operator
+    /// chooses another `WPT_ADMIN_EMAIL`, or uses `wpt user create --role admin`.
+    EmailTaken {
+        /// The configured email.
+        email: String,
+    },
     /// Created with the configured password.
     Created {
         /// Its email.
@@ -454,14 +544,20 @@ pub enum FirstAdmin {
     },
 }
 
-/// On a database without any account, creates the first administrator.
+/// On a database without an active administrator (none at all, or only other
+/// accounts: the demo's, an import's, `wpt user create` of another role), creates one.
 pub async fn ensure_first_admin(
     db: &Database,
     hasher: &PasswordHasher,
     email: &str,
     password: Option<&str>,
 ) -> DbResult<FirstAdmin> {
-    if user::Entity::find().count(db.conn()).await? > 0 {
+    let admins = user::Entity::find()
+        .filter(user::Column::Role.eq(Role::Admin.as_str()))
+        .filter(user::Column::Active.eq(true))
+        .count(db.conn())
+        .await?;
+    if admins > 0 {
         return Ok(FirstAdmin::Exists);
     }
     let (password, generated) = match password {
@@ -481,8 +577,22 @@ pub async fn ensure_first_admin(
             password,
         }),
         Ok(u) => Ok(FirstAdmin::Created { email: u.email }),
-        // Another instance created it between our count and our insert.
-        Err(DbError::Conflict(_)) => Ok(FirstAdmin::Exists),
+        // Another instance created it between our count and our insert, or the email
+        // is another account's.
+        Err(DbError::Conflict(_)) => {
+            let normalized = email.trim().to_lowercase();
+            let admin = user::Entity::find()
+                .filter(user::Column::Email.eq(&normalized))
+                .filter(user::Column::Role.eq(Role::Admin.as_str()))
+                .filter(user::Column::Active.eq(true))
+                .count(db.conn())
+                .await?;
+            if admin > 0 {
+                Ok(FirstAdmin::Exists)
+            } else {
+                Ok(FirstAdmin::EmailTaken { email: normalized })
+            }
+        }
         Err(e) => Err(e),
     }
 }

@@ -43,6 +43,7 @@ pub struct Write {
     txn: DatabaseTransaction,
     changes: Vec<(Option<Uuid>, Change)>,
     key: Option<AuditKey>,
+    rate: Option<std::sync::Arc<crate::write_rate::WriteRate>>,
 }
 
 impl Database {
@@ -63,6 +64,7 @@ impl Database {
             txn,
             changes: Vec::new(),
             key: self.audit_key().cloned(),
+            rate: self.write_rate().cloned(),
         })
     }
 
@@ -162,7 +164,12 @@ impl Write {
 
     /// Appends the recorded audit entries, then commits everything.
     pub(crate) async fn commit(self) -> DbResult<()> {
-        let Write { txn, changes, key } = self;
+        let Write {
+            txn,
+            changes,
+            key,
+            rate,
+        } = self;
         // Read-only maintenance, from the database itself (crate::maintenance): checked
         // here, before the audit lock, for any change a user's write recorded.
         if changes
@@ -170,6 +177,17 @@ impl Write {
             .any(|(actor, c)| crate::maintenance::refuses(*actor, c.action))
         {
             crate::maintenance::check_in(&txn).await?;
+        }
+        // Writes per user per minute (crate::write_rate): counted once per write, for
+        // the user who made it, after maintenance (which refuses first, counting
+        // nothing) and before the audit lock; refused here, nothing of it is kept.
+        if let Some(rate) = rate
+            && let Some(user) = changes
+                .iter()
+                .find(|(actor, c)| actor.is_some() && crate::write_rate::counts(c.action))
+                .and_then(|(actor, _)| *actor)
+        {
+            rate.count(user)?;
         }
         if !changes.is_empty() {
             append_all(&txn, changes, key.as_ref(), Head::MustBeKeyed).await?;

@@ -25,6 +25,8 @@ pub enum ErrorCode {
     Conflict,
     /// 409: a workflow action the current state does not allow.
     InvalidTransition,
+    /// 409: the entry already has an amendment waiting for a decision.
+    AmendmentPending,
     /// 412: `If-Match` names a version that is no longer current.
     PreconditionFailed,
     /// 413: the request body is too large.
@@ -58,6 +60,7 @@ impl ErrorCode {
         ErrorCode::NotAcceptable,
         ErrorCode::Conflict,
         ErrorCode::InvalidTransition,
+        ErrorCode::AmendmentPending,
         ErrorCode::PreconditionFailed,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
@@ -82,6 +85,7 @@ impl ErrorCode {
             NotAcceptable => (406, "not_acceptable", "Not acceptable"),
             Conflict => (409, "conflict", "Conflict"),
             InvalidTransition => (409, "invalid_transition", "Invalid transition"),
+            AmendmentPending => (409, "amendment_pending", "An amendment is already open"),
             PreconditionFailed => (412, "precondition_failed", "Precondition failed"),
             PayloadTooLarge => (413, "payload_too_large", "Payload too large"),
             UnsupportedMediaType => (415, "unsupported_media_type", "Unsupported media type"),

@@ -14,6 +14,7 @@ pub mod page;
 pub mod policy;
 pub mod reference;
 pub mod signal;
+pub mod spreadsheet;
 pub mod validation;
 pub mod workflow;
 

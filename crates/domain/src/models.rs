@@ -93,6 +93,25 @@ pub struct WorkPlanBody {
     pub confirmed: bool,
 }
 
+/// An ASEAN member state (reference data).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct MemberState {
+    /// Stable identifier (derived from the ISO code).
+    pub id: Uuid,
+    /// ISO 3166-1 alpha-2 code, e.g. `KH`.
+    #[schema(example = "KH")]
+    pub iso_code: String,
+    /// Name, e.g. "Cambodia".
+    #[schema(example = "Cambodia")]
+    pub name: String,
+    /// When it became a member, if it is one.
+    #[schema(example = "1999-04-30")]
+    pub member_since: Option<NaiveDate>,
+    /// When it became an observer, if it was one.
+    #[schema(example = json!(null))]
+    pub observer_since: Option<NaiveDate>,
+}
+
 /// A thematic area of a work plan (A. Prevention, B. Protection, ...).
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Area {
@@ -583,4 +602,54 @@ pub struct ImportReport {
     pub updated: usize,
     /// Rows that already matched their activity.
     pub unchanged: usize,
+    /// Whether this was a preview (`dry_run`): the same checks and changes, rolled back.
+    pub dry_run: bool,
+    /// What each row of the file does (or would do), in the file's order.
+    pub rows: Vec<ImportRow>,
+}
+
+/// What an import does to the activity of one row of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ImportOutcome {
+    /// A new activity.
+    Create,
+    /// The activity with the row's code changes.
+    Change,
+    /// The activity with the row's code already matches the row.
+    Unchanged,
+}
+
+/// One row of an imported matrix and what it does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ImportRow {
+    /// The spreadsheet row (the header is row 1).
+    #[schema(example = 3)]
+    pub row: usize,
+    /// The activity's code.
+    #[schema(example = "A.a.1")]
+    pub code: String,
+    /// The title in the file.
+    #[schema(example = "Regional awareness campaign")]
+    pub title: String,
+    /// What the row does.
+    pub outcome: ImportOutcome,
+    /// For `change`: each field that changes, with its value before and after.
+    pub changes: Vec<ImportFieldChange>,
+}
+
+/// A field an import changes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct ImportFieldChange {
+    /// The column: `area`, `title`, `description`, `actip_reference`,
+    /// `expected_outputs`, `planned_start`, `planned_end`, `lead_body` or
+    /// `cooperating_bodies` (codes separated by `; `).
+    #[schema(example = "title")]
+    pub field: String,
+    /// The value before; `null` when empty.
+    #[schema(example = "Regional awareness campaign")]
+    pub old: Option<String>,
+    /// The value after; `null` when empty.
+    #[schema(example = "Regional awareness campaign, phase 2")]
+    pub new: Option<String>,
 }

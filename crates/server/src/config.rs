@@ -53,7 +53,7 @@ pub struct Config {
     /// The key of the audit chain and of edition signatures (not the token secret);
     /// generated into `data_dir` when absent.
     pub audit_key: Option<Secret>,
-    /// Email of the first administrator, created on a start with no accounts.
+    /// Email of the administrator created on a start without an active one.
     pub admin_email: String,
     /// Its password; generated and printed once when absent.
     pub admin_password: Option<Secret>,
@@ -79,6 +79,10 @@ pub struct Config {
     pub web_idle_timeout: Duration,
     /// How often `wpt serve` prunes expired sessions and refresh tokens.
     pub prune_interval: Duration,
+    /// Writes each user may make per minute (per process).
+    pub write_rate: u32,
+    /// Reports that may render at once (per process).
+    pub report_renders: u32,
 }
 
 /// The file and environment keys, all optional; `None` means "not set here".
@@ -107,6 +111,8 @@ struct RawConfig {
     login_window_secs: Option<String>,
     web_idle_timeout_secs: Option<String>,
     prune_interval_secs: Option<String>,
+    write_rate: Option<String>,
+    report_renders: Option<String>,
 }
 
 /// The keys in the order docs/configuration.md lists them: `(file key, env var)`.
@@ -133,6 +139,8 @@ const KEYS: &[(&str, &str)] = &[
     ("login_window_secs", "WPT_LOGIN_WINDOW_SECS"),
     ("web_idle_timeout_secs", "WPT_WEB_IDLE_TIMEOUT_SECS"),
     ("prune_interval_secs", "WPT_PRUNE_INTERVAL_SECS"),
+    ("write_rate", "WPT_WRITE_RATE"),
+    ("report_renders", "WPT_REPORT_RENDERS"),
 ];
 
 /// A configuration problem, as one line.
@@ -181,6 +189,8 @@ impl Config {
                     "login_window_secs" => &mut raw.login_window_secs,
                     "web_idle_timeout_secs" => &mut raw.web_idle_timeout_secs,
                     "prune_interval_secs" => &mut raw.prune_interval_secs,
+                    "write_rate" => &mut raw.write_rate,
+                    "report_renders" => &mut raw.report_renders,
                     _ => &mut raw.request_timeout_secs,
                 };
                 *slot = Some(value);
@@ -344,7 +354,21 @@ impl Config {
             3600,
             60..=604_800,
         )?;
+        let write_rate = number(
+            raw.write_rate.as_deref(),
+            "WPT_WRITE_RATE",
+            120,
+            1..=100_000,
+        )?;
+        let report_renders = number(
+            raw.report_renders.as_deref(),
+            "WPT_REPORT_RENDERS",
+            4,
+            1..=64,
+        )?;
         Ok(Config {
+            write_rate,
+            report_renders,
             web_idle_timeout: Duration::from_secs(u64::from(web_idle_timeout_secs)),
             prune_interval: Duration::from_secs(u64::from(prune_interval_secs)),
             trusted_proxies,

@@ -251,20 +251,72 @@ pub const PRUNE_RETAIN: std::time::Duration = std::time::Duration::from_secs(7 *
 /// Runs one housekeeping sweep ([`wpt_db::auth::sessions::prune`]) every `interval`,
 /// the first one `interval` after start-up; a failed sweep is logged and tried again at
 /// the next tick.
-pub fn spawn_pruning(db: wpt_db::Database, interval: std::time::Duration) {
+pub fn spawn_pruning(
+    db: wpt_db::Database,
+    interval: std::time::Duration,
+    login_window: std::time::Duration,
+) {
     tokio::spawn(async move {
         let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match wpt_db::auth::sessions::prune(&db, PRUNE_RETAIN).await {
+            match wpt_db::auth::sessions::prune(&db, PRUNE_RETAIN, login_window).await {
                 Ok(p) => tracing::info!(
                     sessions = p.sessions,
                     refresh_tokens = p.refresh_tokens,
+                    login_attempts = p.login_attempts,
                     "pruned expired sessions"
                 ),
                 Err(e) => tracing::warn!(error = %e, "pruning sessions failed"),
             }
         }
     });
+}
+
+/// What `wpt serve` does about administrators before it listens: on a database without
+/// an active administrator (whatever ran first: `wpt seed --demo`, `wpt user create`
+/// of another role, an import), it creates one with the configured email and password
+/// (`WPT_ADMIN_EMAIL`, `WPT_ADMIN_PASSWORD`), or a generated password.
+pub async fn first_admin(
+    db: &Database,
+    hasher: &PasswordHasher,
+    config: &Config,
+) -> anyhow::Result<wpt_db::users::FirstAdmin> {
+    Ok(wpt_db::users::ensure_first_admin(
+        db,
+        hasher,
+        &config.admin_email,
+        config.admin_password.as_ref().map(|s| s.0.as_str()),
+    )
+    .await?)
+}
+
+/// The lines `wpt serve` prints about logging in once it listens at `base` (such as
+/// `http://127.0.0.1:8080`). A generated password goes to the terminal only, never to
+/// the log.
+pub fn login_lines(base: &str, first_admin: &wpt_db::users::FirstAdmin) -> Vec<String> {
+    use wpt_db::users::FirstAdmin;
+    match first_admin {
+        FirstAdmin::Generated { email, password } => vec![
+            format!(
+                "  No active administrator, so one was created. Log in at {base}/ui/login or with POST /api/v1/auth/login:"
+            ),
+            format!("    email:    {email}"),
+            format!("    password: {password}"),
+            "  This password is shown once; change it under My account (or POST /api/v1/me/password).".to_owned(),
+        ],
+        FirstAdmin::Created { email } => vec![format!(
+            "  No active administrator, so one was created: {email} (password from WPT_ADMIN_PASSWORD)"
+        )],
+        FirstAdmin::EmailTaken { email } => vec![
+            format!(
+                "  There is no active administrator, and {email} (WPT_ADMIN_EMAIL) is another account's, so none was created."
+            ),
+            "  Set WPT_ADMIN_EMAIL to an unused address and start again, or run `wpt user create --role admin`.".to_owned(),
+        ],
+        FirstAdmin::Exists => vec![format!(
+            "  Log in at {base}/ui/login or with POST /api/v1/auth/login (wpt user set-password resets a password)."
+        )],
+    }
 }

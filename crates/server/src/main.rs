@@ -278,6 +278,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
                 plan.id,
                 format,
                 &bytes,
+                false,
             )
             .await
             {
@@ -300,10 +301,12 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Audit { action } => audit(db, action).await,
         Command::Maintenance { action } => maintenance::run(db, action).await,
         Command::Prune => {
-            let pruned = wpt_db::auth::sessions::prune(&db, wpt_server::PRUNE_RETAIN).await?;
+            let pruned =
+                wpt_db::auth::sessions::prune(&db, wpt_server::PRUNE_RETAIN, config.login_window)
+                    .await?;
             println!(
-                "pruned {} session(s) and {} refresh token(s)",
-                pruned.sessions, pruned.refresh_tokens
+                "pruned {} session(s), {} refresh token(s) and {} login attempt count(s)",
+                pruned.sessions, pruned.refresh_tokens, pruned.login_attempts
             );
             Ok(())
         }
@@ -500,19 +503,17 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
     let (reference, origin) = wpt_server::read_reference(&config.reference_data)?;
     wpt_server::prepare(&db, config.migrate_on_start, &reference, origin).await?;
     let auth = wpt_server::auth(&config)?;
-    let first_admin = wpt_db::users::ensure_first_admin(
-        &db,
-        &auth.hasher,
-        &config.admin_email,
-        config.admin_password.as_ref().map(|s| s.0.as_str()),
-    )
-    .await?;
+    let first_admin = wpt_server::first_admin(&db, &auth.hasher, &config).await?;
     let settings = ApiSettings {
         request_timeout: config.request_timeout,
         cors_origins: config.cors_origins.clone(),
         metrics_token: config.metrics_token.as_ref().map(|s| s.0.clone()),
     };
+    let db = db.with_write_rate(config.write_rate);
     let mut state = AppState::new(db, auth);
+    state.reports = std::sync::Arc::new(wpt_api::report::ReportRenders::new(
+        usize::try_from(config.report_renders).unwrap_or(4),
+    ));
     state.login_throttle = std::sync::Arc::new(wpt_api::throttle::AddressThrottle::new(
         config.login_address_failures,
         config.login_window,
@@ -522,7 +523,7 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
         submission_lead_days: i64::from(config.submission_lead_days),
         review_lead_days: i64::from(config.review_lead_days),
     };
-    wpt_server::spawn_pruning(state.db.clone(), config.prune_interval);
+    wpt_server::spawn_pruning(state.db.clone(), config.prune_interval, config.login_window);
     let app = wpt_server::app(state, &settings);
     #[cfg(feature = "bench-ceiling")]
     let app = app.merge(bench_ceiling());
@@ -535,23 +536,11 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
     println!("  Open http://{addr}/ in a browser and log in (officers, secretariat, viewers).");
     println!("  API reference: http://{addr}/docs   OpenAPI: http://{addr}/api/v1/openapi.json");
     // The generated password goes to the terminal only, never to the log.
-    match first_admin {
-        FirstAdmin::Generated { email, password } => {
-            println!(
-                "  First administrator created. Log in at http://{addr}/ui/login or with POST /api/v1/auth/login:"
-            );
-            println!("    email:    {email}");
-            println!("    password: {password}");
-            println!("  This password is shown once; change it with POST /api/v1/me/password.");
-        }
-        FirstAdmin::Created { email } => {
-            println!("  First administrator created: {email} (password from WPT_ADMIN_PASSWORD)");
-        }
-        FirstAdmin::Exists => {
-            println!(
-                "  Log in at http://{addr}/ui/login or with POST /api/v1/auth/login (wpt user set-password resets a password)."
-            );
-        }
+    for line in wpt_server::login_lines(&format!("http://{addr}"), &first_admin) {
+        println!("{line}");
+    }
+    if let FirstAdmin::EmailTaken { email } = &first_admin {
+        tracing::warn!(%email, "no active administrator, and WPT_ADMIN_EMAIL is another account's");
     }
     axum::serve(
         listener,

@@ -580,3 +580,59 @@ fn maintenance_goes_on_and_off_from_the_command_line_with_no_server() {
         .output()
         .expect("run"));
 }
+
+#[test]
+fn after_the_demo_the_first_start_creates_an_administrator_who_logs_in() {
+    // The README's "Trying it out": `wpt seed --demo` on a new database, then `wpt`.
+    let site = common::Site::new();
+    common::run_ok(site.wpt().args(["migrate", "up"]));
+    common::run_ok(site.wpt().args(["seed", "--demo"]));
+    let port = common::free_port();
+    let mut server = site
+        .wpt()
+        .env("WPT_BIND", format!("127.0.0.1:{port}"))
+        .arg("serve")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let stdout = server.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let started = Instant::now();
+    let (mut email, mut password) = (None, None);
+    let mut seen = Vec::new();
+    while started.elapsed() < Duration::from_secs(60) && password.is_none() {
+        let Some(Ok(line)) = lines.next() else { break };
+        seen.push(line.clone());
+        if let Some(e) = line.trim().strip_prefix("email: ") {
+            email = Some(e.trim().to_owned());
+        }
+        if let Some(p) = line.trim().strip_prefix("password: ") {
+            password = Some(p.trim().to_owned());
+        }
+    }
+    let (Some(email), Some(password)) = (email, password) else {
+        let _ = server.kill();
+        panic!("no administrator printed: {seen:?}");
+    };
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().expect("addr");
+    let login = common::send(
+        addr,
+        "POST",
+        "/api/v1/auth/login",
+        None,
+        &[],
+        Some(&serde_json::json!({"email": email, "password": password})),
+    );
+    let me = login.as_ref().ok().and_then(|r| {
+        let token = r.json()["access_token"].as_str()?.to_owned();
+        common::get(addr, "/api/v1/me", Some(&token)).ok()
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    let login = login.expect("login request");
+    assert_eq!(login.status, 200, "{}", login.text());
+    let me = me.expect("GET /me");
+    assert_eq!(me.json()["role"], "admin", "{}", me.text());
+    assert_eq!(me.json()["email"], email.as_str());
+}

@@ -2,7 +2,10 @@
 //! through the same use case as `POST /api/v1/me/password` (this session stays, every
 //! other session of the account ends, and its API tokens are revoked), and the list of
 //! the account's sessions, each with an End button (`wpt_db::auth::sessions::end_own`,
-//! the use case of `DELETE /api/v1/me/sessions/{id}`).
+//! the use case of `DELETE /api/v1/me/sessions/{id}`). Personal API tokens are
+//! [`tokens`].
+
+pub mod tokens;
 
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
@@ -35,6 +38,7 @@ fn account_page(
                 dt { "Role" } dd { (role_word(viewer.actor.role)) }
                 @if let Some(b) = &viewer.actor.body { dt { "Body" } dd { (b.code) } }
             }
+            p { a href="/ui/account/tokens" { "My API tokens" } " (for scripts and other systems that use the API as you)" }
             h2 { "Change my password" }
             form.stack #password-form method="post" action="/ui/account/password" {
                 @if let Some(e) = error { (e.alert()) }

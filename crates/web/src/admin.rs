@@ -1,7 +1,10 @@
 //! `/ui/admin/maintenance`: administrators turn read-only maintenance on (now or from a
 //! later moment) and off, through the same use case as `PUT /api/v1/admin/maintenance`.
 //! Its forms keep their buttons while maintenance is in force (class
-//! `maintenance-form`), and work without script.
+//! `maintenance-form`), and work without script. The accounts pages are [`users`].
+
+pub mod bodies;
+pub mod users;
 
 use axum::extract::{Query, State};
 use axum::http::StatusCode;

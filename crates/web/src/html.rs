@@ -45,6 +45,12 @@ pub enum Section {
     Review,
     /// Read-only maintenance (administrators).
     Maintenance,
+    /// Accounts (administrators).
+    Accounts,
+    /// Sectoral bodies and plan participation (administrators).
+    Bodies,
+    /// The plan's structure: areas, activities, milestones, indicators.
+    Plan,
     /// None of them.
     None,
 }
@@ -60,6 +66,7 @@ fn head(title: &str) -> Markup {
             link rel="icon" href="data:,";
             link rel="stylesheet" href=(assets::url("app.css"));
             script src=(assets::url(assets::HTMX)) defer {}
+            script src=(assets::url("app.js")) defer {}
         }
     }
 }
@@ -73,19 +80,24 @@ pub fn page(viewer: &Viewer, section: Section, title: &str, body: Markup) -> Mar
             links.push(("/ui/activities", "My activities", Section::Activities));
             links.push(("/ui/cycles", "My cycle reports", Section::Cycles));
             links.push(("/ui/dashboard", "Plan dashboard", Section::Dashboard));
+            links.push(("/ui/plans", "Plan structure", Section::Plan));
         }
         Role::Secretariat | Role::Admin => {
             links.push(("/ui/dashboard", "Plan dashboard", Section::Dashboard));
             links.push(("/ui/activities", "Activities", Section::Activities));
+            links.push(("/ui/plans", "Plan structure", Section::Plan));
             links.push(("/ui/cycles", "Reporting cycles", Section::Cycles));
             links.push(("/ui/review", "Review queue", Section::Review));
             if role == Role::Admin {
+                links.push(("/ui/admin/users", "Accounts", Section::Accounts));
+                links.push(("/ui/admin/bodies", "Bodies", Section::Bodies));
                 links.push(("/ui/admin/maintenance", "Maintenance", Section::Maintenance));
             }
         }
         Role::Viewer => {
             links.push(("/ui/dashboard", "Plan dashboard", Section::Dashboard));
             links.push(("/ui/activities", "Activities", Section::Activities));
+            links.push(("/ui/plans", "Plan structure", Section::Plan));
             links.push(("/ui/cycles", "Reporting cycles", Section::Cycles));
         }
     }
@@ -128,8 +140,12 @@ pub fn page(viewer: &Viewer, section: Section, title: &str, body: Markup) -> Mar
                 @if let Some(m) = &viewer.maintenance {
                     (maintenance_banner(m, now))
                 }
-                div #announce .visually-hidden role="status" aria-live="polite" {}
                 main #main {
+                    // What was just done: the redirect's message, or an htmx answer's
+                    // (swapped in by `announce`); visible, and read out as a status.
+                    div #announce .flash role="status" aria-live="polite" {
+                        @if let Some(f) = &viewer.flash { p { (f) } }
+                    }
                     h1 { (title) }
                     (body)
                 }
@@ -246,9 +262,52 @@ impl PageError {
     }
 }
 
+/// The words the forms use for the fields the use cases name (so a problem reads
+/// "Period covered to: is before Period covered from", as the form is labelled).
+const LABELS: [(&str, &str); 16] = [
+    ("period_start", "Period covered from"),
+    ("period_end", "Period covered to"),
+    ("opens_on", "Submissions open on"),
+    ("due_on", "Submissions due on"),
+    ("review_due_on", "Review due on"),
+    ("meeting_date", "Meeting date"),
+    ("evidence_urls", "Evidence links"),
+    ("percent_complete", "Percent complete"),
+    ("narrative", "What was done"),
+    ("next_steps", "Next steps"),
+    ("challenges", "Challenges"),
+    ("status", "Status"),
+    ("reason", "Reason for returning"),
+    ("new_password", "New password"),
+    ("current_password", "Current password"),
+    ("name", "Name"),
+];
+
+/// A problem's message in the forms' words: field names it mentions become their
+/// labels, and a link without `http://` or `https://` says what to add.
+fn plain_message(field: &str, message: &str) -> String {
+    let mut out = message.to_owned();
+    // Only the snake_case names: plain words ("status", "name") stay words.
+    for (name, label) in LABELS.iter().filter(|(n, _)| n.contains('_')) {
+        if out.contains(name) {
+            out = out.replace(name, label);
+        }
+    }
+    let last = field.rsplit('.').next().unwrap_or(field);
+    if last.starts_with("evidence_urls") && message.contains("http(s)") {
+        out.push_str(
+            ": start each link with https:// (for example https://www.asean.org/report.pdf)",
+        );
+    }
+    out
+}
+
 fn field_label(field: &str) -> String {
     let last = field.rsplit('.').next().unwrap_or(field);
     let last = last.split('[').next().unwrap_or(last);
+    if let Some((_, label)) = LABELS.iter().find(|(name, _)| *name == last) {
+        return (*label).to_owned();
+    }
     let mut words = last.replace('_', " ");
     if let Some(first) = words.get(..1) {
         words = first.to_uppercase() + &words[1..];
@@ -269,11 +328,25 @@ impl From<DbError> for PageError {
                 "Too many attempts. Try again in {} minute(s).",
                 retry_after.div_ceil(60)
             ),
+            DbError::WriteRateLimited {
+                per_minute,
+                retry_after,
+            } => format!(
+                "Too many changes in the last minute (at most {per_minute}). Nothing was saved; try again in {retry_after} second(s)."
+            ),
+            DbError::AmendmentPending(m) => capitalize(&m),
             DbError::Forbidden(m) => format!("Not allowed: {m}."),
             DbError::Conflict(m) | DbError::InvalidTransition(m) => capitalize(&m),
             DbError::StaleVersion(_) => "Changed by someone else since you opened this page; reload to see the current version. Nothing was saved.".into(),
             DbError::Validation(errors) => {
-                fields = errors.0.into_iter().map(|e| (e.field, e.message)).collect();
+                fields = errors
+                    .0
+                    .into_iter()
+                    .map(|e| {
+                        let message = plain_message(&e.field, &e.message);
+                        (e.field, message)
+                    })
+                    .collect();
                 "Please correct the fields below.".into()
             }
             DbError::Maintenance(state) => format!(
@@ -412,11 +485,11 @@ pub fn day_opt(d: Option<NaiveDate>) -> Markup {
     }
 }
 
-/// The live region's new text, swapped in out of band after a partial update, so
-/// screen readers announce what happened.
+/// The message of what was just done, swapped out of band into the page's status
+/// region after a partial update: shown at the top of the page, and read out.
 pub fn announce(message: &str) -> Markup {
     html! {
-        div #announce .visually-hidden role="status" aria-live="polite" hx-swap-oob="true" { (message) }
+        div #announce hx-swap-oob="innerHTML" { p { (message) } }
     }
 }
 

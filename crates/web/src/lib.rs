@@ -19,7 +19,9 @@ pub mod admin;
 pub mod assets;
 pub mod cycles;
 pub mod dashboard;
+pub mod flash;
 pub mod html;
+pub mod plans;
 pub mod session;
 
 use axum::Router;
@@ -48,6 +50,44 @@ pub fn pages() -> Router<AppState> {
         .route("/ui/account/password", post(account::change_password))
         .route("/ui/account/sessions/{id}/end", post(account::end_session))
         .route("/ui/admin/maintenance", get(admin::show).post(admin::set))
+        .route(
+            "/ui/admin/users",
+            get(admin::users::list).post(admin::users::create),
+        )
+        .route("/ui/admin/users/new", get(admin::users::new_form))
+        .route(
+            "/ui/admin/users/{id}",
+            get(admin::users::show).post(admin::users::update),
+        )
+        .route(
+            "/ui/admin/users/{id}/active",
+            post(admin::users::set_active),
+        )
+        .route(
+            "/ui/admin/users/{id}/password",
+            post(admin::users::reset_password),
+        )
+        .route(
+            "/ui/account/tokens",
+            get(account::tokens::list).post(account::tokens::create),
+        )
+        .route(
+            "/ui/account/tokens/{id}/revoke",
+            post(account::tokens::revoke),
+        )
+        .route(
+            "/ui/admin/bodies",
+            get(admin::bodies::list).post(admin::bodies::create),
+        )
+        .route(
+            "/ui/admin/bodies/{code}",
+            get(admin::bodies::edit).post(admin::bodies::update),
+        )
+        .route("/ui/admin/plans/{id}/bodies", post(admin::bodies::join))
+        .route(
+            "/ui/admin/plans/{id}/bodies/{code}/remove",
+            post(admin::bodies::leave),
+        )
         .route("/ui/activities", get(activities::list))
         .route("/ui/activities/{id}", get(activities::detail))
         .route("/ui/activities/{id}/update", get(activities::update_form))
@@ -57,10 +97,12 @@ pub fn pages() -> Router<AppState> {
         .route("/ui/cycles", get(cycles::index).post(cycles::create))
         .route("/ui/cycles/{id}/open", post(cycles::open))
         .route("/ui/cycles/{id}/close", post(cycles::close))
+        .route("/ui/cycles/{id}/reopen", post(cycles::reopen))
         .route("/ui/cycles/{id}/board", get(cycles::board))
         .route("/ui/cycles/{id}/report", get(cycles::report))
         .route("/ui/cycles/{id}/report.csv", get(cycles::report_csv))
         .route("/ui/cycles/{id}/report.xlsx", get(cycles::report_xlsx))
+        .route("/ui/cycles/{id}/report.docx", get(cycles::report_docx))
         .route("/ui/cycles/{id}/my-report", get(cycles::my_report))
         .route(
             "/ui/cycles/{id}/submissions/{body}",
@@ -69,6 +111,10 @@ pub fn pages() -> Router<AppState> {
         .route(
             "/ui/cycles/{id}/submissions/{body}/entries/{activity}",
             post(cycles::save_entry),
+        )
+        .route(
+            "/ui/cycles/{id}/submissions/{body}/save",
+            post(cycles::save_all),
         )
         .route(
             "/ui/cycles/{id}/submissions/{body}/submit",
@@ -83,9 +129,11 @@ pub fn pages() -> Router<AppState> {
             post(cycles::accept),
         )
         .route("/ui/review", get(cycles::review_queue))
+        .merge(plans::router())
         .route("/ui/assets/{*path}", get(assets::serve))
         .route("/ui/{*rest}", get(html::not_found).post(html::not_found))
         .layer(axum::middleware::from_fn(same_origin))
+        .layer(axum::middleware::from_fn(flash::clear_after_page))
         .layer(axum::middleware::map_response(page_headers))
 }
 

@@ -47,6 +47,12 @@ pub struct Viewer {
     /// Read-only maintenance, when it is on (in force or announced): the banner of
     /// every page, and forms without their buttons while it is in force.
     pub maintenance: Option<wpt_domain::models::MaintenanceState>,
+    /// The message of the action just done, carried by the redirect ([`crate::flash`]).
+    pub flash: Option<String>,
+    /// The key that seals this session's messages.
+    pub(crate) flash_key: crate::flash::FlashKey,
+    /// Whether the request came over HTTPS (the flash cookie is then `Secure`).
+    pub(crate) secure: bool,
 }
 
 /// The session cookie's value in a request, if any (over HTTPS, only the `__Host-` one).
@@ -133,10 +139,17 @@ impl FromRequestParts<AppState> for Viewer {
                         None
                     }
                 };
+                let flash_key =
+                    crate::flash::FlashKey::of_session(cookie.as_deref().unwrap_or_default());
+                let flash =
+                    crate::flash::cookie_value(&parts.headers).and_then(|v| flash_key.open(v));
                 Ok(Viewer {
                     actor,
                     name: me.name,
                     maintenance,
+                    flash,
+                    flash_key,
+                    secure: secure(&parts.headers),
                 })
             }
             Err(DbError::Unauthenticated(_)) => {
@@ -212,6 +225,19 @@ pub struct LoginQuery {
 }
 
 fn login_form(next: Option<&str>, email: &str, notice: Option<Markup>) -> Markup {
+    login_form_carrying(next, email, notice, None)
+}
+
+/// A form posted when the session had ended, carried through the login (see
+/// [`login_keeping`]): its fields (urlencoded) and where they were posted.
+type Carry<'a> = Option<(&'a str, &'a str)>;
+
+fn login_form_carrying(
+    next: Option<&str>,
+    email: &str,
+    notice: Option<Markup>,
+    carry: Carry<'_>,
+) -> Markup {
     bare_page(
         "Log in",
         html! {
@@ -220,6 +246,10 @@ fn login_form(next: Option<&str>, email: &str, notice: Option<Markup>) -> Markup
             form.stack method="post" action="/ui/login" {
                 @if let Some(next) = next {
                     input type="hidden" name="next" value=(next);
+                }
+                @if let Some((fields, to)) = carry {
+                    input type="hidden" name="carry" value=(fields);
+                    input type="hidden" name="carry_to" value=(to);
                 }
                 label for="email" { "Email" }
                 input #email type="email" name="email" value=(email) autocomplete="username" required maxlength="320" autofocus;
@@ -249,6 +279,61 @@ pub struct LoginForm {
     email: String,
     password: String,
     next: Option<String>,
+    /// A form posted when the session had ended (urlencoded), to post again.
+    carry: Option<String>,
+    /// Where that form was posted.
+    carry_to: Option<String>,
+}
+
+/// Instead of sending someone whose session ended to the login page empty-handed
+/// (which would drop what they had typed), the login page carries the form they posted
+/// (`fields`, to `action`); once logged in, they get it back with one button that
+/// posts it again ([`login`]). `rejection` is the [`Viewer`] extractor's answer; any
+/// other refusal than "log in again" is answered as it is.
+pub fn login_keeping(rejection: Response, fields: &[(String, String)], action: &str) -> Response {
+    let to_login = rejection.status() == StatusCode::SEE_OTHER
+        && rejection
+            .headers()
+            .get(header::LOCATION)
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.starts_with("/ui/login"));
+    let Some(action) = safe_next(Some(action)) else {
+        return rejection;
+    };
+    if !to_login {
+        return rejection;
+    }
+    let carry = serde_urlencoded::to_string(fields).unwrap_or_default();
+    let notice = html! {
+        p.notice role="status" {
+            "Your session has ended, so what you typed has not been saved yet. It is kept: log in again and you will be asked to save it."
+        }
+    };
+    let mut response =
+        login_form_carrying(None, "", Some(notice), Some((&carry, &action))).into_response();
+    for cookie in rejection.headers().get_all(header::SET_COOKIE) {
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, cookie.clone());
+    }
+    response
+}
+
+/// After a login that carried a form: the form again, hidden, with one button.
+fn resume_page(fields: &[(String, String)], action: &str) -> Markup {
+    bare_page(
+        "Save what you typed",
+        html! {
+            p.notice role="status" { "You are logged in again. What you typed before your session ended has not been saved yet." }
+            form.stack #resume method="post" action=(action) {
+                @for (name, value) in fields {
+                    input type="hidden" name=(name) value=(value);
+                }
+                button type="submit" { "Save what I typed" }
+            }
+            p { a href="/ui/" { "Leave it unsaved and go to the start page" } }
+        },
+    )
 }
 
 /// `POST /ui/login`: the same login as the API's, with a cookie for an answer.
@@ -261,13 +346,20 @@ pub async fn login(
     let addr = client.0;
     let input = form.0;
     let next = safe_next(input.next.as_deref());
+    let carry_to = safe_next(input.carry_to.as_deref());
+    let carry = input
+        .carry
+        .as_deref()
+        .zip(carry_to.as_deref())
+        .filter(|(c, _)| c.len() <= 512 * 1024);
     let refuse = |status: StatusCode, message: &str| {
         (
             status,
-            login_form(
+            login_form_carrying(
                 next.as_deref(),
                 &input.email,
                 Some(html! { p.error role="alert" { (message) } }),
+                carry,
             ),
         )
             .into_response()
@@ -295,7 +387,15 @@ pub async fn login(
             let actor = sessions::actor_for_cookie(&state.db, &state.auth, &session.cookie).await;
             let target =
                 next.unwrap_or_else(|| actor.map(|a| home_of(a.role)).unwrap_or("/ui/").to_owned());
-            let mut response = Redirect::to(&target).into_response();
+            let carried = carry.and_then(|(c, to)| {
+                serde_urlencoded::from_str::<Vec<(String, String)>>(c)
+                    .ok()
+                    .map(|f| (f, to))
+            });
+            let mut response = match carried {
+                Some((fields, to)) => resume_page(&fields, to).into_response(),
+                None => Redirect::to(&target).into_response(),
+            };
             response.headers_mut().insert(
                 header::SET_COOKIE,
                 set_cookie(&headers, &session.cookie, max_age),

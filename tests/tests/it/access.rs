@@ -51,6 +51,11 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("PATCH", "/api/v1/work-plans/{id}", [401, 200, 403, 403, 403, 403]),
     ("POST", "/api/v1/work-plans/{id}/areas", [401, 201, 201, 403, 403, 403]),
     ("GET", "/api/v1/work-plans/{id}/summary", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/work-plans/{id}/matrix", [401, 200, 200, 200, 200, 200]),
+    // A fresh body joins the plan; for DELETE, a fresh body that takes part.
+    ("POST", "/api/v1/work-plans/{id}/bodies", [401, 201, 403, 403, 403, 403]),
+    ("DELETE", "/api/v1/work-plans/{id}/bodies/{code}", [401, 204, 403, 403, 403, 403]),
+    ("GET", "/api/v1/member-states", [401, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/activities", [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/work-plans/{id}/activities", [401, 201, 201, 403, 403, 403]),
     ("GET", "/api/v1/activities/{id}", [401, 200, 200, 200, 200, 200]),
@@ -77,6 +82,7 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("PATCH", "/api/v1/cycles/{id}", [401, 200, 200, 403, 403, 403]),
     ("POST", "/api/v1/cycles/{id}/open", [401, 200, 200, 403, 403, 403]),
     ("POST", "/api/v1/cycles/{id}/close", [401, 200, 200, 403, 403, 403]),
+    ("POST", "/api/v1/cycles/{id}/reopen", [401, 200, 200, 403, 403, 403]),
     ("GET", "/api/v1/cycles/{id}/submissions", [401, 200, 200, 200, 200, 200]),
     // DGICM's report: the officer's own; another body's officer and viewers cannot see a draft.
     ("GET", "/api/v1/cycles/{id}/submissions/{body_code}", [401, 200, 200, 200, 404, 404]),
@@ -217,6 +223,26 @@ async fn fresh_activity(app: &TestApp, admin: &Caller, plan_id: &str) -> String 
     res.json()["id"].as_str().expect("id").to_owned()
 }
 
+/// A fresh body, taking part in `plan` as a member when given; its code.
+async fn fresh_body(app: &TestApp, admin: &Caller, plan: Option<&str>) -> String {
+    let code = format!("F-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]).to_uppercase();
+    app.request(Method::POST, "/api/v1/bodies")
+        .bearer(&admin.token)
+        .json(&json!({"code": code, "name": "A fresh body", "pillar": "ASCC"}))
+        .send()
+        .await
+        .assert_status(StatusCode::CREATED);
+    if let Some(plan) = plan {
+        app.request(Method::POST, &format!("/api/v1/work-plans/{plan}/bodies"))
+            .bearer(&admin.token)
+            .json(&json!({"body": code, "role": "member"}))
+            .send()
+            .await
+            .assert_status(StatusCode::CREATED);
+    }
+    code
+}
+
 async fn fresh_child(app: &TestApp, admin: &Caller, activity: &str, kind: &str) -> String {
     let body = if kind == "milestones" {
         json!({"title": "Workshop held", "due_on": "2027-01-31"})
@@ -330,12 +356,24 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
             headers.push(("if-match", "\"1\"".into()));
             path.replace("{code}", &code)
         }
+        ("POST", "/api/v1/work-plans/{id}/bodies") => {
+            let code = fresh_body(app, admin, None).await;
+            body = Some(json!({"body": code, "role": "member"}));
+            path.replace("{id}", &w.plan_id)
+        }
+        ("DELETE", "/api/v1/work-plans/{id}/bodies/{code}") => {
+            let code = fresh_body(app, admin, Some(&w.plan_id)).await;
+            path.replace("{id}", &w.plan_id).replace("{code}", &code)
+        }
         ("PATCH", "/api/v1/cycles/{id}") | ("POST", "/api/v1/cycles/{id}/open") => {
             headers.push(("if-match", "\"1\"".into()));
             path.replace("{id}", &fresh_cycle(app, w, Stage::Planned).await)
         }
         ("POST", "/api/v1/cycles/{id}/close") => {
             path.replace("{id}", &fresh_cycle(app, w, Stage::Open).await)
+        }
+        ("POST", "/api/v1/cycles/{id}/reopen") => {
+            path.replace("{id}", &fresh_cycle(app, w, Stage::Closed).await)
         }
         ("PUT", "/api/v1/cycles/{id}/submissions/{body_code}") => {
             headers.push(("if-match", "\"1\"".into()));

@@ -820,6 +820,7 @@ async fn one_sweep_prunes_sessions_and_refresh_tokens_past_expiry_and_keeps_live
     let pruned = wpt_db::auth::sessions::prune(
         app.database(),
         std::time::Duration::from_secs(7 * 24 * 3600),
+        std::time::Duration::from_secs(15 * 60),
     )
     .await
     .expect("sweep");
@@ -859,6 +860,7 @@ async fn one_sweep_prunes_sessions_and_refresh_tokens_past_expiry_and_keeps_live
     let again = wpt_db::auth::sessions::prune(
         app.database(),
         std::time::Duration::from_secs(7 * 24 * 3600),
+        std::time::Duration::from_secs(15 * 60),
     )
     .await
     .expect("sweep");

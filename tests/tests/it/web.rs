@@ -68,6 +68,7 @@ fn progress_form<'a>(narrative: &'a str, seen: &'a str) -> Vec<(&'a str, &'a str
         ("next_steps", "Convene the working group"),
         ("evidence_urls", "https://example.org/minutes\n"),
         ("seen", seen),
+        ("from", "row"),
     ]
 }
 
@@ -405,7 +406,7 @@ async fn progress_saved_from_the_row_is_the_api_s_progress_and_bad_input_saves_n
         "the row shows the new status: {html}"
     );
     assert!(
-        html.contains("hx-swap-oob=\"true\"")
+        html.contains("hx-swap-oob=\"innerHTML\"")
             && html.contains("Saved: A.w.1 is At risk, 35% complete."),
         "announced: {html}"
     );
@@ -511,7 +512,7 @@ async fn a_whole_cycle_through_the_pages_matches_the_api_at_every_step() {
     app.web_post(
         Some(&w.sec_cookie),
         &format!("/ui/cycles/{cycle}/open"),
-        &[],
+        &[("confirm", "yes")],
         false,
     )
     .await
@@ -573,7 +574,7 @@ async fn a_whole_cycle_through_the_pages_matches_the_api_at_every_step() {
     app.web_post(
         Some(&w.dgicm_cookie),
         &format!("{mine}/submit"),
-        &[("version", &v)],
+        &[("version", &v), ("confirm", "yes")],
         false,
     )
     .await
@@ -623,7 +624,11 @@ async fn a_whole_cycle_through_the_pages_matches_the_api_at_every_step() {
         .web_post(
             Some(&w.sec_cookie),
             &format!("{mine}/return"),
-            &[("version", &v), ("reason", "Add the workshop dates")],
+            &[
+                ("version", &v),
+                ("reason", "Add the workshop dates"),
+                ("confirm", "yes"),
+            ],
             false,
         )
         .await;
@@ -657,7 +662,7 @@ async fn a_whole_cycle_through_the_pages_matches_the_api_at_every_step() {
     app.web_post(
         Some(&w.dgicm_cookie),
         &format!("{mine}/submit"),
-        &[("version", &v)],
+        &[("version", &v), ("confirm", "yes")],
         false,
     )
     .await
@@ -670,7 +675,7 @@ async fn a_whole_cycle_through_the_pages_matches_the_api_at_every_step() {
     app.web_post(
         Some(&w.sec_cookie),
         &format!("{mine}/accept"),
-        &[("version", &v)],
+        &[("version", &v), ("confirm", "yes")],
         false,
     )
     .await
@@ -732,7 +737,31 @@ async fn a_whole_cycle_through_the_pages_matches_the_api_at_every_step() {
         .bearer(&w.sec.token)
         .send()
         .await;
-    assert_eq!(csv.body, api_csv.body, "the same CSV as the API's");
+    // The pages' CSV is for spreadsheets: a byte-order mark, headers and statuses in
+    // words; the same rows as the API's (which keeps its codes).
+    assert!(csv.body.starts_with("\u{feff}".as_bytes()), "a BOM");
+    let text = csv.text();
+    assert!(
+        text.starts_with("\u{feff}\"Area\",\"Activity code\",\"Activity\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("\"Accepted\",\"On track\",\"60\",\"Workshops on 3 and 4 March\""),
+        "{text}"
+    );
+    assert_eq!(
+        csv.header("content-disposition"),
+        Some("attachment; filename=\"30th SOMTC - consolidated report.csv\"")
+    );
+    assert_eq!(
+        text.lines().count(),
+        api_csv.text().lines().count(),
+        "the same rows"
+    );
+    assert!(
+        !api_csv.body.starts_with("\u{feff}".as_bytes()),
+        "the API's keeps its codes and no BOM"
+    );
     let xlsx = app
         .web_get(
             Some(&w.sec_cookie),

@@ -3,10 +3,9 @@
 //!
 //! A CSV is opened in a spreadsheet, which runs a cell starting with `=` (and the other
 //! formula triggers) as a formula: every CSV the tracker writes goes through [`csv_writer`]
-//! (every field quoted) and [`neutralise`] (formula-looking text prefixed with `'`);
-//! see docs/security.md, "Exports".
-
-use std::borrow::Cow;
+//! (every field quoted) and [`neutralise`] (formula-looking text prefixed with `'`;
+//! `wpt_domain::spreadsheet`, which the matrix import reads back); see
+//! docs/security.md, "Exports".
 
 use wpt_db::cycles::ReportRow;
 
@@ -31,23 +30,7 @@ const COLUMNS: [&str; 14] = [
 /// negative): not a text cell, so never prefixed.
 const PERCENT_COMPLETE: usize = 9;
 
-/// The first characters that make a spreadsheet read a cell as a formula (OWASP, "CSV
-/// Injection"): `=`, `+`, `-`, `@`, tab and carriage return, and the full-width forms
-/// of the first four, which spreadsheets in East Asian locales read as the ASCII ones.
-const FORMULA_TRIGGERS: [char; 10] = [
-    '=', '+', '-', '@', '\t', '\r', '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}',
-];
-
-/// A text cell as a spreadsheet must show it: when it starts with a formula trigger
-/// ([`FORMULA_TRIGGERS`]), prefixed with a single quote `'` so that it is read as text;
-/// otherwise as it is. The rest of the text is kept as it is.
-pub fn neutralise(text: &str) -> Cow<'_, str> {
-    if text.starts_with(FORMULA_TRIGGERS) {
-        Cow::Owned(format!("'{text}"))
-    } else {
-        Cow::Borrowed(text)
-    }
-}
+pub use wpt_domain::spreadsheet::neutralise;
 
 /// A CSV writer into memory that quotes every field; the one way the tracker starts a
 /// CSV (text cells still go through [`neutralise`]).
@@ -106,18 +89,6 @@ pub fn csv(rows: &[ReportRow]) -> Result<Vec<u8>, ::csv::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn formula_triggers_are_prefixed_and_other_text_is_kept() {
-        for text in [
-            "=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\r=1", "＝1", "＋1", "－1", "＠A1",
-        ] {
-            assert_eq!(neutralise(text), format!("'{text}"), "{text:?}");
-        }
-        for text in ["", "a=b", " =1", "Venue confirmed", "'quoted", "\n=1"] {
-            assert!(matches!(neutralise(text), Cow::Borrowed(t) if t == text));
-        }
-    }
 
     #[test]
     fn every_field_is_quoted() {

@@ -13,7 +13,9 @@
 //! - rendering: the formats ([`ReportFormat`]), choosing one from `Accept`, and the
 //!   bytes and headers of the answer ([`render_report`]).
 
+mod cache;
 mod csv;
+mod docx;
 mod render;
 mod xlsx;
 
@@ -27,7 +29,9 @@ use wpt_db::cycles::ReportRow;
 use wpt_domain::SubmissionStatus;
 use wpt_domain::models::{Cycle, SubmissionEntry, SubmissionSummary};
 
+pub use self::cache::ReportRenders;
 pub use self::csv::{csv, csv_writer, neutralise};
+pub use self::docx::{DOCX, DRAFT_NOTICE, docx};
 pub use self::render::{ReportFormat, ReportSource, load, negotiate, render_report};
 pub use self::xlsx::{XLSX_CELL_MAX, fit_cell, xlsx};
 

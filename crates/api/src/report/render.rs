@@ -11,13 +11,13 @@ use wpt_db::{Database, DbResult};
 use wpt_domain::Actor;
 use wpt_domain::models::{Cycle, SubmissionSummary};
 
-use super::XLSX;
+use super::{DOCX, XLSX};
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
 use crate::extract::Json;
 
 /// A report format.
-#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema, PartialEq, Eq, Hash)]
 #[serde(rename_all = "lowercase")]
 pub enum ReportFormat {
     /// JSON.
@@ -26,6 +26,8 @@ pub enum ReportFormat {
     Csv,
     /// An Excel workbook: summary and matrix.
     Xlsx,
+    /// A Word document: the meeting paper.
+    Docx,
 }
 
 /// The format asked for: `?format=` when given, else the first media type of `Accept`
@@ -49,12 +51,13 @@ pub fn negotiate(q: Option<ReportFormat>, headers: &HeaderMap) -> Result<ReportF
             "application/json" | "*/*" | "application/*" => return Ok(ReportFormat::Json),
             "text/csv" | "text/*" => return Ok(ReportFormat::Csv),
             m if m == XLSX => return Ok(ReportFormat::Xlsx),
+            m if m == DOCX => return Ok(ReportFormat::Docx),
             _ => {}
         }
     }
     Err(ApiError::new(
         ErrorCode::NotAcceptable,
-        format!("the report is available as application/json, text/csv or {XLSX}"),
+        format!("the report is available as application/json, text/csv, {XLSX} or {DOCX}"),
     ))
 }
 
@@ -80,8 +83,29 @@ pub async fn load(db: &Database, actor: &Actor, id: Uuid) -> DbResult<ReportSour
 }
 
 /// The consolidated report of cycle `id` in `format`, as `GET /cycles/{id}/report` and
-/// the web pages' downloads answer it (any authenticated caller may read it).
+/// the web pages' downloads answer it (any authenticated caller may read it): cached by
+/// the audit position, rendered in one of the bounded render slots (`super::cache`).
 pub async fn render_report(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    format: ReportFormat,
+) -> Result<Response, ApiError> {
+    let position = wpt_db::audit::position(&state.db).await?;
+    state
+        .reports
+        .answer(
+            actor,
+            id,
+            format,
+            position,
+            render(state, actor, id, format),
+        )
+        .await
+}
+
+/// Renders the report now, whatever the cache holds.
+async fn render(
     state: &AppState,
     actor: &Actor,
     id: Uuid,
@@ -125,6 +149,33 @@ pub async fn render_report(
                 [
                     (header::CONTENT_TYPE, HeaderValue::from_static(XLSX)),
                     (header::CONTENT_DISPOSITION, disposition("xlsx")),
+                ],
+                bytes,
+            )
+                .into_response()
+        }
+        ReportFormat::Docx => {
+            // What the paper adds to the rows, through the reader's lens: a viewer's
+            // signals from accepted reports, and no indicator actuals for a viewer.
+            let paper = wpt_db::cycles::paper(
+                &state.db,
+                &cycle,
+                wpt_domain::policy::lens(actor),
+                wpt_domain::policy::reads_unaccepted(actor).is_ok(),
+            )
+            .await?;
+            let report = super::build(cycle, &rows, board);
+            // The report holds what the paper needs; the rows need not stay alongside.
+            drop(rows);
+            let bytes = tokio::task::spawn_blocking(move || super::docx(&report, &paper))
+                .await
+                .map_err(ApiError::internal)?
+                .map_err(ApiError::internal)?;
+            (
+                StatusCode::OK,
+                [
+                    (header::CONTENT_TYPE, HeaderValue::from_static(DOCX)),
+                    (header::CONTENT_DISPOSITION, disposition("docx")),
                 ],
                 bytes,
             )

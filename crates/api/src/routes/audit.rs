@@ -62,7 +62,10 @@ pub struct AuditQuery {
 /// Read the audit log
 ///
 /// Who did what, when, to which resource, with the state before and after (secrets
-/// removed), newest first.
+/// removed), newest first. A page holds at most `limit` entries and stops early once
+/// its entries' `before` and `after` pass 1 MiB (after the entry that passes it, so a
+/// page is never empty); `next_cursor` goes on from there, so follow it rather than
+/// counting on a full page.
 ///
 /// Who may call: administrators and the secretariat (403 for officers and viewers).
 /// Changes nothing.

@@ -11,6 +11,7 @@ pub mod indicators;
 pub mod maintenance;
 pub mod me;
 pub mod milestones;
+pub mod participation;
 pub mod users;
 pub mod work_plans;
 

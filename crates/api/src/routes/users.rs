@@ -70,6 +70,7 @@ async fn list_users(
     let filter = UserFilter {
         role: q.role,
         body: q.body,
+        ..UserFilter::default()
     };
     Ok(Json(wpt_db::users::list(&state.db, &filter, &page).await?))
 }

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use chrono::NaiveDate;
 use serde::Deserialize;
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 use wpt_db::work_plans::{NewWorkPlan, WorkPlanPatch};
@@ -28,6 +28,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_work_plan_areas, create_area))
         .routes(routes!(work_plan_summary))
         .routes(routes!(import_matrix))
+        .routes(routes!(get_matrix))
 }
 
 /// List work plans
@@ -380,31 +381,50 @@ async fn work_plan_summary(
     ))
 }
 
+/// How to import.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// `true`: a preview. The same import runs and is rolled back: the answer (or the
+    /// 422) is what the import would give, and nothing is written or audited.
+    pub dry_run: Option<bool>,
+}
+
 /// Import the matrix
 ///
 /// Creates or updates the plan's activities from a CSV or XLSX file with the columns of
 /// the classic matrix: `code`, `area`, `actip_reference`, `activity` (title),
 /// `description`, `expected_outputs`, `lead_body`, `cooperating_bodies` (separated by
-/// `;`), `status`, `planned_start`, `planned_end`. Every row is checked first; errors
-/// name the row and column (`rows[3].lead_body`) and nothing is written. Rows match
+/// `;`), `status`, `planned_start`, `planned_end` (the file `GET
+/// /work-plans/{id}/matrix` writes has them). Every row is checked first; errors name
+/// the row and column (`rows[3].lead_body`) and nothing is written. Rows match
 /// activities by code, so importing the same file again changes nothing. The `status`
-/// column is checked but not recorded: only a body's officers report progress.
+/// column is checked but not recorded: only a body's officers report progress. A CSV
+/// cell neutralised against formula injection (`'=...`) is read as the text it
+/// neutralised. The answer lists each row's outcome (`create`, `change` with the fields
+/// before and after, `unchanged`); `?dry_run=true` answers the same without writing.
 ///
 /// Who may call: administrators and the secretariat (403 for officers and viewers).
 /// Changes: creates and updates the plan's activities and their body assignments, all
-/// or nothing; audited.
+/// or nothing; audited. With `dry_run=true`, nothing.
 #[utoipa::path(
     post,
     path = "/work-plans/{id}/import",
     tag = "work plans",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The work plan's id")),
+    params(("id" = Uuid, Path, description = "The work plan's id"), ImportQuery),
     request_body(content(
-        (String = "text/csv"),
+        (String = "text/csv", example = json!("Code,Area,Proposed Programme/Project/Activity,Lead Sectoral Body,Cooperating Sectoral Bodies\nA.a.1,A,Regional awareness campaign,SOMTC,DGICM; ACWC\n")),
         (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ), description = "The matrix, at most 1 MiB"),
     responses(
-        (status = 200, description = "Imported", body = wpt_domain::models::ImportReport),
+        (status = 200, description = "Imported (or, with `dry_run`, what would be)", body = wpt_domain::models::ImportReport,
+            example = json!({"created": 1, "updated": 1, "unchanged": 0, "dry_run": true, "rows": [
+                {"row": 2, "code": "A.a.1", "title": "Regional awareness campaign", "outcome": "change",
+                 "changes": [{"field": "lead_body", "old": "DGICM", "new": "SOMTC"}]},
+                {"row": 3, "code": "A.a.2", "title": "Border officials' training", "outcome": "create", "changes": []}
+            ]})),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Neither secretariat nor administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such work plan", body = Problem, content_type = "application/problem+json"),
@@ -417,6 +437,7 @@ async fn import_matrix(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     Path(id): Path<Uuid>,
+    Query(query): Query<ImportQuery>,
     headers: HeaderMap,
     body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Result<Json<wpt_domain::models::ImportReport>, ApiError> {
@@ -439,6 +460,66 @@ async fn import_matrix(
     };
     let bytes = body.map_err(crate::extract::bytes_rejection)?;
     Ok(Json(
-        wpt_db::import::import(&state.db, &grant, id, format, &bytes).await?,
+        wpt_db::import::import(
+            &state.db,
+            &grant,
+            id,
+            format,
+            &bytes,
+            query.dry_run.unwrap_or(false),
+        )
+        .await?,
     ))
+}
+
+/// The matrix's format.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct MatrixQuery {
+    /// `csv` or `xlsx`; overrides `Accept`.
+    #[param(inline)]
+    pub format: Option<crate::matrix::MatrixFormat>,
+}
+
+/// The plan's matrix
+///
+/// The plan's activities that are not archived, by area and code, in the classic
+/// matrix's columns as the import reads them: `Code`, `Area`, `ACTIP / APA Reference`,
+/// `Area of Collaboration` (description), `Proposed Programme/Project/Activity` (title),
+/// `Expected Outputs`, `Lead Sectoral Body`, `Cooperating Sectoral Bodies` (separated by
+/// `; `), `Implementation Status` (the lead body's latest status; for viewers, its
+/// accepted one), `Planned Start`, `Planned End`. As CSV (every field quoted, text
+/// starting with `=`, `+`, `-`, `@`, tab, carriage return or `'` prefixed with `'`) or
+/// XLSX (string cells), by `Accept` or `?format=`; no `Accept` means XLSX. Importing the
+/// file unchanged (`POST /work-plans/{id}/import`) changes nothing.
+///
+/// Who may call: any authenticated caller (the plan's structure is public to every
+/// reader; viewers read the status from accepted reports only). Changes nothing.
+#[utoipa::path(
+    get,
+    path = "/work-plans/{id}/matrix",
+    tag = "work plans",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The work plan's id"), MatrixQuery),
+    responses(
+        (status = 200, description = "The matrix", content(
+            (String = "text/csv", example = json!("\"Code\",\"Area\",\"ACTIP / APA Reference\",\"Area of Collaboration\",\"Proposed Programme/Project/Activity\",\"Expected Outputs\",\"Lead Sectoral Body\",\"Cooperating Sectoral Bodies\",\"Implementation Status\",\"Planned Start\",\"Planned End\"\n\"A.a.1\",\"A\",\"ACTIP Art. 11; APA A.1\",\"\",\"Regional awareness campaign\",\"Campaign materials in use\",\"SOMTC\",\"DGICM; ACWC\",\"on_track\",\"2024-01-01\",\"2026-12-31\"\n")),
+            (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        ), headers(("Content-Disposition" = String, description = "`attachment; filename=\"matrix-<plan code>.<csv|xlsx>\"`"))),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such work plan", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "Neither CSV nor XLSX is acceptable", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad id or format", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn get_matrix(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+    Query(q): Query<MatrixQuery>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let format = crate::matrix::negotiate(q.format, &headers)?;
+    crate::matrix::render_matrix(&state, &actor, id, format).await
 }

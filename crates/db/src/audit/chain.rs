@@ -23,7 +23,7 @@
 //! gone is `checkpoint_missing`, one whose entry differs is `checkpoint_mismatch`.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -148,7 +148,8 @@ pub async fn head(db: &Database) -> DbResult<Option<AuditHead>> {
         }))
 }
 
-/// Walks the whole chain in batches (constant memory) and reports the first break.
+/// Walks the whole chain in batches bounded by rows and bytes (constant memory) and
+/// reports the first break.
 pub async fn verify(db: &Database) -> DbResult<Verification> {
     verify_against(db, &[]).await
 }
@@ -181,13 +182,17 @@ pub async fn verify_against(db: &Database, checkpoints: &[Checkpoint]) -> DbResu
     let mut last_id = i64::MIN;
     let mut checked = 0;
     loop {
-        let rows = audit_log::Entity::find()
-            .filter(audit_log::Column::Id.gt(last_id))
-            .order_by_asc(audit_log::Column::Id)
-            .limit(BATCH)
-            .all(db.conn())
-            .await?;
-        let done = (rows.len() as u64) < BATCH;
+        // At most BATCH entries and, past the first, VERIFY_BATCH_BYTES of their
+        // states: the memory of a batch is bounded by size, not only by rows.
+        let (rows, more) = super::sized_batch(
+            db,
+            sea_orm::Condition::all().add(audit_log::Column::Id.gt(last_id)),
+            false,
+            BATCH,
+            super::VERIFY_BATCH_BYTES,
+        )
+        .await?;
+        let done = !more;
         for row in rows {
             if let Some(cp) = next_checkpoint.next_if(|c| c.id < row.id) {
                 return Ok(broken(checked, cp.id, "checkpoint_missing"));

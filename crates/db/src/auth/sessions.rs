@@ -582,14 +582,22 @@ pub struct Pruned {
     pub sessions: u64,
     /// Refresh tokens, those of the deleted sessions included.
     pub refresh_tokens: u64,
+    /// Counts of failed logins per account and address whose window has ended.
+    pub login_attempts: u64,
 }
 
 /// One housekeeping sweep: deletes the sessions that expired or were ended more than
 /// `retain` ago, with their refresh tokens, and every refresh token that expired more
 /// than `retain` ago (spent or not: a spent token is kept until then, because
-/// presenting it again is how a copied token is detected). Through the write path; one
-/// `session.prune` audit entry with the counts when it deleted anything, none otherwise.
-pub async fn prune(db: &Database, retain: std::time::Duration) -> DbResult<Pruned> {
+/// presenting it again is how a copied token is detected); and the counts of failed
+/// logins (`login_attempts`) whose window, `login_window` long, has ended: they limit
+/// nothing any more. Through the write path; one `session.prune` audit entry with the
+/// counts when it deleted anything, none otherwise.
+pub async fn prune(
+    db: &Database,
+    retain: std::time::Duration,
+    login_window: std::time::Duration,
+) -> DbResult<Pruned> {
     let cutoff = Utc::now() - chrono(retain);
     let mut txn = db.write().await?;
     let gone = Condition::any()
@@ -614,7 +622,9 @@ pub async fn prune(db: &Database, retain: std::time::Duration) -> DbResult<Prune
         .exec(&txn)
         .await?
         .rows_affected;
-    if sessions + tokens > 0 {
+    let login_attempts =
+        crate::sql::prune_login_attempts(&txn, Utc::now() - chrono(login_window)).await?;
+    if sessions + tokens + login_attempts > 0 {
         txn.record(
             None,
             Change::new::<(), _>(
@@ -626,6 +636,7 @@ pub async fn prune(db: &Database, retain: std::time::Duration) -> DbResult<Prune
                     "sessions": sessions,
                     "refresh_tokens": tokens,
                     "ended_before": cutoff,
+                    "login_attempts": login_attempts,
                 })),
             )?,
         );
@@ -634,5 +645,6 @@ pub async fn prune(db: &Database, retain: std::time::Duration) -> DbResult<Prune
     Ok(Pruned {
         sessions,
         refresh_tokens: tokens,
+        login_attempts,
     })
 }

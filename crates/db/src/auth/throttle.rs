@@ -328,17 +328,7 @@ async fn prune_now_and_then(db: &Database, cutoff: DateTime<Utc>) -> DbResult<()
     if !FAILURES.fetch_add(1, Ordering::Relaxed).is_multiple_of(64) {
         return Ok(());
     }
-    let backend = db.conn().get_database_backend();
-    db.conn()
-        .execute_raw(Statement::from_sql_and_values(
-            backend,
-            sql::portable(
-                backend,
-                "DELETE FROM login_attempts WHERE window_started_at <= $1",
-            ),
-            [cutoff.into()],
-        ))
-        .await?;
+    sql::prune_login_attempts(db.conn(), cutoff).await?;
     Ok(())
 }
 

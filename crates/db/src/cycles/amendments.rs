@@ -3,16 +3,20 @@
 use chrono::Utc;
 use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect,
 };
 use serde_json::Value;
 use uuid::Uuid;
 use wpt_domain::models::Amendment;
+use wpt_domain::models::Page;
+use wpt_domain::page::{Cursor, PageRequest};
 use wpt_domain::validation::check_text;
 use wpt_domain::{Actor, ProgressStatus, ValidationErrors};
 
 use super::submissions::{Found, find_submission, find_visible, granted};
 use crate::audit::{AuditAction, Change};
 use crate::entities::{amendment, submission, submission_entry};
+use crate::paging::{TryMapPage, paginate};
 use crate::progress::{ProgressInput, validate as validate_progress};
 use crate::{Database, DbError, DbResult, stored};
 use wpt_domain::AmendmentStatus;
@@ -48,6 +52,24 @@ pub async fn propose_amendment(
             e.add("activity_id", "is not an activity of this report");
             DbError::Validation(e)
         })?;
+    // One open proposal per entry: checked here for a clear answer, and held by the
+    // unique partial index `ux_amendments_open` when two arrive at once.
+    let pending = || {
+        DbError::AmendmentPending(
+            "this entry already has an amendment waiting for the secretariat's decision; \
+             wait for it to be accepted or rejected"
+                .into(),
+        )
+    };
+    let open = amendment::Entity::find()
+        .filter(amendment::Column::SubmissionId.eq(sub.id))
+        .filter(amendment::Column::ActivityId.eq(input.activity_id))
+        .filter(amendment::Column::Status.eq(AmendmentStatus::Proposed.as_str()))
+        .one(&txn)
+        .await?;
+    if open.is_some() {
+        return Err(pending());
+    }
     let row = amendment::ActiveModel {
         id: Set(Uuid::now_v7()),
         submission_id: Set(sub.id),
@@ -63,7 +85,11 @@ pub async fn propose_amendment(
         review_note: Set(None),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| match DbError::from(e) {
+        DbError::Conflict(_) => pending(),
+        other => other,
+    })?;
     let view = amendment_model(row)?;
     txn.record(
         proposer,
@@ -144,23 +170,37 @@ fn amendment_model(r: amendment::Model) -> DbResult<Amendment> {
     })
 }
 
-/// A submission's amendments, oldest first.
+/// A page of a submission's amendments, oldest first. Those not accepted only for
+/// whom [`policy::sees_review`] allows (filtered in the query, so pages stay full).
 pub async fn amendments(
     db: &Database,
     actor: &Actor,
     cycle_id: Uuid,
     body_code: &str,
-) -> DbResult<Vec<Amendment>> {
+    page: &PageRequest,
+) -> DbResult<Page<Amendment>> {
     let Found { sub, facts, .. } = find_visible(db.conn(), actor, cycle_id, body_code).await?;
-    let all = amendment::Entity::find()
-        .filter(amendment::Column::SubmissionId.eq(sub.id))
+    let mut query = amendment::Entity::find().filter(amendment::Column::SubmissionId.eq(sub.id));
+    if !policy::sees_review(actor, facts.body_id) {
+        query = query.filter(amendment::Column::Status.eq(AmendmentStatus::Accepted.as_str()));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(amendment::Column::Id.gt(after.id));
+    }
+    let rows = query
         .order_by_asc(amendment::Column::Id)
+        .limit(page.limit + 1)
         .all(db.conn())
-        .await?
-        .into_iter()
-        .map(amendment_model)
-        .collect::<DbResult<Vec<_>>>()?;
-    Ok(policy::amendments_for(actor, facts.body_id, all))
+        .await?;
+    let page = paginate(rows, page.limit, |r| Cursor {
+        key: String::new(),
+        id: r.id,
+    })?
+    .try_map(amendment_model)?;
+    Ok(Page {
+        items: policy::amendments_for(actor, facts.body_id, page.items),
+        next_cursor: page.next_cursor,
+    })
 }
 
 /// Accepts (applying the proposed values; the original stays in the amendment) or

@@ -236,6 +236,73 @@ pub async fn close(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResul
     Ok(after)
 }
 
+/// Reopens a closed cycle (the secretariat's way back from a close made too early):
+/// bodies can edit, submit and be reviewed again. The edition made at the close is
+/// kept in the record: its hash and signature are in the `cycle.close` entry, and its
+/// whole content goes into this `cycle.reopen` entry before it leaves the editions
+/// table; the next close makes a new edition.
+pub async fn reopen(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult<Cycle> {
+    let mut txn = db.write().await?;
+    let row = find(&txn, id).await?;
+    if row.state != CycleState::Closed.as_str() {
+        return Err(DbError::InvalidTransition(format!(
+            "only a closed cycle can be reopened; this one is {}",
+            row.state
+        )));
+    }
+    let done = reporting_cycle::Entity::update_many()
+        .col_expr(
+            reporting_cycle::Column::State,
+            Expr::value(CycleState::Open.as_str()),
+        )
+        .col_expr(
+            reporting_cycle::Column::Version,
+            Expr::col(reporting_cycle::Column::Version).add(1),
+        )
+        .col_expr(reporting_cycle::Column::UpdatedAt, Expr::value(Utc::now()))
+        .col_expr(
+            reporting_cycle::Column::ClosedAt,
+            Expr::value(Option::<chrono::DateTime<Utc>>::None),
+        )
+        .filter(reporting_cycle::Column::Id.eq(row.id))
+        .filter(reporting_cycle::Column::State.eq(CycleState::Closed.as_str()))
+        .exec(&txn)
+        .await?;
+    if done.rows_affected != 1 {
+        return Err(DbError::InvalidTransition(
+            "the cycle is no longer closed: someone else changed its state at the same time".into(),
+        ));
+    }
+    let kept = edition::Entity::find()
+        .filter(edition::Column::CycleId.eq(id))
+        .one(&txn)
+        .await?;
+    edition::Entity::delete_many()
+        .filter(edition::Column::CycleId.eq(id))
+        .exec(&txn)
+        .await?;
+    let kept = kept.map(|e| {
+        json!({
+            "sha256": e.sha256, "signature": e.signature, "created_at": e.created_at,
+            "content": serde_json::from_str::<Value>(&e.content).unwrap_or(Value::String(e.content)),
+        })
+    });
+    let before = to_model(row.clone())?;
+    let after = to_model(find(&txn, id).await?)?;
+    txn.record(
+        grant.actor_id(),
+        Change::new(
+            AuditAction::CycleReopen,
+            "cycle",
+            id,
+            Some(&json!({"cycle": before, "edition": kept})),
+            Some(&after),
+        )?,
+    );
+    txn.commit().await?;
+    Ok(after)
+}
+
 /// The canonical content of an edition: codes, not ids, so the same data gives the same
 /// bytes on any database.
 async fn edition_content(

@@ -13,13 +13,16 @@ use crate::{Database, DbError, DbResult, stored};
 mod amendments;
 mod board;
 mod lifecycle;
+mod paper;
 mod report;
 mod schedule;
+mod submission_audit;
 mod submissions;
 
 pub use amendments::{amendments, decide_amendment, propose_amendment};
 pub use board::board;
-pub use lifecycle::{close, get_edition, open};
+pub use lifecycle::{close, get_edition, open, reopen};
+pub use paper::{LatestActual, OverdueMilestone, Paper, PaperActivity, PaperIndicator, paper};
 pub use report::{ReportRow, report_rows};
 pub use schedule::{CyclePatch, create, list, update};
 pub use submissions::{EntryInput, act, get_submission, get_submission_with_actions, save};

@@ -25,6 +25,7 @@ use wpt_domain::AmendmentStatus;
 use wpt_domain::policy::{self, Act, Refusal, SubmissionFacts};
 
 use super::find;
+use super::submission_audit::{EntryState, SubmissionState, values_differ};
 
 /// A body's submission for a cycle, with the facts the policy decides on.
 pub(super) struct Found {
@@ -309,8 +310,9 @@ pub async fn save(
         }
     }
     errors.finish()?;
-    let before = view(&txn, sub.clone(), body_code.to_owned()).await?;
     let now = Utc::now();
+    let mut before_entries = Vec::new();
+    let mut after_entries = Vec::new();
     for e in entries {
         let old = &existing[&e.activity_id];
         let mut am: submission_entry::ActiveModel = old.clone().into();
@@ -322,7 +324,12 @@ pub async fn save(
         am.evidence_urls = Set(json!(e.values.evidence_urls));
         am.updated_by = Set(author);
         am.updated_at = Set(now);
-        am.update(&txn).await?;
+        let new = am.update(&txn).await?;
+        // The audit record names what this save changed, not the whole report.
+        if values_differ(old, &new) {
+            before_entries.push(EntryState::of(old)?);
+            after_entries.push(EntryState::of(&new)?);
+        }
     }
     let mut changes = Vec::new();
     if sub.author_id.is_none() {
@@ -341,25 +348,21 @@ pub async fn save(
         changes,
     )
     .await?;
-    let after = view(
-        &txn,
-        submission::Entity::find_by_id(sub.id)
-            .one(&txn)
-            .await?
-            .ok_or(DbError::NotFound("submission"))?,
-        body_code.to_owned(),
-    )
-    .await?;
+    let saved = submission::Entity::find_by_id(sub.id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("submission"))?;
     txn.record(
         author,
         Change::new(
             AuditAction::SubmissionEdit,
             "submission",
             sub.id,
-            Some(&before),
-            Some(&after),
+            Some(&SubmissionState::of(&sub).with_entries(before_entries)),
+            Some(&SubmissionState::of(&saved).with_entries(after_entries)),
         )?,
     );
+    let after = view(&txn, saved, body_code.to_owned()).await?;
     txn.commit().await?;
     Ok(after)
 }
@@ -414,7 +417,6 @@ pub async fn act(
             }
         }
     }
-    let before = view(&txn, sub.clone(), body_code.to_owned()).await?;
     record_step(
         &txn,
         &sub,
@@ -430,15 +432,10 @@ pub async fn act(
         crate::sql::record_accepted(&*txn, sub.id, cycle.id, cycle.period_end, now, sub.body_id)
             .await?;
     }
-    let after = view(
-        &txn,
-        submission::Entity::find_by_id(sub.id)
-            .one(&txn)
-            .await?
-            .ok_or(DbError::NotFound("submission"))?,
-        body_code.to_owned(),
-    )
-    .await?;
+    let stepped = submission::Entity::find_by_id(sub.id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("submission"))?;
     let action_name = match action {
         SubmissionAction::Edit => AuditAction::SubmissionEdit,
         SubmissionAction::Submit => AuditAction::SubmissionSubmit,
@@ -451,10 +448,11 @@ pub async fn act(
             action_name,
             "submission",
             sub.id,
-            Some(&before),
-            Some(&after),
+            Some(&SubmissionState::of(&sub)),
+            Some(&SubmissionState::of(&stepped)),
         )?,
     );
+    let after = view(&txn, stepped, body_code.to_owned()).await?;
     txn.commit().await?;
     Ok(after)
 }

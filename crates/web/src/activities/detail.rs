@@ -70,7 +70,7 @@ pub async fn detail(
             @if a.archived { dt { "Archived" } dd { "Yes: kept for the record, out of the lists" } }
         }
         @if may_update(&viewer, &a) {
-            p { a.button href={"/ui/activities/" (a.id) "/update"} { "Update my body's progress" } }
+            p { a.button href={"/ui/activities/" (a.id) "/update?from=activity"} { "Update my body's progress" } }
         }
         @if recorded {
             table {

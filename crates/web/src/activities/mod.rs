@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -154,7 +154,7 @@ pub async fn list(
             button type="submit" { "Apply filters" }
             a href="/ui/activities" { "Clear" }
         }
-        table #activities {
+        table #activities .cards {
             caption {
                 (activities.items.len()) " activities"
                 @if activities.next_cursor.is_some() { " on this page" }
@@ -208,22 +208,22 @@ fn row_markup(viewer: &Viewer, a: &Activity, body: Option<&str>, focus: bool) ->
     html! {
         tbody id={"act-" (id)} {
             tr {
-                td { a href={"/ui/activities/" (id)} { (a.code) } }
-                td { (a.title) }
-                td {
+                td data-label="Code" { a href={"/ui/activities/" (id)} { (a.code) } }
+                td data-label="Activity" { (a.title) }
+                td data-label="Bodies" {
                     (a.lead_body) " (lead)"
                     @for c in &a.cooperating_bodies { ", " (c) }
                 }
-                td {
+                td data-label="Reported status" {
                     (status_badge(part.and_then(|p| p.latest_status)))
                     @if body.is_none() { @if let Some(p) = part { " " span.hint { "(" (p.body) ")" } } }
                 }
-                td.num { @if let Some(p) = part.and_then(|p| p.latest_percent) { (p) } @else { "—" } }
-                td { (signal_badge(a.derived_signal)) }
-                td { (day_opt(a.planned_end)) }
-                td.num { (a.overdue_milestones) }
-                td { (when_opt(part.and_then(|p| p.latest_reported_at))) }
-                td {
+                td.num data-label="%" { @if let Some(p) = part.and_then(|p| p.latest_percent) { (p) } @else { "—" } }
+                td data-label="Signal" { (signal_badge(a.derived_signal)) }
+                td data-label="Planned end" { (day_opt(a.planned_end)) }
+                td.num data-label="Overdue milestones" { (a.overdue_milestones) }
+                td data-label="Last report" { (when_opt(part.and_then(|p| p.latest_reported_at))) }
+                td.row-actions {
                     @if may_update(viewer, a) {
                         a.button href={"/ui/activities/" (id) "/update"}
                             hx-get={"/ui/activities/" (id) "/update"}
@@ -301,6 +301,54 @@ pub struct ProgressForm {
     /// When the body's latest report was made, as the form saw it (empty: none).
     #[serde(default)]
     seen: String,
+    /// Where the form was opened: `row` (in the list, with htmx), `activity` (from the
+    /// activity's page) or anything else (the list, without script).
+    #[serde(default)]
+    from: String,
+}
+
+/// Where an Update form was opened, so that it posts, answers and goes back there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// In a row of the list, swapped in by htmx.
+    Row,
+    /// A page of its own, opened from the list (the Update link without script).
+    List,
+    /// A page of its own, opened from the activity's page.
+    Activity,
+}
+
+impl Origin {
+    fn parse(from: &str) -> Self {
+        match from {
+            "row" => Origin::Row,
+            "activity" => Origin::Activity,
+            _ => Origin::List,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Origin::Row => "row",
+            Origin::List => "list",
+            Origin::Activity => "activity",
+        }
+    }
+
+    /// Where a page form goes back to (after a save, or on Cancel).
+    fn back(self, id: Uuid) -> String {
+        match self {
+            Origin::Activity => format!("/ui/activities/{id}"),
+            _ => format!("/ui/activities#act-{id}"),
+        }
+    }
+}
+
+/// `?from=` of the Update page.
+#[derive(Debug, Default, Deserialize)]
+pub struct FromQuery {
+    #[serde(default)]
+    from: String,
 }
 
 impl ProgressForm {
@@ -323,6 +371,7 @@ impl ProgressForm {
                 .and_then(|p| p.latest_reported_at)
                 .map(|t| t.to_rfc3339())
                 .unwrap_or_default(),
+            from: String::new(),
         }
     }
 
@@ -383,22 +432,28 @@ impl TextField<'_> {
     }
 }
 
+/// The Update form. In a row of the list it posts with htmx and its answer replaces the
+/// row (`#act-{id}` exists only there); on a page of its own it is a plain form whose
+/// answer is a redirect back where it was opened, with the message of what was saved.
 fn progress_form(
     a: &Activity,
     form: &ProgressForm,
     error: Option<&PageError>,
-    htmx: bool,
+    origin: Origin,
 ) -> Markup {
     let id = a.id;
     let fid = |name: &str| format!("{name}-{id}");
     let status_problem = error.and_then(|e| e.field("status"));
     let percent_problem = error.and_then(|e| e.field("percent_complete"));
+    let in_row = origin == Origin::Row;
     html! {
         form.stack method="post" action={"/ui/activities/" (id) "/progress"}
-            hx-post={"/ui/activities/" (id) "/progress"} hx-target={"#act-" (id)} hx-swap="outerHTML"
-            aria-label={"Update " (a.code)} {
+            hx-post=[in_row.then(|| format!("/ui/activities/{id}/progress"))]
+            hx-target=[in_row.then(|| format!("#act-{id}"))] hx-swap=[in_row.then_some("outerHTML")]
+            aria-label={"Update " (a.code)} data-warn-unsaved {
             @if let Some(e) = error { (e.alert()) }
             input type="hidden" name="seen" value=(form.seen);
+            input type="hidden" name="from" value=(origin.as_str());
             div.grid2 {
                 div.field {
                     label for=(fid("status")) { "Status (required)" }
@@ -421,10 +476,10 @@ fn progress_form(
             (TextField { id: &fid("evidence"), name: "evidence_urls", label: "Evidence links", value: &form.fields.evidence_urls, hint: Some("One http(s) link per line, at most 20."), required: false }.render(error))
             div.actions {
                 button type="submit" { "Save update" }
-                @if htmx {
+                @if in_row {
                     button.secondary type="button" hx-get={"/ui/activities/" (id) "/row"} hx-target={"#act-" (id)} hx-swap="outerHTML" { "Cancel" }
                 } @else {
-                    a.button.secondary href="/ui/activities" { "Cancel" }
+                    a.button.secondary href=(origin.back(id)) { "Cancel" }
                 }
             }
         }
@@ -440,7 +495,7 @@ fn editor(a: &Activity, form: &ProgressForm, error: Option<&PageError>) -> Marku
             }
             tr.editor {
                 td colspan="10" {
-                    (progress_form(a, form, error, true))
+                    (progress_form(a, form, error, Origin::Row))
                 }
             }
         }
@@ -464,6 +519,7 @@ pub async fn update_form(
     viewer: Viewer,
     Htmx(htmx): Htmx,
     Path(id): Path<Uuid>,
+    Query(q): Query<FromQuery>,
 ) -> Result<Markup, PageError> {
     let a = own_activity(&state, &viewer, id).await?;
     let body = viewer
@@ -480,7 +536,7 @@ pub async fn update_form(
             &viewer,
             Section::Activities,
             &format!("Update {}", a.code),
-            html! { p { (a.title) } (progress_form(&a, &form, None, false)) },
+            html! { p { (a.title) } (progress_form(&a, &form, None, Origin::parse(&q.from))) },
         )
     })
 }
@@ -519,10 +575,21 @@ pub async fn record(
                 .map_err(PageError::from)
         }
     };
+    let origin = Origin::parse(&form.from);
+    let in_row = htmx && origin == Origin::Row;
     match result {
         Ok(update) => {
-            if !htmx {
-                return Redirect::to("/ui/activities").into_response();
+            let message = format!(
+                "Saved: {} is {}{}.",
+                a.code,
+                html::status_word(update.status),
+                update
+                    .percent_complete
+                    .map(|p| format!(", {p}% complete"))
+                    .unwrap_or_default()
+            );
+            if !in_row {
+                return crate::flash::after_post(&viewer, htmx, &origin.back(id), &message);
             }
             let fresh =
                 match wpt_db::activities::get(&state.db, id, policy::lens(&viewer.actor)).await {
@@ -530,15 +597,6 @@ pub async fn record(
                     Err(e) => return PageError::from(e).into_response(),
                 };
             let body = viewer.actor.body.as_ref().map(|b| b.code.clone());
-            let message = format!(
-                "Saved: {} is {}{}.",
-                fresh.code,
-                html::status_word(update.status),
-                update
-                    .percent_complete
-                    .map(|p| format!(", {p}% complete"))
-                    .unwrap_or_default()
-            );
             html! {
                 (row_markup(&viewer, &fresh, body.as_deref(), true))
                 (html::announce(&message))
@@ -547,14 +605,14 @@ pub async fn record(
         }
         Err(e) => {
             let status = e.status;
-            let markup = if htmx {
+            let markup = if in_row {
                 editor(&a, &form, Some(&e))
             } else {
                 page(
                     &viewer,
                     Section::Activities,
                     &format!("Update {}", a.code),
-                    html! { p { (a.title) } (progress_form(&a, &form, Some(&e), false)) },
+                    html! { p { (a.title) } (progress_form(&a, &form, Some(&e), origin)) },
                 )
             };
             (status, markup).into_response()

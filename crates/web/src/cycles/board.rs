@@ -47,7 +47,7 @@ pub async fn board(
         html! {
             p #board-progress { strong { (submitted) " of " (rows.len()) " submitted" } " · due " (day(cycle.due_on))
                 @if cycle.state == CycleState::Open { " (" (countdown(cycle.due_on)) ")" } " · " (state_word(cycle.state)) }
-            table #board {
+            table #board .cards {
                 caption { "One row per participating body; late and missing reports first" }
                 thead { tr {
                     th scope="col" { "Body" } th scope="col" { "Status" } th scope="col" { "Late" }
@@ -58,14 +58,14 @@ pub async fn board(
                     @for r in &rows {
                         tr data-body=(r.body) {
                             th scope="row" { (r.body) }
-                            td { (submission_badge(r.status)) }
-                            td { @if r.missing { span.late { "Missing (past due)" } } @else if r.late { span.late { "Late" } } @else { "No" } }
-                            td { (name(r.author_id)) }
-                            td { (name(r.submitter_id)) }
-                            td { (when_opt(r.submitted_at)) }
-                            td { (name(r.reviewer_id)) }
-                            td { (when_opt(r.reviewed_at)) }
-                            td {
+                            td data-label="Status" { (submission_badge(r.status)) }
+                            td data-label="Late" { @if r.missing { span.late { "Missing (past due)" } } @else if r.late { span.late { "Late" } } @else { "No" } }
+                            td data-label="Author" { (name(r.author_id)) }
+                            td data-label="Submitted by" { (name(r.submitter_id)) }
+                            td data-label="Submitted" { (when_opt(r.submitted_at)) }
+                            td data-label="Reviewed by" { (name(r.reviewer_id)) }
+                            td data-label="Reviewed" { (when_opt(r.reviewed_at)) }
+                            td.row-actions {
                                 @let mine = viewer.actor.body.as_ref().is_some_and(|b| b.code == r.body);
                                 @if mine || (reviewer && r.status != SubmissionStatus::NotStarted) {
                                     a href={"/ui/cycles/" (id) "/submissions/" (r.body)} { @if reviewer && r.status == SubmissionStatus::Submitted { "Review" } @else { "Open" } }

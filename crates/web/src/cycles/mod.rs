@@ -10,6 +10,7 @@
 //! `wpt_api::report`). The small shared pieces are here.
 
 mod board;
+mod csv;
 mod entries;
 mod report;
 mod review;
@@ -25,13 +26,72 @@ use wpt_domain::page::PageRequest;
 use wpt_domain::{CycleKind, CycleState};
 
 pub use board::board;
-pub use entries::{EntryForm, VersionQuery, save_entry};
-pub use report::{report, report_csv, report_xlsx};
+pub use entries::{ReportForm, VersionQuery, save_all, save_entry};
+pub use report::{report, report_csv, report_docx, report_xlsx};
 pub use review::{StepForm, accept, return_submission, review_queue, submit};
-pub use schedule::{CycleForm, PlanField, close, create, index, open};
+pub use schedule::{CycleForm, PlanField, close, create, index, open, reopen};
 pub use submission::{my_report, submission};
 
-use crate::html::{self, PageError, status_badge};
+use crate::html::{self, PageError, Section, status_badge};
+use crate::session::Viewer;
+
+/// A one-way action's form: posted without `confirm=yes` it answers the confirmation
+/// page (what will happen, in words); posted from that page, it acts.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+impl ConfirmForm {
+    fn confirmed(&self) -> bool {
+        self.confirm == "yes"
+    }
+}
+
+/// The confirmation step of a one-way action, without script: the consequences in
+/// words, a form that posts the same fields again with `confirm=yes`, and a way back.
+#[allow(clippy::too_many_arguments)]
+fn confirm_page(
+    viewer: &Viewer,
+    section: Section,
+    title: &str,
+    consequences: Markup,
+    action: &str,
+    hidden: &[(&str, &str)],
+    yes: &str,
+    back: &str,
+) -> Markup {
+    html::page(
+        viewer,
+        section,
+        title,
+        html! {
+            div.confirm #confirm {
+                (consequences)
+                div.actions {
+                    form method="post" action=(action) {
+                        @for (name, value) in hidden {
+                            input type="hidden" name=(name) value=(value);
+                        }
+                        input type="hidden" name="confirm" value="yes";
+                        button.danger type="submit" { (yes) }
+                    }
+                    a.button.secondary href=(back) { "No, go back" }
+                }
+            }
+        },
+    )
+}
+
+/// "A, B and C".
+fn and_list(items: &[&str]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
 
 fn all_rows() -> Result<PageRequest, PageError> {
     PageRequest::parse(Some(200), None).map_err(|e| PageError::from(DbError::Validation(e)))

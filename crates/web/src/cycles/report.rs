@@ -1,8 +1,8 @@
-//! `/ui/cycles/{id}/report`: the consolidated report on screen, and its CSV and XLSX
-//! downloads; the report comes from `wpt_api::report`, as the API's does.
+//! `/ui/cycles/{id}/report`: the consolidated report on screen, and its CSV, XLSX and
+//! DOCX (the meeting paper) downloads; the report comes from `wpt_api::report`, as the API's does.
 
 use axum::extract::{Path, State};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use uuid::Uuid;
 use wpt_api::AppState;
@@ -29,6 +29,7 @@ pub async fn report(
             p.actions {
                 a.button href={"/ui/cycles/" (id) "/report.csv"} download { "Download CSV" }
                 a.button href={"/ui/cycles/" (id) "/report.xlsx"} download { "Download XLSX" }
+                a.button href={"/ui/cycles/" (id) "/report.docx"} download { "Download meeting paper (Word)" }
             }
             p { "Generated " (when(report.generated_at)) ". Only accepted entries are shown; the rest say where the body's report stands." }
             @if !report.late_bodies.is_empty() { p { strong { "Late: " } (report.late_bodies.join(", ")) } }
@@ -66,12 +67,18 @@ pub async fn report(
 }
 
 /// `GET /ui/cycles/{id}/report.csv`.
+///
+/// The pages' own CSV, for spreadsheets: a byte-order mark, headers and statuses in
+/// words (`super::csv`); the API's keeps its codes.
 pub async fn report_csv(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<Uuid>,
 ) -> Response {
-    download(&state, &viewer, id, ReportFormat::Csv).await
+    match wpt_api::report::load(&state.db, &viewer.actor, id).await {
+        Ok(source) => super::csv::response(&source.cycle, &source.rows),
+        Err(e) => PageError::from(e).into_response(),
+    }
 }
 
 /// `GET /ui/cycles/{id}/report.xlsx`.
@@ -81,6 +88,15 @@ pub async fn report_xlsx(
     Path(id): Path<Uuid>,
 ) -> Response {
     download(&state, &viewer, id, ReportFormat::Xlsx).await
+}
+
+/// `GET /ui/cycles/{id}/report.docx`: the meeting paper.
+pub async fn report_docx(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Uuid>,
+) -> Response {
+    download(&state, &viewer, id, ReportFormat::Docx).await
 }
 
 async fn download(state: &AppState, viewer: &Viewer, id: Uuid, format: ReportFormat) -> Response {

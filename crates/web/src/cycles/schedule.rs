@@ -3,7 +3,7 @@
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -11,9 +11,9 @@ use uuid::Uuid;
 use wpt_api::AppState;
 use wpt_db::DbError;
 use wpt_db::cycles::CycleInput;
-use wpt_domain::{CycleKind, CycleState, Role};
+use wpt_domain::{CycleKind, CycleState, Role, SubmissionStatus};
 
-use super::{all_rows, countdown, kind_word, state_word};
+use super::{ConfirmForm, all_rows, and_list, confirm_page, countdown, kind_word, state_word};
 use crate::html::{FormData, PageError, Section, day, page};
 use crate::session::Viewer;
 
@@ -89,21 +89,22 @@ async fn index_page(
         Section::Cycles,
         title,
         html! {
-            table #cycles {
+            table #cycles .cards {
                 caption { "Reporting cycles of " (plan.code) ", latest meeting first" }
                 thead { tr {
                     th scope="col" { "Cycle" } th scope="col" { "Kind" } th scope="col" { "Meeting" }
                     th scope="col" { "Submissions due" } th scope="col" { "State" } th scope="col" { "Pages" }
+                    @if secretariat { th scope="col" { "Change the state" } }
                 } }
                 tbody {
                     @for c in &cycles.items {
                         tr {
-                            td { (c.name) }
-                            td { (kind_word(c.kind)) }
-                            td { (day(c.meeting_date)) }
-                            td { (day(c.due_on)) @if c.state == CycleState::Open { " · " (countdown(c.due_on)) } }
-                            td { (state_word(c.state)) }
-                            td {
+                            td.card-title { (c.name) }
+                            td data-label="Kind" { (kind_word(c.kind)) }
+                            td data-label="Meeting" { (day(c.meeting_date)) }
+                            td data-label="Submissions due" { (day(c.due_on)) @if c.state == CycleState::Open { " · " (countdown(c.due_on)) } }
+                            td data-label="State" { (state_word(c.state)) }
+                            td.row-actions {
                                 div.actions {
                                     @if officer && c.state != CycleState::Planned {
                                         a href={"/ui/cycles/" (c.id) "/my-report"} { "My report" }
@@ -112,14 +113,26 @@ async fn index_page(
                                         a href={"/ui/cycles/" (c.id) "/board"} { "Who has submitted" }
                                         a href={"/ui/cycles/" (c.id) "/report"} { "Consolidated report" }
                                     }
-                                    @if secretariat && c.state == CycleState::Planned {
-                                        form method="post" action={"/ui/cycles/" (c.id) "/open"} {
-                                            button type="submit" { "Open " (c.name) }
+                                }
+                            }
+                            // Apart from the links: each asks first, on a page of its own.
+                            @if secretariat {
+                                td.state-change {
+                                    @match c.state {
+                                        CycleState::Planned => {
+                                            form method="post" action={"/ui/cycles/" (c.id) "/open"} {
+                                                button type="submit" { "Open " (c.name) "…" }
+                                            }
                                         }
-                                    }
-                                    @if secretariat && c.state == CycleState::Open {
-                                        form method="post" action={"/ui/cycles/" (c.id) "/close"} {
-                                            button.secondary type="submit" { "Close " (c.name) }
+                                        CycleState::Open => {
+                                            form method="post" action={"/ui/cycles/" (c.id) "/close"} {
+                                                button.danger type="submit" { "Close " (c.name) "…" }
+                                            }
+                                        }
+                                        CycleState::Closed => {
+                                            form method="post" action={"/ui/cycles/" (c.id) "/reopen"} {
+                                                button.secondary type="submit" { "Reopen " (c.name) "…" }
+                                            }
                                         }
                                     }
                                 }
@@ -203,7 +216,14 @@ pub async fn create(
     }
     .await;
     match result {
-        Ok(_) => Redirect::to("/ui/cycles").into_response(),
+        Ok(c) => crate::flash::redirect(
+            &viewer,
+            "/ui/cycles",
+            &format!(
+                "Created {}: planned, submissions open on {}. Open it from this list when it is time.",
+                c.name, c.opens_on
+            ),
+        ),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             match index_page(&state, &viewer, &input.form, Some(&e)).await {
                 Ok(p) => (e.status, p).into_response(),
@@ -214,24 +234,157 @@ pub async fn create(
     }
 }
 
-/// `POST /ui/cycles/{id}/open` (secretariat).
+/// `POST /ui/cycles/{id}/open` (secretariat): asks first, then opens.
 pub async fn open(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<Uuid>,
-) -> Result<Redirect, PageError> {
+    FormData(form): FormData<ConfirmForm>,
+) -> Result<Response, PageError> {
     let grant = viewer.actor.secretariat()?;
-    wpt_db::cycles::open(&state.db, &grant, id).await?;
-    Ok(Redirect::to(&format!("/ui/cycles/{id}/board")))
+    let cycle = wpt_db::cycles::get(&state.db, id).await?;
+    if !form.confirmed() && cycle.state == CycleState::Planned {
+        let consequences = html! {
+            p { strong { "Open " (cycle.name) " for submissions?" } }
+            ul {
+                li { "Every body taking part in the plan gets its report for this cycle, prefilled from its latest progress, and its officers can write and submit it." }
+                li { "Submissions are due on " (day(cycle.due_on)) " (" (countdown(cycle.due_on)) ")." }
+                li { "An open cycle cannot go back to planned; it can only be closed." }
+            }
+        };
+        return Ok(confirm_page(
+            &viewer,
+            Section::Cycles,
+            &format!("Open {}?", cycle.name),
+            consequences,
+            &format!("/ui/cycles/{id}/open"),
+            &[],
+            &format!("Yes, open {}", cycle.name),
+            "/ui/cycles",
+        )
+        .into_response());
+    }
+    let c = wpt_db::cycles::open(&state.db, &grant, id).await?;
+    Ok(crate::flash::redirect(
+        &viewer,
+        &format!("/ui/cycles/{id}/board"),
+        &format!(
+            "{} is open: every body can now write and submit its report, due {}.",
+            c.name, c.due_on
+        ),
+    ))
 }
 
-/// `POST /ui/cycles/{id}/close` (secretariat).
+/// What closing a cycle leaves behind, in words: who has not submitted, who has a
+/// draft, which submitted reports are not reviewed.
+async fn close_consequences(
+    state: &AppState,
+    viewer: &Viewer,
+    cycle: &wpt_domain::models::Cycle,
+) -> Result<Markup, PageError> {
+    let rows = wpt_db::cycles::board(&state.db, &viewer.actor, cycle.id, None).await?;
+    let of = |f: &dyn Fn(SubmissionStatus) -> bool| -> Vec<&str> {
+        rows.iter()
+            .filter(|r| f(r.status))
+            .map(|r| r.body.as_str())
+            .collect()
+    };
+    let missing = of(&|s| !matches!(s, SubmissionStatus::Submitted | SubmissionStatus::Accepted));
+    let drafts = of(&|s| matches!(s, SubmissionStatus::Draft | SubmissionStatus::Returned));
+    let unreviewed = of(&|s| s == SubmissionStatus::Submitted);
+    let accepted = of(&|s| s == SubmissionStatus::Accepted).len();
+    Ok(html! {
+        p #close-summary { strong {
+            @if missing.is_empty() { "Every body has submitted. " } @else {
+                (missing.len()) " of " (rows.len()) @if missing.len() == 1 { " body has" } @else { " bodies have" }
+                " not submitted. "
+            }
+            @if !drafts.is_empty() {
+                (and_list(&drafts)) @if drafts.len() == 1 { " has a draft it has" } @else { " have drafts they have" } " not submitted. "
+            }
+            "Close " (cycle.name) " anyway?"
+        } }
+        ul {
+            @if !missing.is_empty() { li { "Not submitted: " (and_list(&missing)) "." } }
+            @if !unreviewed.is_empty() {
+                li { "Submitted but not reviewed: " (and_list(&unreviewed)) ". These stay out of the edition." }
+            }
+            li { "Every report becomes read-only, and the edition is frozen from the " (accepted) " accepted " @if accepted == 1 { "report" } @else { "reports" } "." }
+            li { "The secretariat can reopen the cycle later; this edition then stays on record and the next close makes a new one." }
+        }
+    })
+}
+
+/// `POST /ui/cycles/{id}/close` (secretariat): says who has not submitted, then closes.
 pub async fn close(
     State(state): State<AppState>,
     viewer: Viewer,
     Path(id): Path<Uuid>,
-) -> Result<Redirect, PageError> {
+    FormData(form): FormData<ConfirmForm>,
+) -> Result<Response, PageError> {
     let grant = viewer.actor.secretariat()?;
-    wpt_db::cycles::close(&state.db, &grant, id).await?;
-    Ok(Redirect::to("/ui/cycles"))
+    let cycle = wpt_db::cycles::get(&state.db, id).await?;
+    if !form.confirmed() && cycle.state == CycleState::Open {
+        let consequences = close_consequences(&state, &viewer, &cycle).await?;
+        return Ok(confirm_page(
+            &viewer,
+            Section::Cycles,
+            &format!("Close {}?", cycle.name),
+            consequences,
+            &format!("/ui/cycles/{id}/close"),
+            &[],
+            &format!("Yes, close {}", cycle.name),
+            "/ui/cycles",
+        )
+        .into_response());
+    }
+    let c = wpt_db::cycles::close(&state.db, &grant, id).await?;
+    Ok(crate::flash::redirect(
+        &viewer,
+        "/ui/cycles",
+        &format!(
+            "{} is closed: reports are read-only and its edition is frozen. You can reopen it from this list.",
+            c.name
+        ),
+    ))
+}
+
+/// `POST /ui/cycles/{id}/reopen` (secretariat): asks first, then reopens.
+pub async fn reopen(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Path(id): Path<Uuid>,
+    FormData(form): FormData<ConfirmForm>,
+) -> Result<Response, PageError> {
+    let grant = viewer.actor.secretariat()?;
+    let cycle = wpt_db::cycles::get(&state.db, id).await?;
+    if !form.confirmed() && cycle.state == CycleState::Closed {
+        let consequences = html! {
+            p { strong { "Reopen " (cycle.name) "?" } }
+            ul {
+                li { "Bodies can again write and submit their reports, and you can review them. Accepted reports stay accepted." }
+                li { "The edition made when it closed is kept in the audit record; the next close makes a new one." }
+            }
+        };
+        return Ok(confirm_page(
+            &viewer,
+            Section::Cycles,
+            &format!("Reopen {}?", cycle.name),
+            consequences,
+            &format!("/ui/cycles/{id}/reopen"),
+            &[],
+            &format!("Yes, reopen {}", cycle.name),
+            "/ui/cycles",
+        )
+        .into_response());
+    }
+    let c = wpt_db::cycles::reopen(&state.db, &grant, id).await?;
+    Ok(crate::flash::redirect(
+        &viewer,
+        &format!("/ui/cycles/{id}/board"),
+        &format!(
+            "{} is open again: bodies can write and submit, and the edition of its close is kept on record.",
+            c.name
+        ),
+    ))
 }

@@ -14,7 +14,7 @@ use wpt_domain::models::{Cycle, Submission};
 use wpt_domain::policy::Act;
 use wpt_domain::{CycleState, SubmissionStatus};
 
-use super::entries::entry_block;
+use super::entries::{Typed, entry_block};
 use super::{all_rows, countdown, entry_readonly};
 use crate::html::{self, PageError, Section, day, page, submission_badge, when};
 use crate::session::Viewer;
@@ -79,6 +79,7 @@ pub(super) async fn submission_page(
     id: Uuid,
     body: &str,
     notice: Option<Markup>,
+    typed: Option<&Typed>,
 ) -> Result<Markup, PageError> {
     let cycle = wpt_db::cycles::get(&state.db, id).await?;
     let (s, allowed) =
@@ -140,13 +141,21 @@ pub(super) async fn submission_page(
                 }
             }
             @if editable {
-                p.hint { "Save each block as you go; Submit hands the saved report to the secretariat." }
-                @for e in &s.entries { (entry_block(id, &s, e, None, None, false)) }
-                @if s.entries.is_empty() { p.notice { "Your body has no activity in this plan to report on." } }
-                div.actions {
-                    form method="post" action={(base) "/submit"} {
-                        input type="hidden" #report-version name="version" value=(s.version);
-                        button type="submit" { "Submit report" }
+                // One form: "Save all blocks" and Submit carry every block as typed, so
+                // nothing typed is dropped; each block's own button saves it alone
+                // (htmx). The server checks the fields (novalidate: a block left empty
+                // must not stop the others from being saved).
+                form #report-form method="post" action={(base) "/save"} novalidate data-warn-unsaved {
+                    p.hint { "Save a block with its own button, or every block at once. Submit saves every block first, then asks before handing the report to the secretariat." }
+                    input type="hidden" #report-version name="version" value=(s.version);
+                    @for e in &s.entries {
+                        @let mine = typed.and_then(|t| t.iter().find(|(a, _, _)| *a == e.activity_id));
+                        (entry_block(id, &s, e, mine.map(|(_, f, _)| f), mine.and_then(|(_, _, x)| x.as_ref()), false))
+                    }
+                    @if s.entries.is_empty() { p.notice { "Your body has no activity in this plan to report on." } }
+                    div.actions.report-actions {
+                        button.secondary type="submit" { "Save all blocks" }
+                        button type="submit" formaction={(base) "/submit"} { "Submit report" }
                     }
                 }
             } @else if let Some((pc, ps)) = &prev {
@@ -203,5 +212,5 @@ pub async fn submission(
     viewer: Viewer,
     Path((id, body)): Path<(Uuid, String)>,
 ) -> Result<Markup, PageError> {
-    submission_page(&state, &viewer, id, &body, None).await
+    submission_page(&state, &viewer, id, &body, None, None).await
 }

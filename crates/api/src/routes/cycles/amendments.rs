@@ -6,49 +6,42 @@ use axum::response::Response;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-use wpt_domain::models::Amendment;
+use wpt_domain::models::{Amendment, Page};
 
 use super::submissions::EntryRequest;
 use crate::AppState;
 use crate::auth::CurrentActor;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Json, Path};
-use crate::routes::created;
-
-/// A submission's amendments.
-#[derive(Debug, serde::Serialize, ToSchema)]
-pub struct AmendmentList {
-    /// Oldest first.
-    pub items: Vec<Amendment>,
-    /// Always `null`.
-    pub next_cursor: Option<String>,
-}
+use crate::extract::{Json, Path, Query};
+use crate::routes::{PageQuery, created};
 
 /// A body's amendments
 ///
 /// The corrections proposed to the body's accepted report, oldest first, each with the
-/// entry as accepted beside the proposed values.
+/// entry as accepted beside the proposed values; paged like every list (`limit`,
+/// `cursor`).
 ///
 /// Who may call: as for reading the report (other bodies' officers once it is
 /// submitted, viewers once it is accepted; 404 before); amendments not accepted are
 /// shown to administrators, the secretariat and the body's own officers only. Changes
 /// nothing.
 #[utoipa::path(get, path = "/cycles/{id}/submissions/{body_code}/amendments", tag = "submissions", security(("bearer" = [])),
-    params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code")),
+    params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code"), PageQuery),
     responses(
-        (status = 200, description = "The amendments, originals beside proposals", body = AmendmentList),
+        (status = 200, description = "A page of amendments, originals beside proposals", body = Page<Amendment>),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Bad `limit` or `cursor`", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn list_amendments(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
     Path((id, code)): Path<(Uuid, String)>,
-) -> Result<Json<AmendmentList>, ApiError> {
-    Ok(Json(AmendmentList {
-        items: wpt_db::cycles::amendments(&state.db, &actor, id, &code).await?,
-        next_cursor: None,
-    }))
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Page<Amendment>>, ApiError> {
+    Ok(Json(
+        wpt_db::cycles::amendments(&state.db, &actor, id, &code, &q.page()?).await?,
+    ))
 }
 
 /// A proposed amendment.
@@ -71,6 +64,9 @@ pub struct AmendmentRequest {
 /// After acceptance, the body's officer proposes corrected values for one entry; the
 /// secretariat accepts or rejects it, and the original stays visible beside it.
 ///
+/// One proposal at a time per entry: while one waits for the secretariat's decision,
+/// another for the same activity is a 409 `amendment_pending`.
+///
 /// Who may call: officers of that body only. Changes: adds the proposed amendment; the
 /// accepted entry keeps its values until the secretariat accepts it. Audited.
 #[utoipa::path(post, path = "/cycles/{id}/submissions/{body_code}/amendments", tag = "submissions", security(("bearer" = [])),
@@ -81,7 +77,7 @@ pub struct AmendmentRequest {
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not this body's officer", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such report, or not visible to the caller", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The report is not accepted, or the cycle is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The report is not accepted or the cycle is closed (`invalid_transition`), or the entry already has an amendment waiting for a decision (`amendment_pending`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid values or no reason", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn propose_amendment(

@@ -1,4 +1,5 @@
-//! A cycle's life: opening it, closing it, and the edition it leaves behind.
+//! A cycle's life: opening it, closing it (and reopening it), and the edition it leaves
+//! behind.
 
 use axum::extract::State;
 use axum::response::Response;
@@ -59,6 +60,35 @@ pub(super) async fn close_cycle(
 ) -> Result<Response, ApiError> {
     let grant = actor.secretariat()?;
     let c = wpt_db::cycles::close(&state.db, &grant, id).await?;
+    Ok(updated(c.version, c))
+}
+
+/// Reopen a closed reporting cycle
+///
+/// `closed -> open`: for a cycle closed too early. Bodies can again edit, submit and be
+/// reviewed (accepted reports stay accepted). The edition made at the close is kept in
+/// the audit record (its hash and signature in the `cycle.close` entry, its content in
+/// the `cycle.reopen` entry) and `GET /cycles/{id}/edition` answers 404 until the next
+/// close, which makes a new edition.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: the cycle's state (and `closed_at`, cleared); the edition leaves the
+/// editions table for the audit record; audited as `cycle.reopen`.
+#[utoipa::path(post, path = "/cycles/{id}/reopen", tag = "cycles", security(("bearer" = [])), params(("id" = Uuid, Path, description = "The cycle's id")),
+    responses(
+        (status = 200, description = "Reopened", body = Cycle),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither secretariat nor administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such cycle", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not closed", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn reopen_cycle(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+) -> Result<Response, ApiError> {
+    let grant = actor.secretariat()?;
+    let c = wpt_db::cycles::reopen(&state.db, &grant, id).await?;
     Ok(updated(c.version, c))
 }
 

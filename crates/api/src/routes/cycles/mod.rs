@@ -14,7 +14,7 @@ mod submissions;
 
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-pub use amendments::{AmendmentDecision, AmendmentList, AmendmentRequest};
+pub use amendments::{AmendmentDecision, AmendmentRequest};
 pub use report::ReportQuery;
 pub use schedule::{CreateCycle, CycleQuery, UpdateCycle};
 pub use submissions::{Board, BoardQuery, EntryRequest, ReturnRequest, SaveSubmission};
@@ -29,6 +29,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(schedule::get_cycle, schedule::update_cycle))
         .routes(routes!(lifecycle::open_cycle))
         .routes(routes!(lifecycle::close_cycle))
+        .routes(routes!(lifecycle::reopen_cycle))
         .routes(routes!(submissions::list_submissions))
         .routes(routes!(
             submissions::get_submission,
