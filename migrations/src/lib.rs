@@ -19,6 +19,7 @@ mod m20261201_000003_maintenance;
 mod m20261202_000001_login_attempts;
 mod m20261202_000002_session_activity;
 mod m20261202_000010_open_amendments;
+mod m20261202_000011_one_plan_lead;
 
 /// The ordered list of the tracker's migrations.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000001_login_attempts::Migration),
             Box::new(m20261202_000002_session_activity::Migration),
             Box::new(m20261202_000010_open_amendments::Migration),
+            Box::new(m20261202_000011_one_plan_lead::Migration),
         ]
     }
 }

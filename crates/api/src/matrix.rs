@@ -112,6 +112,9 @@ pub async fn render_matrix(
     format: MatrixFormat,
 ) -> Result<Response, ApiError> {
     let plan = wpt_db::work_plans::get(&state.db, id).await?;
+    // In one of the reports' render slots: many matrix downloads at once wait briefly,
+    // then get 503 with Retry-After, like the report's downloads.
+    let _slot = state.reports.slot("matrix rendering").await?;
     let rows = wpt_db::import::matrix(&state.db, id, wpt_domain::policy::lens(actor)).await?;
     let name: String = plan
         .code

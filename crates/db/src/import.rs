@@ -272,6 +272,34 @@ pub async fn import(
     bytes: &[u8],
     dry_run: bool,
 ) -> DbResult<ImportReport> {
+    run(db, grant, plan_id, format, bytes, dry_run, None).await
+}
+
+/// Imports a file as a preview showed it: `expected` is the preview's rows (what each
+/// row would do, with the fields it changes). The import commits only when it does
+/// exactly that; when the plan changed since the preview (another user's edit, another
+/// import) it is rolled back inside its transaction and the report returned is the new
+/// preview, with `dry_run` set: nothing was written.
+pub async fn import_as_previewed(
+    db: &Database,
+    grant: &SecretariatGrant,
+    plan_id: Uuid,
+    format: Format,
+    bytes: &[u8],
+    expected: &[ImportRow],
+) -> DbResult<ImportReport> {
+    run(db, grant, plan_id, format, bytes, false, Some(expected)).await
+}
+
+async fn run(
+    db: &Database,
+    grant: &SecretariatGrant,
+    plan_id: Uuid,
+    format: Format,
+    bytes: &[u8],
+    dry_run: bool,
+    expected: Option<&[ImportRow]>,
+) -> DbResult<ImportReport> {
     let table = read_file(format, bytes).await?;
     let mut errors = ValidationErrors::new();
     let rows = parse(table, &mut errors);
@@ -453,7 +481,10 @@ pub async fn import(
         }
         report.rows.push(outcome);
     }
-    if dry_run {
+    if expected.is_some_and(|rows| rows != report.rows.as_slice()) {
+        report.dry_run = true;
+    }
+    if report.dry_run {
         txn.rollback().await?;
     } else {
         txn.commit().await?;

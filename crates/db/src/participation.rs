@@ -46,7 +46,12 @@ async fn plan_and_body(
     plan_id: Uuid,
     code: &str,
 ) -> DbResult<(work_plan::Model, sectoral_body::Model)> {
+    // Locked for update (PostgreSQL; SQLite's write lock is taken already): a change of
+    // the plan's bodies waits for, and is waited for by, writes of its assignments (they
+    // share-lock the plan row, see `activities::participants`) and other changes of its
+    // bodies.
     let plan = work_plan::Entity::find_by_id(plan_id)
+        .lock_exclusive()
         .one(txn)
         .await?
         .ok_or(DbError::NotFound("work plan"))?;
@@ -101,7 +106,16 @@ pub async fn add_body(
         created_at: Set(Utc::now()),
     }
     .insert(&txn)
-    .await?;
+    .await
+    .map_err(|e| match DbError::from(e) {
+        // The unique indexes hold what the checks above said when another change
+        // committed in between: a second lead, or the same body twice.
+        DbError::Conflict(_) if role == ParticipationRole::Lead => DbError::Conflict(format!(
+            "{} already has a lead body; a plan has one lead body, so add {} as a member",
+            plan.code, body.code
+        )),
+        other => other,
+    })?;
     let after = view(&row, body)?;
     txn.record(
         grant.actor_id(),

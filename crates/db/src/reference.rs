@@ -8,8 +8,8 @@
 //! makes instances that start together apply it once.
 //!
 //! What an administrator changed through the API wins over the file: a body, a work
-//! plan or a participation the audit log shows a person created, changed or removed is
-//! never changed (or re-created) by the file again ([`touched`]).
+//! plan, a thematic area or a participation the audit log shows a person created,
+//! changed or removed is never changed (or re-created) by the file again ([`touched`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -59,7 +59,7 @@ impl Tally {
 }
 
 /// The rows people changed through the API: `(resource type, resource id)` of every
-/// audit entry with an actor on bodies, work plans and participations. One query, on the
+/// audit entry with an actor on bodies, work plans, thematic areas and participations. One query, on the
 /// log's resource index, only when a changed file is applied.
 async fn touched(txn: &DatabaseTransaction) -> DbResult<HashSet<(String, String)>> {
     use crate::entities::audit_log;
@@ -68,6 +68,7 @@ async fn touched(txn: &DatabaseTransaction) -> DbResult<HashSet<(String, String)
         .filter(audit_log::Column::ResourceType.is_in([
             "body",
             "work_plan",
+            "area",
             crate::participation::RESOURCE,
         ]))
         .filter(audit_log::Column::ActorId.is_not_null())
@@ -342,6 +343,13 @@ async fn apply_work_plans(
                     .insert(txn)
                     .await?;
                     areas.created += 1;
+                }
+                // Created or changed by a person (the secretariat): kept as it is.
+                Some(row)
+                    if (row.title != a.title || row.position != position)
+                        && is_touched(touched, "area", row.id) =>
+                {
+                    areas.kept += 1;
                 }
                 Some(row) if row.title != a.title || row.position != position => {
                     let mut am = row.clone().into_active_model();

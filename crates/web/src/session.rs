@@ -179,10 +179,15 @@ impl FromRequestParts<AppState> for Viewer {
                 } else {
                     Redirect::to(&target).into_response()
                 };
-                if cookie.is_some() {
+                if let Some(c) = &cookie {
                     response
                         .headers_mut()
                         .insert(header::SET_COOKIE, clear_cookie(&parts.headers));
+                    // Whose session it was: a form carried through the login page is
+                    // given back only to them (`login_keeping`).
+                    if let Ok(Some(user)) = sessions::owner_of_cookie(&state.db, c).await {
+                        response.extensions_mut().insert(EndedSessionOf(user));
+                    }
                 }
                 Err(response)
             }
@@ -229,8 +234,29 @@ fn login_form(next: Option<&str>, email: &str, notice: Option<Markup>) -> Markup
 }
 
 /// A form posted when the session had ended, carried through the login (see
-/// [`login_keeping`]): its fields (urlencoded) and where they were posted.
-type Carry<'a> = Option<(&'a str, &'a str)>;
+/// [`login_keeping`]): its fields (urlencoded), where they were posted, and its seal
+/// ([`carry_seal`]).
+type Carry<'a> = Option<(&'a str, &'a str, &'a str)>;
+
+/// On the [`Viewer`] extractor's "log in again" answer: the user whose session the
+/// cookie named.
+#[derive(Debug, Clone, Copy)]
+struct EndedSessionOf(uuid::Uuid);
+
+/// The seal of a carried form: a SHA-256 over the user whose session ended, the action
+/// and the fields. The login gives the form back only when the person logging in is
+/// that user (the seal computed for them matches); anyone else logging in on that
+/// browser gets the start page and the form is dropped.
+fn carry_seal(user: uuid::Uuid, fields: &str, action: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(b"wpt carry v1\0");
+    h.update(user.as_bytes());
+    h.update(action.as_bytes());
+    h.update(b"\0");
+    h.update(fields.as_bytes());
+    hex::encode(h.finalize())
+}
 
 fn login_form_carrying(
     next: Option<&str>,
@@ -247,9 +273,10 @@ fn login_form_carrying(
                 @if let Some(next) = next {
                     input type="hidden" name="next" value=(next);
                 }
-                @if let Some((fields, to)) = carry {
+                @if let Some((fields, to, seal)) = carry {
                     input type="hidden" name="carry" value=(fields);
                     input type="hidden" name="carry_to" value=(to);
+                    input type="hidden" name="carry_for" value=(seal);
                 }
                 label for="email" { "Email" }
                 input #email type="email" name="email" value=(email) autocomplete="username" required maxlength="320" autofocus;
@@ -283,6 +310,8 @@ pub struct LoginForm {
     carry: Option<String>,
     /// Where that form was posted.
     carry_to: Option<String>,
+    /// The carried form's seal: whose it is ([`carry_seal`]).
+    carry_for: Option<String>,
 }
 
 /// Instead of sending someone whose session ended to the login page empty-handed
@@ -303,14 +332,20 @@ pub fn login_keeping(rejection: Response, fields: &[(String, String)], action: &
     if !to_login {
         return rejection;
     }
+    // Only a session that is known to have been someone's carries their form: it is
+    // sealed to them.
+    let Some(EndedSessionOf(user)) = rejection.extensions().get::<EndedSessionOf>().copied() else {
+        return rejection;
+    };
     let carry = serde_urlencoded::to_string(fields).unwrap_or_default();
+    let seal = carry_seal(user, &carry, &action);
     let notice = html! {
         p.notice role="status" {
             "Your session has ended, so what you typed has not been saved yet. It is kept: log in again and you will be asked to save it."
         }
     };
     let mut response =
-        login_form_carrying(None, "", Some(notice), Some((&carry, &action))).into_response();
+        login_form_carrying(None, "", Some(notice), Some((&carry, &action, &seal))).into_response();
     for cookie in rejection.headers().get_all(header::SET_COOKIE) {
         response
             .headers_mut()
@@ -351,7 +386,9 @@ pub async fn login(
         .carry
         .as_deref()
         .zip(carry_to.as_deref())
-        .filter(|(c, _)| c.len() <= 512 * 1024);
+        .zip(input.carry_for.as_deref())
+        .map(|((c, to), seal)| (c, to, seal))
+        .filter(|(c, _, _)| c.len() <= 512 * 1024);
     let refuse = |status: StatusCode, message: &str| {
         (
             status,
@@ -385,13 +422,26 @@ pub async fn login(
                 .num_seconds()
                 .max(0);
             let actor = sessions::actor_for_cookie(&state.db, &state.auth, &session.cookie).await;
-            let target =
-                next.unwrap_or_else(|| actor.map(|a| home_of(a.role)).unwrap_or("/ui/").to_owned());
-            let carried = carry.and_then(|(c, to)| {
-                serde_urlencoded::from_str::<Vec<(String, String)>>(c)
-                    .ok()
-                    .map(|f| (f, to))
+            let target = next.clone().unwrap_or_else(|| {
+                actor
+                    .as_ref()
+                    .map(|a| home_of(a.role))
+                    .unwrap_or("/ui/")
+                    .to_owned()
             });
+            // The form comes back only to the person whose session ended; anyone else
+            // logging in on this browser does not see it (it is dropped).
+            let carried = carry
+                .filter(|(c, to, seal)| {
+                    actor
+                        .as_ref()
+                        .is_ok_and(|a| carry_seal(a.user_id, c, to) == *seal)
+                })
+                .and_then(|(c, to, _)| {
+                    serde_urlencoded::from_str::<Vec<(String, String)>>(c)
+                        .ok()
+                        .map(|f| (f, to))
+                });
             let mut response = match carried {
                 Some((fields, to)) => resume_page(&fields, to).into_response(),
                 None => Redirect::to(&target).into_response(),

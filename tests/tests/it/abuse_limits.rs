@@ -588,3 +588,37 @@ async fn the_sweep_removes_login_counts_whose_window_ended() {
         .json();
     assert_eq!(audit["items"][0]["after"]["login_attempts"], 1, "{audit}");
 }
+
+#[tokio::test]
+async fn the_matrix_download_takes_a_render_slot_and_is_refused_when_they_are_full() {
+    let app = TestApp::spawn().await;
+    let viewer = app.caller(Role::Viewer, None).await;
+    let (_, cookie) = app.web_caller(Role::Viewer, None).await;
+    let plan = wpt_domain::reference_id("work_plan", PLAN);
+    let api = format!("/api/v1/work-plans/{plan}/matrix?format=xlsx");
+    let page = format!("/ui/plans/{plan}/matrix.xlsx");
+    app.get_as(&viewer.token, &api)
+        .await
+        .assert_status(StatusCode::OK);
+    app.web_get(Some(&cookie), &page)
+        .await
+        .assert_status(StatusCode::OK);
+
+    let slots = app.state.reports.slots().clone();
+    let held = slots
+        .clone()
+        .acquire_many_owned(u32::try_from(slots.available_permits()).expect("few"))
+        .await
+        .expect("the slots");
+    let started = std::time::Instant::now();
+    let busy = app.get_as(&viewer.token, &api).await;
+    busy.assert_problem(StatusCode::SERVICE_UNAVAILABLE, "unavailable");
+    assert!(busy.header("retry-after").is_some());
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    let busy = app.web_get(Some(&cookie), &page).await;
+    busy.assert_status(StatusCode::SERVICE_UNAVAILABLE);
+    drop(held);
+    app.get_as(&viewer.token, &api)
+        .await
+        .assert_status(StatusCode::OK);
+}

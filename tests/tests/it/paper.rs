@@ -29,6 +29,10 @@ const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessing
 const NARRATIVE: &str = "Border officials briefed in Aranyaprathet & Poipet <2 sessions>";
 const ACTUAL: &str = "8642";
 
+/// Evidence links the API accepts but that are no URL a relationship target may carry:
+/// the paper shows them as text, without a hyperlink.
+const BAD_LINKS: [&str; 2] = ["https://x/%zz", "https://["];
+
 fn plan_id() -> String {
     wpt_domain::reference_id("work_plan", PLAN).to_string()
 }
@@ -137,7 +141,7 @@ async fn world(app: &TestApp) -> World {
         .map(|id| {
             json!({"activity_id": id, "status": "on_track", "percent_complete": 40, "narrative": NARRATIVE,
                    "challenges": "Interpreters for two languages", "next_steps": "Second round in Mae Sot",
-                   "evidence_urls": ["https://example.org/evidence/briefing.pdf"]})
+                   "evidence_urls": ["https://example.org/evidence/briefing.pdf", BAD_LINKS[0], BAD_LINKS[1]]})
         })
         .collect();
     let saved = app
@@ -374,6 +378,18 @@ async fn the_paper_is_a_real_document_with_headings_header_rows_and_the_draft_no
             "Target=\"https://example.org/evidence/briefing.pdf\" TargetMode=\"External\""
         ),
         "evidence links are links: {rels}"
+    );
+    for bad in BAD_LINKS {
+        assert!(doc.text.contains(bad), "{bad} shown as text: {}", doc.text);
+        assert!(
+            !rels.contains(&format!("Target=\"{bad}\"")),
+            "{bad} is no relationship target: {rels}"
+        );
+    }
+    assert_eq!(
+        rels.matches("TargetMode=\"External\"").count(),
+        rels.matches("briefing.pdf").count(),
+        "only the good link is a hyperlink: {rels}"
     );
 
     // A viewer's paper: the accepted entries, and no indicator actuals.

@@ -375,3 +375,78 @@ async fn what_an_administrator_changed_survives_the_reference_data_applied_again
             .contains(&"SLOM:member".to_owned())
     );
 }
+
+#[tokio::test]
+async fn two_leads_added_at_once_leave_exactly_one_lead() {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    use wpt_db::entities::plan_participation;
+    let app = TestApp::spawn().await;
+    let admin = app.caller(Role::Admin, None).await;
+    new_body(&app, &admin, "SOMRDPE").await;
+    new_body(&app, &admin, "ASEANAPOL").await;
+    // The plan without its lead (as a database could be mid-way through a change).
+    let plan = wpt_domain::reference_id("work_plan", "MSWP-TIP-2023-2028");
+    let conn = app.database().conn();
+    plan_participation::Entity::delete_many()
+        .filter(plan_participation::Column::WorkPlanId.eq(plan))
+        .filter(plan_participation::Column::Role.eq("lead"))
+        .exec(conn)
+        .await
+        .expect("no lead");
+
+    let plan_path = plan_id();
+    let (x, y) = tokio::join!(
+        add(
+            &app,
+            &admin,
+            &plan_path,
+            json!({"body": "SOMRDPE", "role": "lead"})
+        ),
+        add(
+            &app,
+            &admin,
+            &plan_path,
+            json!({"body": "ASEANAPOL", "role": "lead"})
+        ),
+    );
+    let mut statuses = [x.status, y.status];
+    statuses.sort();
+    assert_eq!(statuses, [StatusCode::CREATED, StatusCode::CONFLICT]);
+    let (loser, res) = if x.status == StatusCode::CONFLICT {
+        ("SOMRDPE", x)
+    } else {
+        ("ASEANAPOL", y)
+    };
+    res.assert_problem(StatusCode::CONFLICT, "conflict");
+    let leads: Vec<String> = participants(&app, &admin)
+        .await
+        .into_iter()
+        .filter(|p| p.ends_with(":lead"))
+        .collect();
+    assert_eq!(leads.len(), 1, "{leads:?}");
+
+    // The database holds it too: a second lead row is refused by the index.
+    let other: uuid::Uuid = app
+        .get_as(&admin.token, &format!("/api/v1/bodies/{loser}"))
+        .await
+        .json()["id"]
+        .as_str()
+        .expect("id")
+        .parse()
+        .expect("uuid");
+    let second = plan_participation::ActiveModel {
+        id: sea_orm::ActiveValue::Set(uuid::Uuid::new_v4()),
+        work_plan_id: sea_orm::ActiveValue::Set(plan),
+        body_id: sea_orm::ActiveValue::Set(other),
+        role: sea_orm::ActiveValue::Set("lead".into()),
+        confirmed: sea_orm::ActiveValue::Set(true),
+        created_at: sea_orm::ActiveValue::Set(chrono::Utc::now()),
+    };
+    assert!(
+        plan_participation::Entity::insert(second)
+            .exec(conn)
+            .await
+            .is_err(),
+        "a second lead row"
+    );
+}

@@ -242,3 +242,47 @@ async fn an_administrator_adds_the_tenth_body_and_corrects_it() {
     assert!(patched.json()["notes"].is_null());
     assert_eq!(patched.header("etag"), Some("\"2\""));
 }
+
+#[tokio::test]
+async fn an_area_the_secretariat_created_is_not_overwritten_by_the_file() {
+    let app = TestApp::spawn().await;
+    let sec = app.caller(wpt_domain::Role::Secretariat, None).await;
+    let plan = wpt_domain::reference_id("work_plan", "MSWP-TIP-2023-2028");
+    let created = app
+        .request(
+            axum::http::Method::POST,
+            &format!("/api/v1/work-plans/{plan}/areas"),
+        )
+        .bearer(&sec.token)
+        .json(&serde_json::json!({"code": "E", "title": "Secretariat's area"}))
+        .send()
+        .await;
+    created.assert_status(StatusCode::CREATED);
+    let created = created.json();
+
+    // A later file names the same code with its own title.
+    let at = "  { code = \"D\", title = \"Regional and international cooperation and coordination\" },\n]";
+    let last = REFERENCE.rfind(at).expect("the 2023 plan's areas");
+    let edited = format!(
+        "{}  {{ code = \"D\", title = \"Regional and international cooperation and coordination\" }},\n  {{ code = \"E\", title = \"The file's area\" }},\n]{}",
+        &REFERENCE[..last],
+        &REFERENCE[last + at.len()..]
+    );
+    let data = ReferenceData::from_toml_str(&edited).expect("valid");
+    let outcome = wpt_db::reference::apply(app.database(), &data, &edited)
+        .await
+        .expect("apply");
+    match outcome {
+        wpt_db::reference::ReferenceOutcome::Applied(summary) => {
+            assert!(
+                summary.contains("areas: 0 created, 0 updated, 1 kept"),
+                "{summary}"
+            );
+        }
+        other => panic!("expected applied, got {other:?}"),
+    }
+    let areas = all_items(&app, &format!("/api/v1/work-plans/{plan}/areas")).await;
+    let e = areas.iter().find(|a| a["code"] == "E").expect("area E");
+    assert_eq!(e["title"], "Secretariat's area");
+    assert_eq!(e["id"], created["id"]);
+}

@@ -856,7 +856,21 @@ async fn the_report_form_never_drops_typed_text() {
     let mut owned = vec![("version".to_owned(), v3.as_str())];
     owned.extend(block(&one, "Typed after the session ended", "35"));
     owned.extend(block(&two, "Second block, also kept", "25"));
-    let expired = "wpt_session=wpts_this-session-has-ended";
+    // The officer's session ends (past its end, as an expired one is).
+    {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+        use wpt_db::entities::session;
+        session::Entity::update_many()
+            .col_expr(
+                session::Column::ExpiresAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::hours(1)),
+            )
+            .filter(session::Column::UserId.eq(officer.id))
+            .exec(app.database().conn())
+            .await
+            .expect("expired");
+    }
+    let expired = cookie.as_str();
     let res = app
         .web_post(
             Some(expired),
@@ -871,6 +885,17 @@ async fn the_report_form_never_drops_typed_text() {
     let carry = input_value(&login, "carry");
     assert!(carry.contains("Typed+after+the+session+ended"), "{carry}");
     assert_eq!(input_value(&login, "carry_to"), format!("{report}/save"));
+    let seal = input_value(&login, "carry_for");
+    // A cookie that names no session carries nothing: whose the form was is unknown.
+    let res = app
+        .web_post(
+            Some("wpt_session=wpts_this-session-never-was"),
+            &format!("{report}/save"),
+            &pairs(&owned),
+            false,
+        )
+        .await;
+    assert!(!res.text().contains("name=\"carry\""), "{}", res.text());
     // htmx: the page is left as it is (nothing swapped), with a message.
     let res = app
         .web_post(
@@ -883,6 +908,25 @@ async fn the_report_form_never_drops_typed_text() {
     assert_eq!(res.header("hx-reswap"), Some("none"));
     assert!(res.text().contains("Your text is still on this page"));
 
+    // Someone else logging in next on this browser is not offered the form.
+    let other = app.caller(Role::Officer, Some("DGICM")).await;
+    let res = app
+        .web_post(
+            None,
+            "/ui/login",
+            &[
+                ("email", other.email.as_str()),
+                ("password", wpt_tests::TEST_PASSWORD),
+                ("carry", &carry.replace("&amp;", "&")),
+                ("carry_to", &format!("{report}/save")),
+                ("carry_for", &seal),
+            ],
+            false,
+        )
+        .await;
+    res.assert_status(StatusCode::SEE_OTHER);
+    assert!(!res.text().contains("Typed after the session ended"));
+
     let officer_email = officer.email.clone();
     let res = app
         .web_post(
@@ -893,6 +937,7 @@ async fn the_report_form_never_drops_typed_text() {
                 ("password", wpt_tests::TEST_PASSWORD),
                 ("carry", &carry.replace("&amp;", "&")),
                 ("carry_to", &format!("{report}/save")),
+                ("carry_for", &seal),
             ],
             false,
         )

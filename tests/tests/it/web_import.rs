@@ -369,3 +369,157 @@ async fn officers_viewers_and_forged_posts_are_refused() {
     assert!(res.status.is_redirection(), "{}", res.status);
     assert_eq!(rows(&app).await, before, "nothing written");
 }
+
+/// The activity of `plan()` with this code: its id and title.
+async fn activity(app: &TestApp, code: &str) -> (uuid::Uuid, String) {
+    use sea_orm::{ColumnTrait, QueryFilter};
+    use wpt_db::entities::activity;
+    let a = activity::Entity::find()
+        .filter(activity::Column::WorkPlanId.eq(plan()))
+        .filter(activity::Column::Code.eq(code))
+        .one(app.database().conn())
+        .await
+        .expect("read")
+        .expect("the activity");
+    (a.id, a.title)
+}
+
+#[tokio::test]
+async fn a_confirm_after_someone_else_edited_shows_the_new_preview_and_writes_nothing() {
+    let app = TestApp::spawn().await;
+    let (_, cookie) = app.web_caller(Role::Secretariat, None).await;
+    let other = app.caller(Role::Secretariat, None).await;
+    let res = upload(
+        &app,
+        &cookie,
+        Some(("matrix.csv", "text/csv", MATRIX.as_bytes())),
+        WEB_ORIGIN,
+    )
+    .await;
+    res.assert_status(StatusCode::OK);
+    let sha = confirm_hash(&res.text());
+    app.web_post(
+        Some(&cookie),
+        &format!("/ui/plans/{}/import", plan()),
+        &[("sha256", &sha)],
+        false,
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+
+    // The preview: A.a.1 changes its title, B.a.1 is unchanged.
+    let file = MATRIX.replace("Regional awareness campaign", "Regional campaign phase 2");
+    let res = upload(
+        &app,
+        &cookie,
+        Some(("matrix.csv", "text/csv", file.as_bytes())),
+        WEB_ORIGIN,
+    )
+    .await;
+    res.assert_status(StatusCode::OK);
+    let html = res.text();
+    assert!(html.contains("<strong>1</strong>to change"), "{html}");
+    assert!(html.contains("<strong>2</strong>unchanged"), "{html}");
+    let sha = confirm_hash(&html);
+
+    // Meanwhile another user edits B.a.1, which the preview called unchanged.
+    let (b, _) = activity(&app, "B.a.1").await;
+    let current = app.get(&format!("/api/v1/activities/{b}")).await;
+    let etag = current.header("etag").expect("etag").to_owned();
+    app.request(Method::PATCH, &format!("/api/v1/activities/{b}"))
+        .bearer(&other.token)
+        .header("if-match", &etag)
+        .json(&serde_json::json!({"title": "Guidelines edited meanwhile"}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    let before = rows(&app).await;
+
+    let res = app
+        .web_post(
+            Some(&cookie),
+            &format!("/ui/plans/{}/import", plan()),
+            &[("sha256", &sha)],
+            false,
+        )
+        .await;
+    res.assert_status(StatusCode::CONFLICT);
+    let html = res.text();
+    assert!(
+        html.contains("The plan changed since the preview"),
+        "{html}"
+    );
+    assert!(html.contains("<strong>2</strong>to change"), "{html}");
+    assert!(html.contains("Guidelines edited meanwhile"), "{html}");
+    assert_eq!(rows(&app).await, before, "nothing written");
+    assert_eq!(
+        activity(&app, "B.a.1").await.1,
+        "Guidelines edited meanwhile",
+        "the other user's edit is kept"
+    );
+    assert_eq!(
+        activity(&app, "A.a.1").await.1,
+        "Regional awareness campaign"
+    );
+
+    // The file is held again under the new preview: confirming that imports it.
+    assert_eq!(confirm_hash(&html), sha);
+    app.web_post(
+        Some(&cookie),
+        &format!("/ui/plans/{}/import", plan()),
+        &[("sha256", &sha)],
+        false,
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+    assert_eq!(activity(&app, "A.a.1").await.1, "Regional campaign phase 2");
+}
+
+#[tokio::test]
+async fn one_person_cannot_push_out_everyone_elses_previews() {
+    let app = TestApp::spawn().await;
+    let (_, mine) = app.web_caller(Role::Secretariat, None).await;
+    let (_, theirs) = app.web_caller(Role::Secretariat, None).await;
+    let res = upload(
+        &app,
+        &mine,
+        Some(("matrix.csv", "text/csv", MATRIX.as_bytes())),
+        WEB_ORIGIN,
+    )
+    .await;
+    res.assert_status(StatusCode::OK);
+    let kept = confirm_hash(&res.text());
+    // Another person previews more distinct files than the whole store holds.
+    let mut hashes = Vec::new();
+    for i in 0..=wpt_web::plans::import::HELD_MAX {
+        let file = MATRIX.replace("Regional awareness campaign", &format!("Campaign {i}"));
+        let res = upload(
+            &app,
+            &theirs,
+            Some(("matrix.csv", "text/csv", file.as_bytes())),
+            WEB_ORIGIN,
+        )
+        .await;
+        res.assert_status(StatusCode::OK);
+        hashes.push(confirm_hash(&res.text()));
+    }
+    // Their oldest is gone (they hold at most HELD_PER_USER), mine is still held.
+    let res = app
+        .web_post(
+            Some(&theirs),
+            &format!("/ui/plans/{}/import", plan()),
+            &[("sha256", &hashes[0])],
+            false,
+        )
+        .await;
+    res.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(res.text().contains("no longer held"));
+    app.web_post(
+        Some(&mine),
+        &format!("/ui/plans/{}/import", plan()),
+        &[("sha256", &kept)],
+        false,
+    )
+    .await
+    .assert_status(StatusCode::SEE_OTHER);
+}

@@ -101,6 +101,22 @@ impl ReportRenders {
         &self.slots
     }
 
+    /// A render slot, waiting at most [`RENDER_WAIT`] for one; when every slot stays
+    /// taken, `DbError::Busy` (503 with `Retry-After`). Other renders (the matrix) take
+    /// theirs here too, so all of them together are bounded.
+    pub(crate) async fn slot(
+        &self,
+        what: &'static str,
+    ) -> Result<tokio::sync::OwnedSemaphorePermit, ApiError> {
+        tokio::time::timeout(RENDER_WAIT, self.slots.clone().acquire_owned())
+            .await
+            .map_err(|_| DbError::Busy {
+                what,
+                retry_after: 5,
+            })?
+            .map_err(ApiError::internal)
+    }
+
     /// The answer for `actor`'s `format` of cycle `id` at audit `position`: the cached
     /// one, or `render`'s, run in a render slot and kept when it succeeded.
     pub(crate) async fn answer<F>(
@@ -119,13 +135,7 @@ impl ReportRenders {
         if let Some(hit) = self.get(&of, at) {
             return Ok(hit.response());
         }
-        let _slot = tokio::time::timeout(RENDER_WAIT, self.slots.clone().acquire_owned())
-            .await
-            .map_err(|_| DbError::Busy {
-                what: "report rendering",
-                retry_after: 5,
-            })?
-            .map_err(ApiError::internal)?;
+        let _slot = self.slot("report rendering").await?;
         self.renders.fetch_add(1, Ordering::Relaxed);
         let response = render.await?;
         if response.status() != StatusCode::OK {

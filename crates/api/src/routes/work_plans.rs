@@ -492,7 +492,9 @@ pub struct MatrixQuery {
 /// accepted one), `Planned Start`, `Planned End`. As CSV (every field quoted, text
 /// starting with `=`, `+`, `-`, `@`, tab, carriage return or `'` prefixed with `'`) or
 /// XLSX (string cells), by `Accept` or `?format=`; no `Accept` means XLSX. Importing the
-/// file unchanged (`POST /work-plans/{id}/import`) changes nothing.
+/// file unchanged (`POST /work-plans/{id}/import`) changes nothing. The file is
+/// rendered in one of the reports' render slots: when every slot stays busy for 2 s the
+/// answer is 503 with `Retry-After`.
 ///
 /// Who may call: any authenticated caller (the plan's structure is public to every
 /// reader; viewers read the status from accepted reports only). Changes nothing.
@@ -511,6 +513,7 @@ pub struct MatrixQuery {
         (status = 404, description = "No such work plan", body = Problem, content_type = "application/problem+json"),
         (status = 406, description = "Neither CSV nor XLSX is acceptable", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad id or format", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Every render slot is busy (`WPT_REPORT_RENDERS`, shared with the reports); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     )
 )]
 async fn get_matrix(

@@ -29,6 +29,14 @@ pub(crate) async fn participants(
     db: &impl ConnectionTrait,
     plan_id: Uuid,
 ) -> DbResult<HashMap<String, Uuid>> {
+    // The plan row is share-locked (FOR SHARE on PostgreSQL; SQLite's write lock is
+    // taken already) until the assignments are written: removing a body from the plan
+    // locks it for update, so it waits for this write and then sees its assignments, or
+    // this read waits for the removal and no longer finds the body.
+    work_plan::Entity::find_by_id(plan_id)
+        .lock_shared()
+        .one(db)
+        .await?;
     Ok(plan_participation::Entity::find()
         .filter(plan_participation::Column::WorkPlanId.eq(plan_id))
         .find_also_related(sectoral_body::Entity)

@@ -215,6 +215,16 @@ pub async fn actor_for_cookie(db: &Database, auth: &Auth, cookie: &str) -> DbRes
     actor_from_row(&row, user_id, Credential::Session { session_id })
 }
 
+/// Whose session the cookie named, however it ended (expired, idle, revoked): for the
+/// login page, which gives a form carried through it back only to that person.
+pub async fn owner_of_cookie(db: &Database, cookie: &str) -> DbResult<Option<Uuid>> {
+    Ok(session::Entity::find()
+        .filter(session::Column::CookieHash.eq(tokens::hash(cookie)))
+        .one(db.conn())
+        .await?
+        .map(|s| s.user_id))
+}
+
 /// Records a session's use, at most once a minute, off the request's path (like an API
 /// token's `last_used_at`): bookkeeping, not audited.
 fn touch(db: &Database, session_id: Uuid, last_seen: Option<DateTime<Utc>>, now: DateTime<Utc>) {

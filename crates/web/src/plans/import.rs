@@ -12,8 +12,14 @@
 //!   were previewed, all or nothing. A browser cannot re-send a file without script, and
 //!   carrying it in the page (base64 in a hidden field) would put up to 1.4 MiB into the
 //!   page and past the 1 MiB limit of a post; holding it by hash costs at most
-//!   [`HELD_MAX`] files of 1 MiB. A confirm that finds nothing held (too late, the
-//!   server restarted, or another instance answered) asks for the file again.
+//!   [`HELD_MAX`] files of 1 MiB, at most [`HELD_PER_USER`] of them one person's. A
+//!   confirm that finds nothing held (too late, the server restarted, or another
+//!   instance answered) asks for the file again.
+//! - The preview's rows (outcome and changed fields) are held with the file; the confirm
+//!   imports only if the import still does exactly that
+//!   (`wpt_db::import::import_as_previewed`), else nothing is written and the new
+//!   preview is shown (409), the file held again under it. A confirm refused for another
+//!   reason than the file (409, 429, 503) keeps the file held.
 //! - The downloads (`matrix.csv`, `matrix.xlsx`) are the files of `GET
 //!   /api/v1/work-plans/{id}/matrix`, for anyone signed in (viewers through their lens).
 //!
@@ -35,7 +41,7 @@ use wpt_api::AppState;
 use wpt_api::matrix::MatrixFormat;
 use wpt_db::DbError;
 use wpt_db::import::{Format, MATRIX_HEADER};
-use wpt_domain::models::{ImportOutcome, ImportReport, WorkPlan};
+use wpt_domain::models::{ImportOutcome, ImportReport, ImportRow, WorkPlan};
 
 use crate::html::{FormData, PageError, Section, page};
 use crate::session::Viewer;
@@ -44,12 +50,18 @@ use crate::session::Viewer;
 pub const HELD_FOR: Duration = Duration::from_secs(15 * 60);
 /// Most previewed files held at once (the oldest goes first).
 pub const HELD_MAX: usize = 32;
+/// Most previewed files held at once for one person (their oldest goes first), so one
+/// person's uploads cannot push everyone else's previews out.
+pub const HELD_PER_USER: usize = 4;
 
 /// A previewed upload.
 struct Held {
     bytes: Vec<u8>,
     format: Format,
     name: String,
+    /// What the preview said each row would do: the confirm imports only if the import
+    /// still does exactly this.
+    rows: Vec<ImportRow>,
     at: Instant,
 }
 
@@ -65,6 +77,19 @@ fn held() -> &'static Mutex<HashMap<HeldKey, Held>> {
 fn hold(key: HeldKey, file: Held) {
     let mut map = held().lock().unwrap_or_else(|e| e.into_inner());
     map.retain(|_, h| h.at.elapsed() < HELD_FOR);
+    map.remove(&key);
+    let user = key.0;
+    while map.keys().filter(|k| k.0 == user).count() >= HELD_PER_USER {
+        let Some(oldest) = map
+            .iter()
+            .filter(|(k, _)| k.0 == user)
+            .min_by_key(|(_, h)| h.at)
+            .map(|(k, _)| k.clone())
+        else {
+            break;
+        };
+        map.remove(&oldest);
+    }
     while map.len() >= HELD_MAX {
         let Some(oldest) = map.iter().min_by_key(|(_, h)| h.at).map(|(k, _)| k.clone()) else {
             break;
@@ -206,7 +231,13 @@ fn errors_block(name: &str, error: &PageError) -> Markup {
     }
 }
 
-fn preview_block(plan: Uuid, name: &str, sha256: &str, report: &ImportReport) -> Markup {
+fn preview_block(
+    plan: Uuid,
+    name: &str,
+    sha256: &str,
+    report: &ImportReport,
+    changed: bool,
+) -> Markup {
     let creates: Vec<_> = report
         .rows
         .iter()
@@ -220,6 +251,15 @@ fn preview_block(plan: Uuid, name: &str, sha256: &str, report: &ImportReport) ->
     html! {
         section #preview aria-labelledby="preview-heading" {
             h2 #preview-heading tabindex="-1" autofocus { "Preview of " (name) }
+            @if changed {
+                div.error #import-changed role="alert" {
+                    p {
+                        strong { "The plan changed since the preview. " }
+                        "Nothing was imported. This is what importing " (name)
+                        " would do now; confirm again to import it."
+                    }
+                }
+            }
             p.notice { "Nothing has been saved yet." }
             ul.counters {
                 li { strong { (report.created) } "to create" }
@@ -382,13 +422,14 @@ pub async fn preview(
     let sha256 = hex::encode(Sha256::digest(&bytes));
     match wpt_db::import::import(&state.db, &grant, id, format, &bytes, true).await {
         Ok(report) => {
-            let block = preview_block(id, &name, &sha256, &report);
+            let block = preview_block(id, &name, &sha256, &report, false);
             hold(
                 (viewer.actor.user_id, id, sha256),
                 Held {
                     bytes,
                     format,
                     name,
+                    rows: report.rows,
                     at: Instant::now(),
                 },
             );
@@ -438,7 +479,34 @@ pub async fn confirm(
         ));
         return (e.status, import_page(&viewer, &plan, Some(&e), None)).into_response();
     };
-    match wpt_db::import::import(&state.db, &grant, id, file.format, &file.bytes, false).await {
+    let done = wpt_db::import::import_as_previewed(
+        &state.db,
+        &grant,
+        id,
+        file.format,
+        &file.bytes,
+        &file.rows,
+    )
+    .await;
+    match done {
+        Ok(r) if r.dry_run => {
+            // The plan changed since the preview: nothing was written; the new preview
+            // is shown and the file held again under it.
+            let block = preview_block(id, &file.name, &key.2, &r, true);
+            hold(
+                key,
+                Held {
+                    rows: r.rows,
+                    at: Instant::now(),
+                    ..file
+                },
+            );
+            (
+                StatusCode::CONFLICT,
+                import_page(&viewer, &plan, None, Some(block)),
+            )
+                .into_response()
+        }
         Ok(r) => crate::flash::redirect(
             &viewer,
             &format!("/ui/plans/{id}/import"),
@@ -453,6 +521,15 @@ pub async fn confirm(
             (e.status, import_page(&viewer, &plan, None, Some(block))).into_response()
         }
         Err(e) => {
+            // Not the file's fault (a conflict, the write rate, maintenance, a busy
+            // database): it stays held, so the same confirm can be sent again.
+            hold(
+                key,
+                Held {
+                    at: Instant::now(),
+                    ..file
+                },
+            );
             let e = PageError::from(e);
             (e.status, import_page(&viewer, &plan, Some(&e), None)).into_response()
         }

@@ -156,12 +156,16 @@ impl Doc {
     }
 
     /// A run linking to `url` (http and https only; anything else is plain text).
+    ///
+    /// The relationship's target is the URL as the `url` crate writes it, and only when
+    /// it parses with no syntax violation (`https://x/%zz`, `https://[`, spaces and the
+    /// like are shown as text, without a hyperlink): Word refuses to open a document
+    /// whose hyperlink target it cannot read.
     pub fn link(&mut self, url: &str) -> String {
-        let lower = url.to_ascii_lowercase();
-        if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        let Some(target) = link_target(url) else {
             return run(url, false);
-        }
-        self.links.push(url.to_owned());
+        };
+        self.links.push(target);
         format!(
             "<w:hyperlink r:id=\"rIdLink{}\"><w:r><w:rPr><w:rStyle w:val=\"Hyperlink\"/></w:rPr>\
              <w:t xml:space=\"preserve\">{}</w:t></w:r></w:hyperlink>",
@@ -360,6 +364,23 @@ const STYLES: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\
 <w:right w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"A6A6A6\"/><w:insideH w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"A6A6A6\"/>\
 <w:insideV w:val=\"single\" w:sz=\"4\" w:space=\"0\" w:color=\"A6A6A6\"/></w:tblBorders></w:tblPr></w:style>\
 </w:styles>";
+
+/// The hyperlink target of `text`: an http or https URL that parses without any syntax
+/// violation, as the `url` crate serializes it; `None` for anything else.
+fn link_target(text: &str) -> Option<String> {
+    let violated = std::cell::Cell::new(false);
+    let parsed = url::Url::options()
+        .syntax_violation_callback(Some(&|_| violated.set(true)))
+        .parse(text)
+        .ok()?;
+    if violated.get()
+        || !matches!(parsed.scheme(), "http" | "https")
+        || parsed.host_str().is_none_or(str::is_empty)
+    {
+        return None;
+    }
+    Some(parsed.as_str().to_owned())
+}
 
 #[cfg(test)]
 mod tests {
