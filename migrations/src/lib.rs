@@ -20,6 +20,12 @@ mod m20261202_000001_login_attempts;
 mod m20261202_000002_session_activity;
 mod m20261202_000010_open_amendments;
 mod m20261202_000011_one_plan_lead;
+mod m20261203_000001_outbox;
+mod m20261203_000003_deadline_extensions;
+mod m20261203_000004_account_tokens;
+mod m20261203_000005_attachments;
+mod m20261203_000007_submission_comments;
+mod m20261203_000009_progress_from_cycle;
 
 /// The ordered list of the tracker's migrations.
 pub struct Migrator;
@@ -40,6 +46,12 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000002_session_activity::Migration),
             Box::new(m20261202_000010_open_amendments::Migration),
             Box::new(m20261202_000011_one_plan_lead::Migration),
+            Box::new(m20261203_000001_outbox::Migration),
+            Box::new(m20261203_000003_deadline_extensions::Migration),
+            Box::new(m20261203_000004_account_tokens::Migration),
+            Box::new(m20261203_000005_attachments::Migration),
+            Box::new(m20261203_000007_submission_comments::Migration),
+            Box::new(m20261203_000009_progress_from_cycle::Migration),
         ]
     }
 }

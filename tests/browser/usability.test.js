@@ -90,7 +90,7 @@ test('a cycle on a phone: every one-way action asks first and every action ends 
   await sec.getByLabel('Meeting date (required)').fill(isoDay(60));
   await sec.getByLabel('Period covered from (required)').fill(isoDay(-300));
   await sec.getByLabel('Period covered to (required)').fill(isoDay(0));
-  await sec.getByLabel('Submissions open on (required)').fill(isoDay(-1));
+  await sec.getByLabel('Open for submissions on (required)').fill(isoDay(-1));
   await sec.getByRole('button', { name: 'Create cycle' }).click();
   await message(sec, `Created ${CYCLE}`);
   await sec.getByRole('button', { name: `Open ${CYCLE}` }).click();
@@ -134,7 +134,7 @@ test('a cycle on a phone: every one-way action asks first and every action ends 
 
   // Return: the reason shown before it goes; after the last review, a message.
   await sec.goto(`${BASE}/ui/review`);
-  await sec.getByRole('link', { name: 'Review DGICM' }).click();
+  await sec.locator(`a[href="/ui/cycles/${cycle.id}/submissions/DGICM"]`).click();
   await fits(sec, 'review page');
   await sec.getByLabel('Reason for returning (required)').fill('Please add the dates');
   await sec.getByRole('button', { name: 'Return to DGICM' }).click();
@@ -158,7 +158,7 @@ test('a cycle on a phone: every one-way action asks first and every action ends 
   await message(officer, 'was submitted');
 
   await sec.goto(`${BASE}/ui/review`);
-  await sec.getByRole('link', { name: 'Review DGICM' }).click();
+  await sec.locator(`a[href="/ui/cycles/${cycle.id}/submissions/DGICM"]`).click();
   await sec.getByRole('button', { name: "Accept DGICM's report" }).click();
   await sec.locator('#confirm').filter({ hasText: 'The report is locked' }).waitFor();
   await sec.getByRole('button', { name: "Yes, accept DGICM's report" }).click();
@@ -207,3 +207,56 @@ test('no page scrolls sideways at 390 px, in any role', async () => {
 test('clean: axe and loopback', () => {
   assertClean();
 });
+
+// Issue 24, items 5, 6, 7, 11, 13 and 14: "Your tasks" first, schedule warnings in words
+// (not a second status badge), milestones marked done from the activity page, cycle set-up.
+for (const [size, open] of [['desktop', windowFor], ['phone', phoneWindow]]) {
+  test(`${size}: tasks first, schedule warnings in words, a milestone marked done`, async () => {
+    const page = await open();
+    await login(page, OFFICER);
+    const tasks = page.locator('#your-tasks');
+    await tasks.waitFor();
+    assert.ok(await tasks.isVisible(), 'the officer\'s tasks are shown');
+    const box = await tasks.boundingBox();
+    const list = await page.locator('#activities').boundingBox();
+    assert.ok(box.y < list.y, 'tasks come before the list');
+    if (size === 'phone') await fits(page, 'my activities with tasks');
+    await check(page, `${size}-officer-tasks`);
+    assert.equal(await page.locator('#activities .badge.signal-off_track, #activities .badge.signal-at_risk').count(), 0,
+      'no signal badge beside the status');
+    // The milestones filter, by its name.
+    await page.getByLabel('Milestones overdue').selectOption('overdue');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await page.waitForURL(/milestones=overdue/);
+    const rows = page.locator('#activities tbody');
+    if (await rows.count() > 0) {
+      await rows.first().locator('td').first().getByRole('link').click();
+      await page.locator('#schedule').waitFor();
+      const done = page.getByRole('button', { name: /^Mark ".*" done$/ }).first();
+      if (await done.count() > 0) {
+        await done.click();
+        await message(page, 'marked done on');
+      }
+      if (size === 'phone') await fits(page, 'the activity page');
+      await check(page, `${size}-activity-milestone-done`);
+    }
+    await page.close();
+  });
+
+  test(`${size}: the secretariat's tasks, one headline, and the cycle set-up in time order`, async () => {
+    const page = await open();
+    await login(page, SECRETARIAT);
+    await page.goto(`${BASE}/ui/dashboard`);
+    await page.locator('#your-tasks').waitFor();
+    await page.locator('#status-tiles').waitFor();
+    await page.locator('#tile-past-planned-end').waitFor();
+    if (size === 'phone') await fits(page, 'the dashboard with tasks');
+    await check(page, `${size}-secretariat-tasks`);
+    await page.goto(`${BASE}/ui/cycles`);
+    const labels = await page.locator('#new-cycle input[type=date]').evaluateAll((els) => els.map((e) => e.name));
+    assert.deepEqual(labels, ['period_start', 'period_end', 'opens_on', 'due_on', 'meeting_date']);
+    if (size === 'phone') await fits(page, 'the cycles');
+    await check(page, `${size}-cycle-set-up`);
+    await page.close();
+  });
+}

@@ -26,6 +26,9 @@ use wpt_domain::Role;
 use wpt_domain::actor::AdminGrant;
 
 pub mod hostile_xlsx;
+pub mod mail;
+pub mod storage;
+pub mod venv;
 
 /// The reference data every test database starts with: the repository's own file.
 pub const REFERENCE: &str = wpt_server::BUILT_IN_REFERENCE;

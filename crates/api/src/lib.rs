@@ -5,6 +5,7 @@
 //! its code table. What must not: database access other than through `wpt-db`'s use
 //! cases (this crate does not depend on sea-orm; `.ci/run` checks it).
 
+pub mod attachments;
 pub mod auth;
 pub mod client;
 pub mod error;
@@ -51,6 +52,8 @@ pub struct AppState {
     pub auth: Arc<Auth>,
     /// Failed logins per client address.
     pub login_throttle: Arc<throttle::AddressThrottle>,
+    /// Password-reset requests per client address (issue 17).
+    pub reset_throttle: Arc<throttle::AddressThrottle>,
     /// Proxies whose `X-Forwarded-For`/`Forwarded` name the client (none by default).
     pub trusted_proxies: Arc<client::TrustedProxies>,
     /// Default lead times of reporting cycles.
@@ -59,6 +62,8 @@ pub struct AppState {
     pub metrics: Arc<metrics::Metrics>,
     /// Rendered reports: the cache and the bounded render slots.
     pub reports: Arc<report::ReportRenders>,
+    /// Where evidence files are stored, and their size limit (in memory unless set).
+    pub attachments: Arc<attachments::Storage>,
 }
 
 impl AppState {
@@ -71,10 +76,15 @@ impl AppState {
                 20,
                 Duration::from_secs(15 * 60),
             )),
+            reset_throttle: Arc::new(throttle::AddressThrottle::new(
+                5,
+                Duration::from_secs(15 * 60),
+            )),
             trusted_proxies: Arc::new(client::TrustedProxies::default()),
             cycles: wpt_db::cycles::CycleSettings::default(),
             metrics: Arc::new(metrics::Metrics::default()),
             reports: Arc::new(report::ReportRenders::default()),
+            attachments: Arc::new(attachments::Storage::default()),
         }
     }
 }
@@ -143,12 +153,15 @@ async fn no_store(mut response: Response) -> Response {
         (name = "work plans", description = "Work plans, their participating bodies and thematic areas"),
         (name = "activities", description = "The activities of a work plan, their bodies, signal and history"),
         (name = "progress", description = "Each body's own progress on its activities"),
+        (name = "attachments", description = "Evidence files: upload, then attach to a progress update or a report entry"),
         (name = "milestones", description = "Dated checkpoints inside activities"),
         (name = "indicators", description = "MERL indicators and each body's actuals"),
         (name = "cycles", description = "SOMTC and AMMTC reporting cycles, their schedule, report and edition"),
-        (name = "submissions", description = "Each body's report for a cycle and its review"),
+        (name = "submissions", description = "Each body's report for a cycle, its review and its conversation"),
+        (name = "trends", description = "Activities, plans and indicators across cycles, from accepted reports"),
         (name = "operations", description = "Health and readiness probes"),
         (name = "maintenance", description = "Read-only maintenance: its state, and turning it on or off"),
+        (name = "notifications", description = "The in-app inbox, the e-mail setting and the mail outbox"),
     ),
     components(schemas(error::Problem, wpt_domain::FieldError))
 )]
@@ -164,6 +177,7 @@ fn api_router() -> OpenApiRouter<AppState> {
                     OpenApiRouter::new()
                         .merge(routes::auth::router())
                         .merge(routes::me::router())
+                        .merge(routes::notifications::router())
                         .merge(routes::users::router())
                         .layer(axum::middleware::map_response(no_store)),
                 )
@@ -172,9 +186,11 @@ fn api_router() -> OpenApiRouter<AppState> {
                 .merge(routes::work_plans::router())
                 .merge(routes::participation::router())
                 .merge(routes::activities::router())
+                .merge(routes::attachments::router())
                 .merge(routes::milestones::router())
                 .merge(routes::indicators::router())
                 .merge(routes::cycles::router())
+                .merge(routes::trends::router())
                 .merge(routes::maintenance::router()),
         )
 }

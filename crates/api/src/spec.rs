@@ -21,7 +21,15 @@ pub const CODE_PATTERN: &str = r"^[A-Z0-9.-]{1,40}$";
 const CONTROL: &str = r"\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f";
 
 /// Fields that must hold a non-blank text (`check_text` with `required`).
-const NON_BLANK: &[&str] = &["name", "title", "reason", "narrative", "baseline", "target"];
+const NON_BLANK: &[&str] = &[
+    "name",
+    "title",
+    "reason",
+    "narrative",
+    "baseline",
+    "target",
+    "text",
+];
 
 /// Fields holding a sectoral body's or area's code (`check_code`).
 const CODES: &[&str] = &[

@@ -70,22 +70,34 @@ pub enum AuditAction {
     ApiTokenRevoke,
     /// `area.create`
     AreaCreate,
+    /// `attachment.upload`: an evidence file uploaded (not yet attached)
+    AttachmentUpload,
+    /// `attachment.sweep`: one housekeeping sweep deleted uploads nobody attached
+    AttachmentSweep,
     /// `audit.seal`: the first keyed entry, vouching for the unkeyed ones before it
     AuditSeal,
     /// `body.create`
     BodyCreate,
+    /// `comment.add`: a comment in a report's review conversation
+    CommentAdd,
+    /// `comment.resolve`: a thread of a review conversation marked resolved
+    CommentResolve,
     /// `body.update`
     BodyUpdate,
     /// `cycle.create`
     CycleCreate,
     /// `cycle.update`
     CycleUpdate,
+    /// `cycle.delete`: a planned cycle deleted before it opened
+    CycleDelete,
     /// `cycle.open`
     CycleOpen,
     /// `cycle.close`
     CycleClose,
     /// `cycle.reopen`: a closed cycle opened again (its edition kept in the entry)
     CycleReopen,
+    /// `cycle.remind`: the secretariat reminded the bodies not yet submitted
+    CycleRemind,
     /// `indicator.create`
     IndicatorCreate,
     /// `indicator.update`
@@ -96,6 +108,10 @@ pub enum AuditAction {
     MaintenanceOn,
     /// `maintenance.off`
     MaintenanceOff,
+    /// `outbox.retry`: an administrator queued a failed e-mail again.
+    OutboxRetry,
+    /// `notification.settings`: a user changed their e-mail setting.
+    NotificationSettings,
     /// `milestone.create`
     MilestoneCreate,
     /// `milestone.update`
@@ -122,6 +138,8 @@ pub enum AuditAction {
     SubmissionReturn,
     /// `submission.accept`
     SubmissionAccept,
+    /// `submission.extend`: a body granted a later due day
+    SubmissionExtend,
     /// `user.create`
     UserCreate,
     /// `user.update`
@@ -155,19 +173,27 @@ impl AuditAction {
             ApiTokenCreate => "api_token.create",
             ApiTokenRevoke => "api_token.revoke",
             AreaCreate => "area.create",
+            AttachmentUpload => "attachment.upload",
+            AttachmentSweep => "attachment.sweep",
             AuditSeal => "audit.seal",
             BodyCreate => "body.create",
+            CommentAdd => "comment.add",
+            CommentResolve => "comment.resolve",
             BodyUpdate => "body.update",
             CycleCreate => "cycle.create",
             CycleUpdate => "cycle.update",
+            CycleDelete => "cycle.delete",
             CycleOpen => "cycle.open",
             CycleClose => "cycle.close",
             CycleReopen => "cycle.reopen",
+            CycleRemind => "cycle.remind",
             IndicatorCreate => "indicator.create",
             IndicatorUpdate => "indicator.update",
             IndicatorActual => "indicator.actual",
             MaintenanceOn => "maintenance.on",
             MaintenanceOff => "maintenance.off",
+            OutboxRetry => "outbox.retry",
+            NotificationSettings => "notification.settings",
             MilestoneCreate => "milestone.create",
             MilestoneUpdate => "milestone.update",
             ProgressCreate => "progress.create",
@@ -181,6 +207,7 @@ impl AuditAction {
             SubmissionSubmit => "submission.submit",
             SubmissionReturn => "submission.return",
             SubmissionAccept => "submission.accept",
+            SubmissionExtend => "submission.extend",
             UserCreate => "user.create",
             UserUpdate => "user.update",
             UserPasswordChange => "user.password_change",

@@ -29,6 +29,7 @@ pub struct Database {
     audit_key: Option<crate::audit::AuditKey>,
     maintenance: crate::maintenance::MaintenanceCache,
     write_rate: Option<Arc<crate::write_rate::WriteRate>>,
+    mail: Arc<crate::notify::MailConfig>,
 }
 
 /// Work plan summaries this process computed, each with the audit position and the day
@@ -136,6 +137,7 @@ impl Database {
             audit_key: None,
             maintenance: Default::default(),
             write_rate: None,
+            mail: Arc::default(),
         })
     }
 
@@ -152,6 +154,19 @@ impl Database {
     pub fn with_write_rate(mut self, per_minute: u32) -> Self {
         self.write_rate = Some(Arc::new(crate::write_rate::WriteRate::new(per_minute)));
         self
+    }
+
+    /// This handle (and its clones) with the mail settings: whether notices also queue
+    /// e-mail, and the public URL their links start with (see `crate::notify`). Without
+    /// it, mail is off and links start with `http://localhost:8080`.
+    pub fn with_mail(mut self, mail: crate::notify::MailConfig) -> Self {
+        self.mail = Arc::new(mail);
+        self
+    }
+
+    /// The mail settings.
+    pub fn mail_config(&self) -> &Arc<crate::notify::MailConfig> {
+        &self.mail
     }
 
     pub(crate) fn write_rate(&self) -> Option<&Arc<crate::write_rate::WriteRate>> {

@@ -9,6 +9,7 @@
 
 pub mod activities;
 pub mod api_tokens;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod bodies;
@@ -22,12 +23,15 @@ pub mod indicators;
 mod json;
 pub mod maintenance;
 pub mod milestones;
+pub mod notify;
 mod paging;
 pub mod participation;
 pub mod progress;
 pub mod reference;
 pub mod seed;
+mod seed_history;
 mod sql;
+pub mod trends;
 pub mod users;
 pub mod work_plans;
 mod write;

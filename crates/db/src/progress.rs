@@ -52,6 +52,9 @@ pub fn validate(errors: &mut ValidationErrors, prefix: &str, p: &ProgressInput) 
             format!("at most {MAX_EVIDENCE_URLS} links"),
         );
     }
+    if let Some(ids) = &p.attachment_ids {
+        crate::attachments::validate_ids(errors, prefix, ids);
+    }
     for (i, url) in p.evidence_urls.iter().enumerate() {
         let ok = (url.starts_with("https://") || url.starts_with("http://"))
             && url.len() <= 2000
@@ -66,8 +69,13 @@ pub fn validate(errors: &mut ValidationErrors, prefix: &str, p: &ProgressInput) 
     }
 }
 
-fn to_model(r: progress_update::Model, body: String) -> DbResult<ProgressUpdate> {
+fn to_model(
+    r: progress_update::Model,
+    body: String,
+    attachments: Vec<wpt_domain::models::Attachment>,
+) -> DbResult<ProgressUpdate> {
     Ok(ProgressUpdate {
+        attachments,
         status: stored(&r.status)?,
         evidence_urls: crate::json::read(&r.evidence_urls, "evidence_urls")?,
         id: r.id,
@@ -79,6 +87,7 @@ fn to_model(r: progress_update::Model, body: String) -> DbResult<ProgressUpdate>
         next_steps: r.next_steps,
         author_id: r.author_id,
         created_at: r.created_at,
+        from_cycle_id: r.from_cycle_id,
     })
 }
 
@@ -148,8 +157,17 @@ async fn record_checked(
         evidence_urls: Set(serde_json::json!(input.evidence_urls)),
         author_id: Set(grant.actor_id().unwrap_or_default()),
         created_at: Set(now),
+        from_cycle_id: Set(None),
     }
     .insert(&txn)
+    .await?;
+    let files = crate::attachments::attach(
+        &txn,
+        grant.actor_id().unwrap_or_default(),
+        crate::attachments::Target::ProgressUpdate(row.id),
+        "",
+        input.attachment_ids.as_deref().unwrap_or_default(),
+    )
     .await?;
     let mut latest = activity_assignment::Entity::update_many()
         .col_expr(
@@ -177,7 +195,7 @@ async fn record_checked(
         return Err(changed_since(None));
     }
     activities::touch(&txn, activity_id, Some(now)).await?;
-    let view = to_model(row, body.code.clone())?;
+    let view = to_model(row, body.code.clone(), files)?;
     txn.record(
         grant.actor_id(),
         Change::new::<(), _>(
@@ -228,13 +246,16 @@ pub async fn timeline(
         key: String::new(),
         id: r.id,
     })?;
+    let ids: Vec<Uuid> = page.items.iter().map(|r| r.id).collect();
+    let mut files = crate::attachments::of_progress_updates(db.conn(), &ids).await?;
     Ok(Page {
         items: page
             .items
             .into_iter()
             .map(|r| {
                 let code = codes.get(&r.body_id).cloned().unwrap_or_default();
-                to_model(r, code)
+                let attached = files.remove(&r.id).unwrap_or_default();
+                to_model(r, code, attached)
             })
             .collect::<DbResult<_>>()?,
         next_cursor: page.next_cursor,

@@ -271,6 +271,7 @@ pub async fn demo(db: &Database, hasher: &PasswordHasher) -> DbResult<DemoOutcom
                     evidence_urls: Set(serde_json::json!([])),
                     author_id: Set(author),
                     created_at: Set(at),
+                    from_cycle_id: Set(None),
                 });
                 latest = Some((status, pct, at));
             }
@@ -349,6 +350,8 @@ pub async fn demo(db: &Database, hasher: &PasswordHasher) -> DbResult<DemoOutcom
         )?,
     );
     txn.commit().await?;
+    // Closed past cycles with accepted reports and a conversation (issue 19).
+    crate::seed_history::past_cycles(db, ctx.plan_id).await?;
     Ok(DemoOutcome {
         logins,
         password,
@@ -495,6 +498,7 @@ pub async fn synthetic(db: &Database, hasher: &PasswordHasher, n: usize) -> DbRe
                     evidence_urls: Set(serde_json::json!([])),
                     author_id: Set(authors[*b]),
                     created_at: Set(at),
+                    from_cycle_id: Set(None),
                 });
                 latest = Some((status, pct, at));
             }

@@ -142,6 +142,22 @@ pub(crate) const RECORD_ACCEPTED: &str = "UPDATE activity_assignments SET
     AND activity_id IN (SELECT e.activity_id FROM submission_entries e WHERE e.submission_id = $1)
     AND (accepted_period_end IS NULL OR accepted_period_end <= $3)";
 
+/// Sets body $3's latest status and percent on each activity to the progress update
+/// that accepting cycle $1 recorded at $2 (`cycles::accepted_progress`), and when.
+pub(crate) const LATEST_FROM_ACCEPTED: &str = "UPDATE activity_assignments SET
+    latest_status = (SELECT p.status FROM progress_updates p
+        WHERE p.from_cycle_id = $1 AND p.body_id = activity_assignments.body_id
+          AND p.activity_id = activity_assignments.activity_id
+        ORDER BY p.created_at DESC, p.id DESC LIMIT 1),
+    latest_percent = (SELECT p.percent_complete FROM progress_updates p
+        WHERE p.from_cycle_id = $1 AND p.body_id = activity_assignments.body_id
+          AND p.activity_id = activity_assignments.activity_id
+        ORDER BY p.created_at DESC, p.id DESC LIMIT 1),
+    latest_reported_at = $2
+  WHERE body_id = $3
+    AND activity_id IN (SELECT q.activity_id FROM progress_updates q
+        WHERE q.from_cycle_id = $1 AND q.body_id = $3 AND q.created_at >= $2)";
+
 /// Runs [`RECORD_ACCEPTED`].
 pub(crate) async fn record_accepted(
     conn: &impl ConnectionTrait,

@@ -218,13 +218,33 @@ pub async fn create(
     input: NewUser,
 ) -> DbResult<User> {
     let mut errors = ValidationErrors::new();
-    let email = normalize_email(&mut errors, "email", &input.email);
-    check_text(&mut errors, "name", &input.name, true, 200);
     check_password(&mut errors, "password", &input.password);
-    check_role_body(&mut errors, input.role, input.body.as_deref());
+    check_new(&mut errors, &input);
     errors.finish()?;
     let password_hash = hasher.hash(&input.password).await?;
+    let (txn, created) = insert_account(db, grant, input, password_hash).await?;
+    txn.commit().await?;
+    Ok(created)
+}
 
+/// The checks of a new account other than its password.
+pub(crate) fn check_new(errors: &mut ValidationErrors, input: &NewUser) {
+    normalize_email(errors, "email", &input.email);
+    check_text(errors, "name", &input.name, true, 200);
+    check_role_body(errors, input.role, input.body.as_deref());
+}
+
+/// Inserts a checked account with `password_hash` and records it, in a write left open
+/// for the caller to add to (an invitation) and commit.
+pub(crate) async fn insert_account(
+    db: &Database,
+    grant: &AdminGrant,
+    input: NewUser,
+    password_hash: String,
+) -> DbResult<(crate::Write, User)> {
+    let mut errors = ValidationErrors::new();
+    let email = normalize_email(&mut errors, "email", &input.email);
+    errors.finish()?;
     let mut txn = db.write().await?;
     let body_id = match &input.body {
         Some(code) => Some(body_id(&txn, code, "body").await?),
@@ -265,8 +285,7 @@ pub async fn create(
             Some(&created),
         )?,
     );
-    txn.commit().await?;
-    Ok(created)
+    Ok((txn, created))
 }
 
 async fn active_admins_other_than(txn: &DatabaseTransaction, id: Uuid) -> DbResult<u64> {
@@ -333,6 +352,7 @@ pub async fn update(
     };
     txn.update_versioned(update, id, expected_version).await?;
     if row.active && !active {
+        crate::auth::links::use_up_all(&*txn, id, now).await?;
         sessions::revoke_all(&mut txn, id, None, "deactivated", grant.actor_id()).await?;
         crate::api_tokens::revoke_all(&mut txn, id, "deactivated", grant.actor_id()).await?;
     }
@@ -430,6 +450,8 @@ async fn set_password_hash(
         .filter(user::Column::Id.eq(row.id))
         .exec(txn)
         .await?;
+    // Links sent before the change must not set the password again.
+    crate::auth::links::use_up_all(txn, row.id, Utc::now()).await?;
     Ok(())
 }
 
@@ -497,6 +519,7 @@ pub async fn reset_password(
         expected_version,
     )
     .await?;
+    crate::auth::links::use_up_all(&*txn, row.id, Utc::now()).await?;
     sessions::revoke_all(&mut txn, row.id, None, "password_reset", grant.actor_id()).await?;
     crate::api_tokens::revoke_all(&mut txn, row.id, "password_reset", grant.actor_id()).await?;
     let after_row = user::Entity::find_by_id(id)

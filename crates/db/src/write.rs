@@ -14,8 +14,9 @@
 //! end, the audit lock is always the last lock a transaction takes, and is held only
 //! for the append and the commit.
 //!
-//! What else commits with the change hangs here too (a later notification outbox is a
-//! second list beside `changes`, written in the same place).
+//! What else commits with the change hangs here too: the notices a use case asks for with
+//! [`notify`](Write::notify) are a second list beside `changes`, resolved and written to
+//! the inbox and the mail outbox at commit, before the audit append (see `crate::notify`).
 //!
 //! `.ci/run` fails when a transaction is begun or the audit log appended anywhere else.
 
@@ -44,6 +45,8 @@ pub struct Write {
     changes: Vec<(Option<Uuid>, Change)>,
     key: Option<AuditKey>,
     rate: Option<std::sync::Arc<crate::write_rate::WriteRate>>,
+    notices: Vec<crate::notify::Notice>,
+    mail: std::sync::Arc<crate::notify::MailConfig>,
 }
 
 impl Database {
@@ -65,6 +68,8 @@ impl Database {
             changes: Vec::new(),
             key: self.audit_key().cloned(),
             rate: self.write_rate().cloned(),
+            notices: Vec::new(),
+            mail: self.mail_config().clone(),
         })
     }
 
@@ -162,13 +167,21 @@ impl Write {
         self.changes.push((actor, change));
     }
 
-    /// Appends the recorded audit entries, then commits everything.
+    /// Asks for `notice` to be written (inbox rows, and outbox rows when mail is on) in
+    /// this write's transaction at commit; see `crate::notify`.
+    pub(crate) fn notify(&mut self, notice: crate::notify::Notice) {
+        self.notices.push(notice);
+    }
+
+    /// Writes the notices, appends the recorded audit entries, then commits everything.
     pub(crate) async fn commit(self) -> DbResult<()> {
         let Write {
             txn,
             changes,
             key,
             rate,
+            notices,
+            mail,
         } = self;
         // Read-only maintenance, from the database itself (crate::maintenance): checked
         // here, before the audit lock, for any change a user's write recorded.
@@ -189,6 +202,8 @@ impl Write {
         {
             rate.count(user)?;
         }
+        // Notices before the audit append, which takes the last lock (see above).
+        crate::notify::write_notices(&txn, notices, &mail).await?;
         if !changes.is_empty() {
             append_all(&txn, changes, key.as_ref(), Head::MustBeKeyed).await?;
         }

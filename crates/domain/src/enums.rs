@@ -260,6 +260,81 @@ text_enum! {
     }
 }
 
+text_enum! {
+    /// Why a notice (in-app notification and e-mail) was sent; see docs/operations.md.
+    NoticeKind, "notice kind", example = "report_returned" {
+        /// A reporting cycle opened: what each participating body owes, by when.
+        CycleOpened => "cycle_opened",
+        /// A body submitted its report (to the secretariat).
+        ReportSubmitted => "report_submitted",
+        /// The secretariat returned a report, with the reason (to the body's officers).
+        ReportReturned => "report_returned",
+        /// The secretariat accepted a report (to the body's officers).
+        ReportAccepted => "report_accepted",
+        /// An amendment of an accepted report was proposed (to the secretariat).
+        AmendmentProposed => "amendment_proposed",
+        /// An amendment was approved or rejected (to its proposer).
+        AmendmentDecided => "amendment_decided",
+        /// A body's due date was extended (to its officers).
+        DeadlineExtended => "deadline_extended",
+        /// A report is due soon or missing (to the body's officers).
+        Reminder => "reminder",
+        /// A comment was added to something the person follows.
+        CommentAdded => "comment_added",
+        /// The daily digest of a user's notices.
+        Digest => "digest",
+        /// Security: an invitation to set a password.
+        Invitation => "invitation",
+        /// Security: a password reset link.
+        PasswordReset => "password_reset",
+        /// Security: a new sign-in to an administrator account.
+        AdminSignIn => "admin_sign_in",
+        /// A test message (`wpt mail test`).
+        Test => "test",
+    }
+}
+
+impl NoticeKind {
+    /// Security messages are sent whatever the person's e-mail setting says.
+    pub const fn is_security(self) -> bool {
+        matches!(
+            self,
+            NoticeKind::Invitation
+                | NoticeKind::PasswordReset
+                | NoticeKind::AdminSignIn
+                | NoticeKind::Test
+        )
+    }
+}
+
+text_enum! {
+    /// When a user gets notices by e-mail (the in-app inbox always gets them).
+    EmailSetting, "e-mail setting", example = "immediate" {
+        /// One message per notice, sent at once.
+        Immediate => "immediate",
+        /// One message a day gathering the day's notices.
+        DailyDigest => "daily_digest",
+        /// No e-mail (security messages still come).
+        Off => "off",
+    }
+}
+
+text_enum! {
+    /// Where an outbox message stands.
+    OutboxStatus, "outbox status", example = "queued" {
+        /// Waiting to be sent (also between retries).
+        Queued => "queued",
+        /// Accepted by the SMTP server.
+        Sent => "sent",
+        /// Given up (permanent error or too old); an administrator may retry it.
+        Failed => "failed",
+        /// Waiting for the recipient's daily digest.
+        Digest => "digest",
+        /// Gathered into a digest message (its own row).
+        Digested => "digested",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// 415: the body is not `application/json`.
     UnsupportedMediaType,
+    /// 416: a `Range` outside the file.
+    RangeNotSatisfiable,
     /// 422: the input is well-formed but invalid; `errors` names the fields.
     ValidationFailed,
     /// 428: a write to a versioned resource without `If-Match`.
@@ -64,6 +66,7 @@ impl ErrorCode {
         ErrorCode::PreconditionFailed,
         ErrorCode::PayloadTooLarge,
         ErrorCode::UnsupportedMediaType,
+        ErrorCode::RangeNotSatisfiable,
         ErrorCode::ValidationFailed,
         ErrorCode::PreconditionRequired,
         ErrorCode::RateLimited,
@@ -89,6 +92,7 @@ impl ErrorCode {
             PreconditionFailed => (412, "precondition_failed", "Precondition failed"),
             PayloadTooLarge => (413, "payload_too_large", "Payload too large"),
             UnsupportedMediaType => (415, "unsupported_media_type", "Unsupported media type"),
+            RangeNotSatisfiable => (416, "range_not_satisfiable", "Range not satisfiable"),
             ValidationFailed => (422, "validation_failed", "Validation failed"),
             PreconditionRequired => (428, "precondition_required", "Precondition required"),
             RateLimited => (429, "rate_limited", "Too many requests"),

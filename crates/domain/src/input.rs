@@ -37,4 +37,11 @@ pub struct ProgressInput {
     #[serde(default)]
     #[schema(example = json!(["https://example.org/dgicm/campaign-progress-2026.pdf"]))]
     pub evidence_urls: Vec<String>,
+    /// Evidence files, at most 20: ids of the caller's own uploads
+    /// (`POST /api/v1/attachments`) not attached to anything yet. On a report entry the
+    /// list replaces the entry's files (ids already on it stay; `null` or absent keeps
+    /// them all).
+    #[serde(default)]
+    #[schema(example = json!([]))]
+    pub attachment_ids: Option<Vec<uuid::Uuid>>,
 }

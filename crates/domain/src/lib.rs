@@ -6,6 +6,7 @@
 //! (no sea-orm, axum or tokio); `.ci/run` checks that with `cargo tree`.
 
 pub mod actor;
+pub mod deadline;
 pub mod enums;
 pub mod error_code;
 pub mod input;

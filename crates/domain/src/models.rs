@@ -10,13 +10,25 @@ use uuid::Uuid;
 
 use crate::{ParticipationRole, Pillar, WorkPlanStatus};
 
+mod attachment;
+pub use attachment::Attachment;
 mod audit;
 pub use audit::{AuditEntry, AuditHead, BrokenLink, Verification};
 pub mod maintenance;
+pub mod notifications;
 pub use maintenance::{Maintenance, MaintenanceInput, MaintenanceState};
+pub use notifications::{Notification, NotificationPage, NotificationSettings, OutboxMessage};
+pub mod conversation;
 mod reporting;
+pub use conversation::Comment;
+pub mod trends;
 pub use reporting::{
     Amendment, Cycle, Edition, Submission, SubmissionEntry, SubmissionEvent, SubmissionSummary,
+};
+pub use trends::{
+    ActivityTrend, ActivityTrendCycle, ActivityTrendPoint, BodyCycleRecord, BodyTimeliness,
+    GroupCounts, IndicatorSeries, PlanTrendCycle, PlanTrends, SeriesPoint, StatusCounts,
+    TrendCycle,
 };
 
 /// An ASEAN Sectoral Body.
@@ -409,10 +421,17 @@ pub struct ProgressUpdate {
     /// Links to evidence.
     #[schema(example = json!(["https://example.org/dgicm/campaign-progress-2026.pdf"]))]
     pub evidence_urls: Vec<String>,
+    /// Evidence files attached to it.
+    #[schema(example = json!([]))]
+    pub attachments: Vec<Attachment>,
     /// Who wrote it.
     pub author_id: Uuid,
     /// When.
     pub created_at: DateTime<Utc>,
+    /// The reporting cycle whose accepted report this update carries (`null`: typed by
+    /// an officer). Accepting a report makes each of its entries the body's latest
+    /// progress on the activity unless the body has reported since it submitted.
+    pub from_cycle_id: Option<Uuid>,
 }
 
 /// A dated checkpoint inside an activity.

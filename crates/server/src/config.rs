@@ -83,6 +83,18 @@ pub struct Config {
     pub write_rate: u32,
     /// Reports that may render at once (per process).
     pub report_renders: u32,
+    /// Where evidence files are stored: `file:///folder` (default: `data_dir/files`) or
+    /// `s3://bucket/prefix`.
+    pub storage_url: String,
+    /// The largest evidence file, in bytes.
+    pub attachment_max_bytes: u64,
+    /// The endpoint of an S3-compatible server (`WPT_S3_ENDPOINT`).
+    pub s3_endpoint: Option<String>,
+    /// Mail: SMTP, sender, public URL, delivery worker (crate::mail).
+    pub mail: crate::mail::MailSettings,
+    /// Days before a body's due day on which reminders go out (`WPT_REMINDER_DAYS`,
+    /// default `14,7,1`); the due day and every 7 days after it always remind.
+    pub reminder_days: wpt_domain::deadline::ReminderDays,
 }
 
 /// The file and environment keys, all optional; `None` means "not set here".
@@ -113,6 +125,17 @@ struct RawConfig {
     prune_interval_secs: Option<String>,
     write_rate: Option<String>,
     report_renders: Option<String>,
+    storage_url: Option<String>,
+    attachment_max_bytes: Option<String>,
+    s3_endpoint: Option<String>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    public_url: Option<String>,
+    mail_give_up_secs: Option<String>,
+    mail_retry_secs: Option<String>,
+    mail_poll_secs: Option<String>,
+    mail_digest_hour: Option<String>,
+    reminder_days: Option<String>,
 }
 
 /// The keys in the order docs/configuration.md lists them: `(file key, env var)`.
@@ -141,6 +164,17 @@ const KEYS: &[(&str, &str)] = &[
     ("prune_interval_secs", "WPT_PRUNE_INTERVAL_SECS"),
     ("write_rate", "WPT_WRITE_RATE"),
     ("report_renders", "WPT_REPORT_RENDERS"),
+    ("storage_url", "WPT_STORAGE_URL"),
+    ("attachment_max_bytes", "WPT_ATTACHMENT_MAX_BYTES"),
+    ("s3_endpoint", "WPT_S3_ENDPOINT"),
+    ("smtp_url", "WPT_SMTP_URL"),
+    ("mail_from", "WPT_MAIL_FROM"),
+    ("public_url", "WPT_PUBLIC_URL"),
+    ("mail_give_up_secs", "WPT_MAIL_GIVE_UP_SECS"),
+    ("mail_retry_secs", "WPT_MAIL_RETRY_SECS"),
+    ("mail_poll_secs", "WPT_MAIL_POLL_SECS"),
+    ("mail_digest_hour", "WPT_MAIL_DIGEST_HOUR"),
+    ("reminder_days", "WPT_REMINDER_DAYS"),
 ];
 
 /// A configuration problem, as one line.
@@ -191,6 +225,17 @@ impl Config {
                     "prune_interval_secs" => &mut raw.prune_interval_secs,
                     "write_rate" => &mut raw.write_rate,
                     "report_renders" => &mut raw.report_renders,
+                    "storage_url" => &mut raw.storage_url,
+                    "attachment_max_bytes" => &mut raw.attachment_max_bytes,
+                    "s3_endpoint" => &mut raw.s3_endpoint,
+                    "smtp_url" => &mut raw.smtp_url,
+                    "mail_from" => &mut raw.mail_from,
+                    "public_url" => &mut raw.public_url,
+                    "mail_give_up_secs" => &mut raw.mail_give_up_secs,
+                    "mail_retry_secs" => &mut raw.mail_retry_secs,
+                    "mail_poll_secs" => &mut raw.mail_poll_secs,
+                    "mail_digest_hour" => &mut raw.mail_digest_hour,
+                    "reminder_days" => &mut raw.reminder_days,
                     _ => &mut raw.request_timeout_secs,
                 };
                 *slot = Some(value);
@@ -366,7 +411,76 @@ impl Config {
             4,
             1..=64,
         )?;
+        let data_dir = PathBuf::from(raw.data_dir.unwrap_or_else(|| "data/local".to_owned()));
+        let storage_url = match raw.storage_url.filter(|u| !u.trim().is_empty()) {
+            Some(u) if u.starts_with("file://") || u.starts_with("s3://") => u,
+            Some(u) => {
+                return Err(ConfigError(format!(
+                    "WPT_STORAGE_URL {u:?} must be file:///folder or s3://bucket/prefix"
+                )));
+            }
+            None => {
+                let folder = data_dir.join("files");
+                let folder = std::path::absolute(&folder).unwrap_or(folder);
+                format!("file://{}", folder.display())
+            }
+        };
+        let attachment_max_bytes = match raw.attachment_max_bytes.as_deref() {
+            None => wpt_api::attachments::DEFAULT_MAX_BYTES,
+            Some(t) => match t.parse::<u64>() {
+                Ok(n) if (1..=(4u64 << 30)).contains(&n) => n,
+                _ => {
+                    return Err(ConfigError(format!(
+                        "WPT_ATTACHMENT_MAX_BYTES {t:?} must be a whole number of bytes from 1 to 4294967296"
+                    )));
+                }
+            },
+        };
+        let mail = crate::mail::MailSettings {
+            smtp_url: raw.smtp_url.filter(|u| !u.trim().is_empty()).map(Secret),
+            from: raw.mail_from.unwrap_or_else(|| "wpt@localhost".to_owned()),
+            public_url: raw
+                .public_url
+                .unwrap_or_else(|| format!("http://{bind}"))
+                .trim_end_matches('/')
+                .to_owned(),
+            give_up: Duration::from_secs(u64::from(number(
+                raw.mail_give_up_secs.as_deref(),
+                "WPT_MAIL_GIVE_UP_SECS",
+                172_800,
+                60..=2_592_000,
+            )?)),
+            retry: Duration::from_secs(u64::from(number(
+                raw.mail_retry_secs.as_deref(),
+                "WPT_MAIL_RETRY_SECS",
+                60,
+                1..=86_400,
+            )?)),
+            poll: Duration::from_secs(u64::from(number(
+                raw.mail_poll_secs.as_deref(),
+                "WPT_MAIL_POLL_SECS",
+                5,
+                1..=86_400,
+            )?)),
+            digest_hour: number(
+                raw.mail_digest_hour.as_deref(),
+                "WPT_MAIL_DIGEST_HOUR",
+                7,
+                0..=23,
+            )?,
+        };
+        mail.check().map_err(ConfigError)?;
+        let reminder_days = match raw.reminder_days.as_deref() {
+            None => wpt_domain::deadline::ReminderDays::default(),
+            Some(t) => wpt_domain::deadline::ReminderDays::parse(t).map_err(|e| {
+                ConfigError(format!(
+                    "WPT_REMINDER_DAYS {t:?}: {e}; give days before the due date such as 14,7,1"
+                ))
+            })?,
+        };
         Ok(Config {
+            reminder_days,
+            mail,
             write_rate,
             report_renders,
             web_idle_timeout: Duration::from_secs(u64::from(web_idle_timeout_secs)),
@@ -378,7 +492,10 @@ impl Config {
             metrics_token: raw.metrics_token.map(Secret),
             submission_lead_days,
             review_lead_days,
-            data_dir: PathBuf::from(raw.data_dir.unwrap_or_else(|| "data/local".to_owned())),
+            storage_url,
+            attachment_max_bytes,
+            s3_endpoint: raw.s3_endpoint.filter(|u| !u.trim().is_empty()),
+            data_dir,
             jwt_secret: raw.jwt_secret.map(Secret),
             audit_key: raw.audit_key.map(Secret),
             admin_email,

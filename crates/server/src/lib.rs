@@ -2,6 +2,7 @@
 //! the integration tests so they exercise exactly what production runs.
 
 pub mod config;
+pub mod mail;
 
 use std::io::Write;
 use std::path::Path;
@@ -274,6 +275,152 @@ pub fn spawn_pruning(
     });
 }
 
+/// How often `wpt serve` queues the reminders due (issue 17).
+pub const REMINDER_INTERVAL: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Queues the reminders due ([`wpt_db::cycles::send_due_reminders`]) a minute after
+/// start-up and then every hour, with the clock of that moment. Each reminder is written
+/// once per body and step (its dedupe key), so several instances and restarts send it
+/// once; a failed run is logged and tried again at the next tick.
+pub fn spawn_reminders(db: wpt_db::Database, days: wpt_domain::deadline::ReminderDays) {
+    tokio::spawn(async move {
+        let start = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut ticks = tokio::time::interval_at(start, REMINDER_INTERVAL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match wpt_db::cycles::send_due_reminders(&db, &days, chrono::Utc::now()).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reminders = n, "queued the reminders due"),
+                Err(e) => tracing::warn!(error = %e, "queuing reminders failed"),
+            }
+        }
+    });
+}
+
+/// The evidence files' store that `config` names (`WPT_STORAGE_URL`, `WPT_S3_ENDPOINT`
+/// and the usual `AWS_*` variables).
+pub fn storage(config: &Config) -> anyhow::Result<wpt_api::attachments::Storage> {
+    let s3 = wpt_api::attachments::S3Settings {
+        endpoint: config.s3_endpoint.clone(),
+        ..Default::default()
+    };
+    wpt_api::attachments::Storage::from_url(&config.storage_url, &s3, config.attachment_max_bytes)
+        .map_err(anyhow::Error::msg)
+}
+
+/// The folder beside a backup `FILE` that holds its evidence files: `FILE.files`.
+pub fn files_beside(file: &Path) -> std::path::PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".files");
+    std::path::PathBuf::from(name)
+}
+
+/// The folder of a `file://` store, or `None` for a bucket.
+fn storage_folder(config: &Config) -> Option<std::path::PathBuf> {
+    config
+        .storage_url
+        .strip_prefix("file://")
+        .map(std::path::PathBuf::from)
+}
+
+/// Copies every file of `from` into `to` (created), keeping what `to` has already
+/// (objects are named by their content); how many were copied.
+fn copy_files(from: &Path, to: &Path) -> anyhow::Result<usize> {
+    std::fs::create_dir_all(to).with_context(|| format!("cannot create {}", to.display()))?;
+    let mut copied = 0;
+    if !from.exists() {
+        return Ok(0);
+    }
+    for entry in
+        std::fs::read_dir(from).with_context(|| format!("cannot read {}", from.display()))?
+    {
+        let entry = entry?;
+        let name = entry.file_name();
+        // Only finished objects: 64 hex characters (not a multipart upload's staging file).
+        let is_object = name
+            .to_str()
+            .is_some_and(|n| n.len() == 64 && n.bytes().all(|b| b.is_ascii_hexdigit()));
+        if !entry.file_type()?.is_file() || !is_object {
+            continue;
+        }
+        let target = to.join(&name);
+        if !target.exists() {
+            std::fs::copy(entry.path(), &target)
+                .with_context(|| format!("cannot copy {}", entry.path().display()))?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
+}
+
+/// `wpt backup`'s second half: the evidence files of a `file://` store into
+/// `FILE.files`; for a bucket, the line telling the operator to back it up with its own
+/// tools (docs/operations.md).
+pub fn backup_files(config: &Config, file: &Path) -> anyhow::Result<String> {
+    match storage_folder(config) {
+        Some(folder) => {
+            let to = files_beside(file);
+            if to.exists() {
+                anyhow::bail!("{} exists already; a backup never overwrites", to.display());
+            }
+            let n = copy_files(&folder, &to)?;
+            Ok(format!("evidence files: {n} copied to {}", to.display()))
+        }
+        None => Ok(format!(
+            "evidence files are in {}: back up the bucket with its own tools (docs/operations.md)",
+            config.storage_url
+        )),
+    }
+}
+
+/// `wpt restore`'s second half: the files of `FILE.files` into the `file://` store.
+pub fn restore_files(config: &Config, file: &Path) -> anyhow::Result<String> {
+    let from = files_beside(file);
+    match storage_folder(config) {
+        Some(folder) if from.exists() => {
+            let n = copy_files(&from, &folder)?;
+            Ok(format!(
+                "evidence files: {n} restored into {}",
+                folder.display()
+            ))
+        }
+        Some(_) => Ok(format!(
+            "evidence files: none beside the backup ({} does not exist)",
+            from.display()
+        )),
+        None => Ok(format!(
+            "evidence files are in {}: restore the bucket with its own tools if needed",
+            config.storage_url
+        )),
+    }
+}
+
+/// Every `interval` (and once shortly after the start), deletes uploads nobody
+/// attached within a day and the stored files no row names
+/// ([`wpt_api::attachments::Storage::sweep`]). Several instances may sweep at once: a
+/// deletion is idempotent.
+pub fn spawn_attachment_sweep(
+    storage: std::sync::Arc<wpt_api::attachments::Storage>,
+    db: wpt_db::Database,
+    interval: std::time::Duration,
+) {
+    tokio::spawn(async move {
+        let first = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+        let mut ticks = tokio::time::interval_at(first, interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            match storage.sweep(&db).await {
+                Ok((rows, objects)) => {
+                    tracing::info!(unattached = rows, objects, "swept evidence files")
+                }
+                Err(e) => tracing::warn!(error = %e, "sweeping evidence files failed"),
+            }
+        }
+    });
+}
+
 /// What `wpt serve` does about administrators before it listens: on a database without
 /// an active administrator (whatever ran first: `wpt seed --demo`, `wpt user create`
 /// of another role, an import), it creates one with the configured email and password
@@ -318,5 +465,52 @@ pub fn login_lines(base: &str, first_admin: &wpt_db::users::FirstAdmin) -> Vec<S
         FirstAdmin::Exists => vec![format!(
             "  Log in at {base}/ui/login or with POST /api/v1/auth/login (wpt user set-password resets a password)."
         )],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(storage_url: &str) -> Config {
+        let url = storage_url.to_owned();
+        Config::load(None, move |k| (k == "WPT_STORAGE_URL").then(|| url.clone()))
+            .expect("a configuration")
+    }
+
+    #[test]
+    fn backup_and_restore_carry_the_folder_stores_files_and_only_finished_ones() {
+        let from = tempfile::tempdir().expect("dir");
+        let object = "a".repeat(64);
+        std::fs::write(from.path().join(&object), b"evidence").expect("write");
+        std::fs::write(from.path().join(format!("{object}#1")), b"staging").expect("write");
+        let backups = tempfile::tempdir().expect("dir");
+        let file = backups.path().join("wpt.backup");
+        let said = backup_files(&config(&format!("file://{}", from.path().display())), &file)
+            .expect("backup");
+        assert!(said.contains("1 copied"), "{said}");
+        let copy = files_beside(&file);
+        assert_eq!(
+            std::fs::read(copy.join(&object)).expect("copied"),
+            b"evidence"
+        );
+        assert!(!copy.join(format!("{object}#1")).exists());
+        assert!(
+            backup_files(&config(&format!("file://{}", from.path().display())), &file).is_err(),
+            "a backup never overwrites"
+        );
+
+        let to = tempfile::tempdir().expect("dir");
+        let target = to.path().join("files");
+        let said = restore_files(&config(&format!("file://{}", target.display())), &file)
+            .expect("restore");
+        assert!(said.contains("1 restored"), "{said}");
+        assert_eq!(
+            std::fs::read(target.join(&object)).expect("restored"),
+            b"evidence"
+        );
+
+        let bucket = backup_files(&config("s3://bucket/prefix"), &file).expect("bucket");
+        assert!(bucket.contains("back up the bucket"), "{bucket}");
     }
 }

@@ -13,7 +13,10 @@ use wpt_domain::Role;
 use wpt_domain::actor::AdminGrant;
 use wpt_server::config::{Config, LogFormat};
 
+mod audit_cmd;
 mod maintenance;
+
+use audit_cmd::{AuditAction, audit};
 
 /// The Work Plan Tracker: progress of the ASEAN Sectoral Bodies on the Multi-Sectoral
 /// Work Plan Against Trafficking in Persons.
@@ -89,6 +92,22 @@ enum Command {
         #[command(subcommand)]
         action: maintenance::Action,
     },
+    /// Mail: send a test message through WPT_SMTP_URL.
+    Mail {
+        #[command(subcommand)]
+        action: MailAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum MailAction {
+    /// Send one message to ADDRESS now (not through the outbox) and print what the SMTP
+    /// server answered.
+    Test {
+        /// The recipient.
+        #[arg(long)]
+        to: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -134,20 +153,6 @@ enum ImportWhat {
         /// The file (.csv or .xlsx).
         file: PathBuf,
     },
-}
-
-#[derive(Debug, Subcommand)]
-enum AuditAction {
-    /// Recompute the keyed hash chain; exits non-zero and names the first broken entry.
-    Verify {
-        /// Also check that the chain still reaches every head recorded in FILE (lines
-        /// printed by `wpt audit head`): a cut tail is named by the first missing head.
-        #[arg(long, value_name = "FILE")]
-        checkpoint: Option<PathBuf>,
-    },
-    /// Print the newest entry (id, hash, time) as one JSON line: append it to a file
-    /// kept outside the database (`wpt audit head >> checkpoints.jsonl`).
-    Head,
 }
 
 #[derive(Debug, Subcommand)]
@@ -212,6 +217,7 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     if let Command::Restore { file } = &command {
         let key = wpt_server::audit_key(&config)?;
         let result = wpt_server::restore(&config.database_url, file, key).await?;
+        println!("{}", wpt_server::restore_files(&config, file)?);
         return match result.first_broken {
             None => {
                 println!(
@@ -245,6 +251,8 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
     } else {
         db
     };
+    // Every command that writes queues its notices' mail the same way (crate::mail).
+    let db = db.with_mail(config.mail.db_config());
     match command {
         Command::Serve => serve(db, config).await,
         Command::Migrate { action } => migrate(db, action).await,
@@ -252,6 +260,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         Command::Backup { file } => {
             wpt_server::backup(&db, &config.database_url, &file).await?;
             println!("backed up to {}", file.display());
+            // After the database: every file a row of the copy names is stored by then
+            // (objects are written before their rows commit, and never changed).
+            println!("{}", wpt_server::backup_files(&config, &file)?);
             Ok(())
         }
         Command::User { action } => user(db, &config, action).await,
@@ -300,6 +311,9 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
         }
         Command::Audit { action } => audit(db, action).await,
         Command::Maintenance { action } => maintenance::run(db, action).await,
+        Command::Mail {
+            action: MailAction::Test { to },
+        } => mail_test(&config, &to).await,
         Command::Prune => {
             let pruned =
                 wpt_db::auth::sessions::prune(&db, wpt_server::PRUNE_RETAIN, config.login_window)
@@ -311,81 +325,6 @@ async fn run(command: Command, config: Config) -> anyhow::Result<()> {
             Ok(())
         }
     }
-}
-
-async fn audit(db: Database, action: AuditAction) -> anyhow::Result<()> {
-    match action {
-        AuditAction::Head => {
-            let head = wpt_db::audit::head(&db)
-                .await?
-                .context("the audit log is empty")?;
-            println!("{}", serde_json::to_string(&head)?);
-            Ok(())
-        }
-        AuditAction::Verify { checkpoint } => {
-            let checkpoints = match &checkpoint {
-                Some(file) => read_checkpoints(file)?,
-                None => Vec::new(),
-            };
-            let result = wpt_db::audit::verify_against(&db, &checkpoints).await?;
-            match result.first_broken {
-                None if checkpoints.is_empty() => {
-                    println!("audit chain intact: {} entries verified", result.checked);
-                    Ok(())
-                }
-                None => {
-                    println!(
-                        "audit chain intact: {} entries verified, reaching all {} recorded heads",
-                        result.checked,
-                        checkpoints.len()
-                    );
-                    Ok(())
-                }
-                Some(broken) => {
-                    let hint = match broken.reason.as_str() {
-                        "checkpoint_missing" => {
-                            ": the recorded head is gone, entries were cut from the end"
-                        }
-                        "checkpoint_mismatch" => ": the entry differs from the recorded head",
-                        "hash_mismatch" => ": altered, or rewritten without the audit key",
-                        "unsealed" => ": unkeyed entries that no keyed entry vouches for",
-                        _ => "",
-                    };
-                    anyhow::bail!(
-                        "audit chain broken at entry {} ({}){hint}; {} entries checked",
-                        broken.id,
-                        broken.reason,
-                        result.checked
-                    )
-                }
-            }
-        }
-    }
-}
-
-/// The heads recorded in `file`: one JSON object with `id` and `hash` per line (what
-/// `wpt audit head` prints); blank lines are skipped.
-fn read_checkpoints(file: &std::path::Path) -> anyhow::Result<Vec<wpt_db::audit::Checkpoint>> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
-    let mut checkpoints = Vec::new();
-    for (n, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let checkpoint = serde_json::from_str(line).with_context(|| {
-            format!(
-                "{} line {}: not a head printed by `wpt audit head`",
-                file.display(),
-                n + 1
-            )
-        })?;
-        checkpoints.push(checkpoint);
-    }
-    if checkpoints.is_empty() {
-        anyhow::bail!("{} records no head", file.display());
-    }
-    Ok(checkpoints)
 }
 
 async fn seed(
@@ -499,6 +438,50 @@ async fn migrate(db: Database, action: MigrateAction) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn mail_test(config: &Config, to: &str) -> anyhow::Result<()> {
+    let Some(mailer) = wpt_server::mail::Mailer::new(&config.mail)? else {
+        anyhow::bail!(
+            "mail is off: set WPT_SMTP_URL (e.g. smtp://user:pass@host:587?tls=starttls)"
+        );
+    };
+    let notice = wpt_db::notify::Notice {
+        kind: wpt_db::notify::NoticeKind::Test,
+        to: wpt_db::notify::Recipients::Address(to.to_owned()),
+        subject: "Test message".to_owned(),
+        text: "This is a test message from the Work Plan Tracker: mail works.".to_owned(),
+        link: "/".to_owned(),
+        dedupe_key: None,
+    };
+    let m = wpt_db::notify::render::message(
+        &config.mail.db_config(),
+        &notice,
+        "",
+        &wpt_db::notify::render::Why::Address,
+    );
+    let host = config.mail.db_config().message_host().to_owned();
+    let id = format!(
+        "<test-{}@{host}>",
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    );
+    match mailer.send(to, &m.subject, &m.text, &m.html, &id).await {
+        Ok(answer) => {
+            println!("sent to {to}; the server answered: {answer}");
+            Ok(())
+        }
+        Err(e) => anyhow::bail!(
+            "not sent ({}): {}",
+            if e.permanent {
+                "permanent"
+            } else {
+                "temporary"
+            },
+            e.message
+        ),
+    }
+}
+
 async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
     let (reference, origin) = wpt_server::read_reference(&config.reference_data)?;
     wpt_server::prepare(&db, config.migrate_on_start, &reference, origin).await?;
@@ -523,7 +506,24 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
         submission_lead_days: i64::from(config.submission_lead_days),
         review_lead_days: i64::from(config.review_lead_days),
     };
+    state.attachments = std::sync::Arc::new(wpt_server::storage(&config)?);
     wpt_server::spawn_pruning(state.db.clone(), config.prune_interval, config.login_window);
+    wpt_server::spawn_reminders(state.db.clone(), config.reminder_days.clone());
+    if wpt_server::mail::spawn_delivery(state.db.clone(), config.mail.clone())? {
+        tracing::info!(public_url = %config.mail.public_url, from = %config.mail.from, "mail is on: the delivery worker sends the outbox");
+    } else {
+        tracing::info!(
+            "mail is off (WPT_SMTP_URL is not set): notifications go to the in-app inbox only, no e-mail is queued"
+        );
+        println!(
+            "  Mail is off (WPT_SMTP_URL is not set): notifications appear in the pages only."
+        );
+    }
+    wpt_server::spawn_attachment_sweep(
+        state.attachments.clone(),
+        state.db.clone(),
+        config.prune_interval,
+    );
     let app = wpt_server::app(state, &settings);
     #[cfg(feature = "bench-ceiling")]
     let app = app.merge(bench_ceiling());

@@ -23,6 +23,7 @@ use crate::session::Viewer;
 fn account_page(
     viewer: &Viewer,
     sessions: &[SessionInfo],
+    email: wpt_domain::EmailSetting,
     notice: Option<Markup>,
     error: Option<&PageError>,
 ) -> Markup {
@@ -39,6 +40,7 @@ fn account_page(
                 @if let Some(b) = &viewer.actor.body { dt { "Body" } dd { (b.code) } }
             }
             p { a href="/ui/account/tokens" { "My API tokens" } " (for scripts and other systems that use the API as you)" }
+            (crate::notifications::setting_form(email))
             h2 { "Change my password" }
             form.stack #password-form method="post" action="/ui/account/password" {
                 @if let Some(e) = error { (e.alert()) }
@@ -85,7 +87,10 @@ async fn own_sessions(state: &AppState, viewer: &Viewer) -> Result<Vec<SessionIn
 /// `GET /ui/account`.
 pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Markup, PageError> {
     let sessions = own_sessions(&state, &viewer).await?;
-    Ok(account_page(&viewer, &sessions, None, None))
+    let email = wpt_db::notify::inbox::settings(&state.db, viewer.actor.user_id)
+        .await?
+        .email;
+    Ok(account_page(&viewer, &sessions, email, None, None))
 }
 
 /// `POST /ui/account/sessions/{id}/end`: ends one of the person's own sessions; ending
@@ -163,14 +168,19 @@ pub async fn change_password(
         Ok(s) => s,
         Err(e) => return e.into_response(),
     };
+    let email = match wpt_db::notify::inbox::settings(&state.db, viewer.actor.user_id).await {
+        Ok(s) => s.email,
+        Err(e) => return PageError::from(e).into_response(),
+    };
     match result {
         Ok(()) => account_page(
             &viewer,
             &sessions,
+            email,
             Some(html! { p.notice role="status" tabindex="-1" autofocus { "Your password has been changed. Your other sessions have ended and your API tokens are revoked." } }),
             None,
         )
         .into_response(),
-        Err(e) => (e.status, account_page(&viewer, &sessions, None, Some(&e))).into_response(),
+        Err(e) => (e.status, account_page(&viewer, &sessions, email, None, Some(&e))).into_response(),
     }
 }

@@ -68,7 +68,11 @@ pub async fn choose_plan(state: &AppState, asked: Option<&str>) -> Result<WorkPl
 type Bar<'a> = (&'a str, Vec<(&'static str, f64, f64, i64)>, i64, f64);
 
 /// A stacked horizontal bar chart: one bar per row, one segment per status.
-fn chart(title: &str, id: &str, rows: &[(String, BTreeMap<&'static str, i64>)]) -> Markup {
+pub(crate) fn chart(
+    title: &str,
+    id: &str,
+    rows: &[(String, BTreeMap<&'static str, i64>)],
+) -> Markup {
     const WIDTH: f64 = 560.0;
     const LABEL: f64 = 90.0;
     const ROW: f64 = 26.0;
@@ -120,7 +124,7 @@ fn chart(title: &str, id: &str, rows: &[(String, BTreeMap<&'static str, i64>)]) 
     }
 }
 
-fn status_table(
+pub(crate) fn status_table(
     caption: &str,
     id: &str,
     head: &str,
@@ -169,6 +173,7 @@ async fn page_handler(
     let summary =
         wpt_db::work_plans::summary(&state.db, plan.id, wpt_domain::policy::lens(&viewer.actor))
             .await?;
+    let trends = wpt_db::trends::plan_trends(&state.db, plan.id).await?;
     let area = q.area.as_deref().filter(|s| !s.is_empty());
     let body = q.body.as_deref().filter(|s| !s.is_empty());
     let mut by_area: BTreeMap<String, BTreeMap<&'static str, i64>> = BTreeMap::new();
@@ -201,13 +206,42 @@ async fn page_handler(
         .into_iter()
         .filter(|(b, _)| body.is_none_or(|x| x == b))
         .collect();
-    let (on, risk, off) = summary
+    // The headline counts the very rows the tables count (one truth per status); the
+    // dates only add schedule warnings beside them.
+    let mut headline: BTreeMap<&'static str, i64> = BTreeMap::new();
+    for (_, counts) in &by_area {
+        for (k, n) in counts {
+            *headline.entry(k).or_default() += n;
+        }
+    }
+    let past_end: i64 = summary
         .signals
         .iter()
         .filter(|s| area.is_none_or(|a| a == s.area))
-        .fold((0, 0, 0), |(a, b, c), s| {
-            (a + s.on_track, b + s.at_risk, c + s.off_track)
-        });
+        .map(|s| s.off_track)
+        .sum();
+    let filter_query = |extra: &str| {
+        let mut params: Vec<(&str, &str)> = Vec::new();
+        if let Some(a) = area {
+            params.push(("area", a));
+        }
+        if let Some(b) = body {
+            params.push(("body", b));
+        }
+        let mut q = serde_urlencoded::to_string(&params).unwrap_or_default();
+        if !extra.is_empty() {
+            if !q.is_empty() {
+                q.push('&');
+            }
+            q.push_str(extra);
+        }
+        format!("/ui/activities?{q}")
+    };
+    let tasks = if viewer.actor.secretariat().is_ok() {
+        crate::tasks::secretariat(state, viewer).await?
+    } else {
+        html! {}
+    };
     let (overdue, overdue_total) =
         wpt_db::milestones::overdue(&state.db, plan.id, area, body, 50).await?;
     let first = PageRequest::parse(Some(1), None)
@@ -228,6 +262,7 @@ async fn page_handler(
         None => "the whole plan".to_owned(),
     };
     let body_markup = html! {
+        (tasks)
         p { (plan.title) " (" (plan.code) ") · as of " (crate::html::day(summary.as_of)) }
         form.filters method="get" action="/ui/dashboard" aria-label="Filter the dashboard" {
             input type="hidden" name="plan" value=(plan.id);
@@ -246,14 +281,26 @@ async fn page_handler(
             button type="submit" { "Apply filters" }
             a href="/ui/dashboard" { "Clear" }
         }
-        h2 { "Activities by signal (" (scope) ")" }
-        ul.tiles #signal-tiles {
-            li { strong #tile-on-track { (on) } span.badge.signal-on_track { "On track" } }
-            li { strong #tile-at-risk { (risk) } span.badge.signal-at_risk { "At risk" } }
-            li { strong #tile-off-track { (off) } span.badge.signal-off_track { "Off track" } }
-            li { strong #tile-overdue-milestones { (summary.milestones.overdue) } "overdue milestones (whole plan)" }
+        h2 { "Reported status (" (scope) @if let Some(b) = body { ", " (b) } ")" }
+        ul.tiles #status-tiles {
+            @for key in STATUS_KEYS {
+                @let n = headline.get(key).copied().unwrap_or(0);
+                li {
+                    @if key == "not_reported" || n == 0 {
+                        strong id={"tile-" (key)} { (n) }
+                    } @else {
+                        a href=(filter_query(&format!("status={key}"))) { strong id={"tile-" (key)} { (n) } }
+                    }
+                    " " span class={"badge status-" (key)} { (status_label(key)) }
+                }
+            }
         }
-        p.hint { "Signals come from dates: off track is past its planned end and not completed; at risk has an overdue milestone. Status counts below are each body's latest report on its part of an activity." }
+        p.hint { "Each body's latest report on its part of an activity, counted once: the same numbers as the tables below. An accepted report entry counts as the body's latest report unless the body reported since." }
+        h2 { "Schedule warnings (from dates)" }
+        ul.tiles #schedule-tiles {
+            li { a href=(filter_query("overdue=true")) { strong #tile-past-planned-end { (past_end) } } " activities past planned end, not completed (" (scope) ")" }
+            li { a href="#overdue-milestones" { strong #tile-overdue-milestones { (summary.milestones.overdue) } } " milestones overdue (whole plan)" }
+        }
         h2 { "Status by area" @if let Some(b) = body { " for " (b) } }
         (chart("Status by area", "chart-area", &by_area))
         (status_table("Status by area (same numbers as the chart)", "table-by-area", "Area", &by_area))
@@ -272,7 +319,7 @@ async fn page_handler(
                 td.num data-key="overdue" { (summary.milestones.overdue) }
             } }
         }
-        h2 { "Overdue milestones" @if let Some(a) = area { " in area " (a) } @if let Some(b) = body { " of " (b) "'s activities" } }
+        h2 #overdue-milestones { "Overdue milestones" @if let Some(a) = area { " in area " (a) } @if let Some(b) = body { " of " (b) "'s activities" } }
         @if overdue.is_empty() {
             p #overdue-none { "No overdue milestone." }
         } @else {
@@ -293,7 +340,8 @@ async fn page_handler(
                 }
             }
         }
-        p { a href="/ui/activities?overdue=true" { "See activities past their planned end" } }
+        p { a href=(filter_query("milestones=overdue")) { "See the activities with a milestone overdue" } }
+        (crate::trends::plan_section(&trends))
         h2 { "Open reporting cycle" }
         @match (&open_cycle, &board) {
             (Some(c), Some(b)) => {

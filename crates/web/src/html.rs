@@ -51,6 +51,8 @@ pub enum Section {
     Bodies,
     /// The plan's structure: areas, activities, milestones, indicators.
     Plan,
+    /// The mail outbox (administrators).
+    Outbox,
     /// None of them.
     None,
 }
@@ -92,6 +94,7 @@ pub fn page(viewer: &Viewer, section: Section, title: &str, body: Markup) -> Mar
                 links.push(("/ui/admin/users", "Accounts", Section::Accounts));
                 links.push(("/ui/admin/bodies", "Bodies", Section::Bodies));
                 links.push(("/ui/admin/maintenance", "Maintenance", Section::Maintenance));
+                links.push(("/ui/admin/outbox", "Outbox", Section::Outbox));
             }
         }
         Role::Viewer => {
@@ -131,6 +134,11 @@ pub fn page(viewer: &Viewer, section: Section, title: &str, body: Markup) -> Mar
                         }
                     }
                     div.account {
+                        a.bell href="/ui/notifications"
+                            aria-label={"Notifications: " (viewer.unread) " unread"} {
+                            span aria-hidden="true" { "\u{1F514}" }
+                            @if viewer.unread > 0 { span.count aria-hidden="true" { (viewer.unread) } }
+                        }
                         a href="/ui/account" { (who) }
                         form method="post" action="/ui/logout" {
                             button type="submit" { "Log out" }
@@ -267,7 +275,7 @@ impl PageError {
 const LABELS: [(&str, &str); 16] = [
     ("period_start", "Period covered from"),
     ("period_end", "Period covered to"),
-    ("opens_on", "Submissions open on"),
+    ("opens_on", "Open for submissions on"),
     ("due_on", "Submissions due on"),
     ("review_due_on", "Review due on"),
     ("meeting_date", "Meeting date"),
@@ -446,7 +454,7 @@ pub fn signal_badge(signal: Signal) -> Markup {
 /// A submission status in words.
 pub fn submission_word(status: SubmissionStatus) -> &'static str {
     match status {
-        SubmissionStatus::NotStarted => "Not started",
+        SubmissionStatus::NotStarted => "No report yet",
         SubmissionStatus::Draft => "Draft",
         SubmissionStatus::Submitted => "Submitted",
         SubmissionStatus::Returned => "Returned",

@@ -17,12 +17,17 @@ pub mod account;
 pub mod activities;
 pub mod admin;
 pub mod assets;
+pub mod attachments;
 pub mod cycles;
 pub mod dashboard;
 pub mod flash;
 pub mod html;
+pub mod notifications;
 pub mod plans;
+pub mod reset;
 pub mod session;
+pub mod tasks;
+pub mod trends;
 
 use axum::Router;
 use axum::extract::Request;
@@ -46,7 +51,17 @@ pub fn pages() -> Router<AppState> {
         .route("/ui/", get(session::home))
         .route("/ui/login", get(session::login_page).post(session::login))
         .route("/ui/logout", post(session::logout))
+        .route("/ui/forgot", get(reset::forgot_page).post(reset::forgot))
+        .route("/ui/reset", get(reset::reset_page).post(reset::reset))
         .route("/ui/account", get(account::show))
+        .route(
+            "/ui/account/notifications",
+            post(notifications::set_setting),
+        )
+        .route("/ui/notifications", get(notifications::inbox))
+        .route("/ui/notifications/read", post(notifications::mark_read))
+        .route("/ui/admin/outbox", get(notifications::outbox))
+        .route("/ui/admin/outbox/{id}/retry", post(notifications::retry))
         .route("/ui/account/password", post(account::change_password))
         .route("/ui/account/sessions/{id}/end", post(account::end_session))
         .route("/ui/admin/maintenance", get(admin::show).post(admin::set))
@@ -92,13 +107,25 @@ pub fn pages() -> Router<AppState> {
         .route("/ui/activities/{id}", get(activities::detail))
         .route("/ui/activities/{id}/update", get(activities::update_form))
         .route("/ui/activities/{id}/row", get(activities::row))
-        .route("/ui/activities/{id}/progress", post(activities::record))
+        // A form with a file: `attachments::read_form` bounds the fields and the file.
+        .route(
+            "/ui/activities/{id}/progress",
+            post(activities::record).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/ui/attachments/{id}", get(attachments::download))
+        .route("/ui/milestones/{id}/done", post(activities::milestone_done))
         .route("/ui/dashboard", get(dashboard::show))
         .route("/ui/cycles", get(cycles::index).post(cycles::create))
         .route("/ui/cycles/{id}/open", post(cycles::open))
+        .route(
+            "/ui/cycles/{id}/edit",
+            get(cycles::edit_cycle_form).post(cycles::edit_cycle),
+        )
+        .route("/ui/cycles/{id}/delete", post(cycles::delete_cycle))
         .route("/ui/cycles/{id}/close", post(cycles::close))
         .route("/ui/cycles/{id}/reopen", post(cycles::reopen))
         .route("/ui/cycles/{id}/board", get(cycles::board))
+        .route("/ui/cycles/{id}/reminders", post(cycles::remind))
         .route("/ui/cycles/{id}/report", get(cycles::report))
         .route("/ui/cycles/{id}/report.csv", get(cycles::report_csv))
         .route("/ui/cycles/{id}/report.xlsx", get(cycles::report_xlsx))
@@ -110,15 +137,15 @@ pub fn pages() -> Router<AppState> {
         )
         .route(
             "/ui/cycles/{id}/submissions/{body}/entries/{activity}",
-            post(cycles::save_entry),
+            post(cycles::save_entry).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route(
             "/ui/cycles/{id}/submissions/{body}/save",
-            post(cycles::save_all),
+            post(cycles::save_all).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route(
             "/ui/cycles/{id}/submissions/{body}/submit",
-            post(cycles::submit),
+            post(cycles::submit).layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route(
             "/ui/cycles/{id}/submissions/{body}/return",
@@ -127,6 +154,18 @@ pub fn pages() -> Router<AppState> {
         .route(
             "/ui/cycles/{id}/submissions/{body}/accept",
             post(cycles::accept),
+        )
+        .route(
+            "/ui/cycles/{id}/submissions/{body}/extension",
+            get(cycles::extension_form).post(cycles::extend),
+        )
+        .route(
+            "/ui/cycles/{id}/submissions/{body}/comments",
+            post(cycles::add_comment),
+        )
+        .route(
+            "/ui/cycles/{id}/submissions/{body}/comments/{comment}/resolve",
+            post(cycles::resolve_comment),
         )
         .route("/ui/review", get(cycles::review_queue))
         .merge(plans::router())

@@ -49,6 +49,8 @@ pub struct Viewer {
     pub maintenance: Option<wpt_domain::models::MaintenanceState>,
     /// The message of the action just done, carried by the redirect ([`crate::flash`]).
     pub flash: Option<String>,
+    /// How many of their notifications are unread (the bell in the header).
+    pub unread: u64,
     /// The key that seals this session's messages.
     pub(crate) flash_key: crate::flash::FlashKey,
     /// Whether the request came over HTTPS (the flash cookie is then `Secure`).
@@ -143,7 +145,15 @@ impl FromRequestParts<AppState> for Viewer {
                     crate::flash::FlashKey::of_session(cookie.as_deref().unwrap_or_default());
                 let flash =
                     crate::flash::cookie_value(&parts.headers).and_then(|v| flash_key.open(v));
+                // One indexed count per page: the bell's number.
+                let unread = wpt_db::notify::inbox::unread(&state.db, actor.user_id)
+                    .await
+                    .unwrap_or_else(|e| {
+                        tracing::warn!(error = %e, "unread notifications uncountable");
+                        0
+                    });
                 Ok(Viewer {
+                    unread,
                     actor,
                     name: me.name,
                     maintenance,
@@ -284,6 +294,7 @@ fn login_form_carrying(
                 input #password type="password" name="password" autocomplete="current-password" required maxlength="1024";
                 button type="submit" { "Log in" }
             }
+            p { a href="/ui/forgot" #forgot-link { "Forgot your password?" } }
         },
     )
 }

@@ -25,6 +25,9 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("POST", "/api/v1/auth/login", [200, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/auth/refresh", [401, 401, 401, 401, 401, 401]),
     ("POST", "/api/v1/auth/logout", [204, 204, 204, 204, 204, 204]),
+    // The same answer for everyone; the confirmation with a made-up token is refused alike.
+    ("POST", "/api/v1/auth/password-reset", [202, 202, 202, 202, 202, 202]),
+    ("POST", "/api/v1/auth/password-reset/confirm", [422, 422, 422, 422, 422, 422]),
     ("GET", "/api/v1/me", [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/me/password", [401, 204, 204, 204, 204, 204]),
     ("GET", "/api/v1/me/tokens", [401, 200, 200, 200, 200, 200]),
@@ -66,6 +69,11 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     // The officer's body leads the activity; the other officer's body is not assigned.
     ("POST", "/api/v1/activities/{id}/progress", [401, 403, 403, 201, 403, 403]),
     ("GET", "/api/v1/activities/{id}/milestones", [401, 200, 200, 200, 200, 200]),
+    // Evidence files: officers upload; a file on DGICM's progress update is seen by
+    // whoever reads progress (viewers: 404, as for any file they may not see).
+    ("POST", "/api/v1/attachments", [401, 403, 403, 201, 201, 403]),
+    ("GET", "/api/v1/attachments/{id}", [401, 200, 200, 200, 200, 404]),
+    ("GET", "/api/v1/attachments/{id}/content", [401, 200, 200, 200, 200, 404]),
     ("POST", "/api/v1/activities/{id}/milestones", [401, 201, 201, 403, 403, 403]),
     ("GET", "/api/v1/activities/{id}/indicators", [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/activities/{id}/indicators", [401, 201, 201, 403, 403, 403]),
@@ -80,9 +88,12 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("POST", "/api/v1/cycles", [401, 201, 201, 403, 403, 403]),
     ("GET", "/api/v1/cycles/{id}", [401, 200, 200, 200, 200, 200]),
     ("PATCH", "/api/v1/cycles/{id}", [401, 200, 200, 403, 403, 403]),
+    // A fresh planned cycle each time.
+    ("DELETE", "/api/v1/cycles/{id}", [401, 204, 204, 403, 403, 403]),
     ("POST", "/api/v1/cycles/{id}/open", [401, 200, 200, 403, 403, 403]),
     ("POST", "/api/v1/cycles/{id}/close", [401, 200, 200, 403, 403, 403]),
     ("POST", "/api/v1/cycles/{id}/reopen", [401, 200, 200, 403, 403, 403]),
+    ("POST", "/api/v1/cycles/{id}/reminders", [401, 200, 200, 403, 403, 403]),
     ("GET", "/api/v1/cycles/{id}/submissions", [401, 200, 200, 200, 200, 200]),
     // DGICM's report: the officer's own; another body's officer and viewers cannot see a draft.
     ("GET", "/api/v1/cycles/{id}/submissions/{body_code}", [401, 200, 200, 200, 404, 404]),
@@ -91,9 +102,21 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     // Submitted: other officers may read it (so 403, not 404); viewers see accepted reports only.
     ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/return", [401, 200, 200, 403, 403, 404]),
     ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/accept", [401, 200, 200, 403, 403, 404]),
+    // DGICM's draft: its own officer sees it but is not the secretariat (403); hidden from others.
+    ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/extension", [401, 200, 200, 403, 404, 404]),
     ("GET", "/api/v1/cycles/{id}/submissions/{body_code}/amendments", [401, 200, 200, 200, 404, 404]),
     ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/amendments", [401, 403, 403, 201, 403, 403]),
     ("POST", "/api/v1/amendments/{id}/accept", [401, 200, 200, 403, 403, 403]),
+    // DGICM's report (not started): its conversation is the secretariat's, the
+    // administrators' and DGICM's officers'; hidden from other bodies and viewers.
+    ("GET", "/api/v1/cycles/{id}/submissions/{body_code}/comments", [401, 200, 200, 200, 404, 404]),
+    ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/comments", [401, 201, 201, 201, 404, 404]),
+    // A fresh thread started by the secretariat each time.
+    ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/comments/{comment_id}/resolve", [401, 200, 200, 200, 404, 404]),
+    // Trends: accepted data only, so every signed-in caller reads them.
+    ("GET", "/api/v1/activities/{id}/trend", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/work-plans/{id}/trends", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/indicators/{id}/series", [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/amendments/{id}/reject", [401, 200, 200, 403, 403, 403]),
     ("GET", "/api/v1/cycles/{id}/report", [401, 200, 200, 200, 200, 200]),
     ("GET", "/api/v1/cycles/{id}/edition", [401, 200, 200, 200, 200, 200]),
@@ -101,6 +124,13 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("GET", "/api/v1/maintenance", [200, 200, 200, 200, 200, 200]),
     // Sent as {"on": false}: maintenance never comes on, and the other rows are unaffected.
     ("PUT", "/api/v1/admin/maintenance", [401, 200, 403, 403, 403, 403]),
+    ("GET", "/api/v1/me/notifications", [401, 200, 200, 200, 200, 200]),
+    ("POST", "/api/v1/me/notifications/read", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/me/notification-settings", [401, 200, 200, 200, 200, 200]),
+    ("PATCH", "/api/v1/me/notification-settings", [401, 200, 200, 200, 200, 200]),
+    ("GET", "/api/v1/admin/outbox", [401, 200, 403, 403, 403, 403]),
+    // A made-up message id: 404 for the administrator (a real retry is in mail.rs).
+    ("POST", "/api/v1/admin/outbox/{id}/retry", [401, 404, 403, 403, 403, 403]),
 ];
 
 /// How far a fresh cycle has gone, for DGICM's report.
@@ -365,7 +395,7 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
             let code = fresh_body(app, admin, Some(&w.plan_id)).await;
             path.replace("{id}", &w.plan_id).replace("{code}", &code)
         }
-        ("PATCH", "/api/v1/cycles/{id}") | ("POST", "/api/v1/cycles/{id}/open") => {
+        ("PATCH" | "DELETE", "/api/v1/cycles/{id}") | ("POST", "/api/v1/cycles/{id}/open") => {
             headers.push(("if-match", "\"1\"".into()));
             path.replace("{id}", &fresh_cycle(app, w, Stage::Planned).await)
         }
@@ -394,6 +424,11 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
             path.replace("{id}", &fresh_cycle(app, w, Stage::Submitted).await)
                 .replace("{body_code}", "DGICM")
         }
+        ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/extension") => {
+            headers.push(("if-match", "\"2\"".into()));
+            path.replace("{id}", &fresh_cycle(app, w, Stage::Draft).await)
+                .replace("{body_code}", "DGICM")
+        }
         ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/amendments") => path
             .replace("{id}", &fresh_cycle(app, w, Stage::Accepted).await)
             .replace("{body_code}", "DGICM"),
@@ -401,6 +436,42 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
             path.replace("{id}", &fresh_amendment(app, w).await)
         }
         (_, "/api/v1/cycles/{id}/edition") => path.replace("{id}", &w.closed_cycle),
+        (_, "/api/v1/cycles/{id}/submissions/{body_code}/comments/{comment_id}/resolve") => {
+            let sec = w.callers[2].as_ref().expect("secretariat");
+            let res = app
+                .request(
+                    Method::POST,
+                    &format!("/api/v1/cycles/{}/submissions/DGICM/comments", w.open_cycle),
+                )
+                .bearer(&sec.token)
+                .json(&json!({"text": "Which workshop is this?"}))
+                .send()
+                .await;
+            res.assert_status(StatusCode::CREATED);
+            path.replace("{id}", &w.open_cycle)
+                .replace("{body_code}", "DGICM")
+                .replace("{comment_id}", res.json()["id"].as_str().expect("id"))
+        }
+        ("GET", "/api/v1/attachments/{id}" | "/api/v1/attachments/{id}/content") => {
+            let dgicm = w.callers[3].as_ref().expect("officer");
+            let boundary = "access-table-boundary";
+            let up = app
+                .request(Method::POST, "/api/v1/attachments")
+                .bearer(&dgicm.token)
+                .header("content-type", &format!("multipart/form-data; boundary={boundary}"))
+                .raw(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.txt\"\r\n\r\nMinutes {}\r\n--{boundary}--\r\n", uuid::Uuid::new_v4()))
+                .send()
+                .await;
+            up.assert_status(StatusCode::CREATED);
+            let id = up.json()["id"].as_str().expect("id").to_owned();
+            app.request(Method::POST, &format!("/api/v1/activities/{}/progress", w.activity_id))
+                .bearer(&dgicm.token)
+                .json(&json!({"status": "on_track", "narrative": "Minutes attached", "attachment_ids": [id]}))
+                .send()
+                .await
+                .assert_status(StatusCode::CREATED);
+            path.replace("{id}", &id)
+        }
         (_, p) if p.starts_with("/api/v1/cycles/{id}") => p
             .replace("{id}", &w.open_cycle)
             .replace("{body_code}", "DGICM"),
@@ -408,6 +479,9 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
         (_, p) if p.starts_with("/api/v1/milestones/{id}") => p.replace("{id}", &w.milestone_id),
         (_, p) if p.starts_with("/api/v1/indicators/{id}") => p.replace("{id}", &w.indicator_id),
         (_, "/api/v1/bodies/{code}") => path.replace("{code}", "SOMTC"),
+        (_, "/api/v1/admin/outbox/{id}/retry") => {
+            path.replace("{id}", &uuid::Uuid::new_v4().to_string())
+        }
         (_, p) if p.starts_with("/api/v1/work-plans/{id}") => p.replace("{id}", &w.plan_id),
         (_, "/api/v1/users/{id}") => {
             let n = uuid::Uuid::new_v4().simple().to_string();
@@ -460,6 +534,13 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
         ("POST", "/api/v1/me/password") => {
             body = Some(json!({"current_password": TEST_PASSWORD, "new_password": TEST_PASSWORD}));
         }
+        ("POST", "/api/v1/auth/password-reset") => {
+            body = Some(json!({"email": w.login_email}));
+        }
+        ("POST", "/api/v1/auth/password-reset/confirm") => {
+            body =
+                Some(json!({"token": "wptp_made_up", "new_password": "a long enough passphrase"}));
+        }
         ("POST", "/api/v1/me/tokens") => body = Some(json!({"name": "table"})),
         ("POST", "/api/v1/users") => {
             let n = uuid::Uuid::new_v4().simple().to_string();
@@ -508,6 +589,9 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
             );
         }
         ("PATCH", "/api/v1/cycles/{id}") => body = Some(json!({"name": "Renamed cycle"})),
+        ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/comments") => {
+            body = Some(json!({"text": "Please attach the MoU."}))
+        }
         ("POST", "/api/v1/bodies") => {
             body = Some(
                 json!({"code": format!("N-{}", unique()), "name": "New body", "pillar": "AEC", "notes": "added in a test"}),
@@ -519,6 +603,10 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
         }
         ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/return") => {
             body = Some(json!({"reason": "Please add figures"}))
+        }
+        ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/extension") => {
+            body =
+                Some(json!({"due_on": "2099-06-01", "reason": "Elections delayed the clearance"}))
         }
         ("POST", "/api/v1/cycles/{id}/submissions/{body_code}/amendments") => {
             body = Some(
@@ -534,12 +622,26 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
             );
         }
         ("PUT", "/api/v1/admin/maintenance") => body = Some(json!({"on": false})),
+        ("POST", "/api/v1/me/notifications/read") => body = Some(json!({"all": true})),
+        ("PATCH", "/api/v1/me/notification-settings") => {
+            body = Some(json!({"email": "daily_digest"}))
+        }
         _ => {}
     }
     let method: Method = method.parse().expect("method");
     let mut request = app.request(method, &concrete).anonymous();
     if let Some(c) = caller {
         request = request.bearer(&c.token);
+    }
+    if path == "/api/v1/attachments" {
+        let boundary = "access-table-boundary";
+        request = request
+            .header("content-type", &format!("multipart/form-data; boundary={boundary}"))
+            .raw(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"notes.txt\"\r\n\r\nNotes of the workshop\r\n--{boundary}--\r\n"));
+    }
+    if path == "/api/v1/auth/password-reset" {
+        // Each column from its own address: the per-address limit is not what is tested.
+        request = request.peer(&format!("192.0.2.{}:1000", who + 1));
     }
     if path == "/api/v1/work-plans/{id}/import" {
         request = request

@@ -108,7 +108,8 @@ async fn while_on_every_write_of_the_document_is_refused_with_503_and_nothing_is
         let concrete = path
             .replace("{code}", "SOMTC")
             .replace("{body_code}", "SOMTC")
-            .replace("{id}", &uuid::Uuid::new_v4().to_string());
+            .replace("{id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{comment_id}", &uuid::Uuid::new_v4().to_string());
         assert!(!concrete.contains('{'), "a parameter left in {concrete}");
         let res = app
             .request(method.clone(), &concrete)

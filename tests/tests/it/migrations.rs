@@ -29,6 +29,7 @@ async fn every_entity_reads_its_table(db: &wpt_db::Database) {
         session,
         refresh_token,
         api_token,
+        account_token,
         login_failure,
         maintenance,
         progress_update,
@@ -38,6 +39,11 @@ async fn every_entity_reads_its_table(db: &wpt_db::Database) {
         submission_entry,
         submission_event,
         amendment,
+        outbox,
+        notification,
+        notification_setting,
+        submission_comment,
+        attachment,
         edition
     );
 }

@@ -810,19 +810,33 @@ async fn the_dashboard_shows_the_summary_s_numbers_for_its_filters() {
             .await
             .text();
         let signals = summary["signals"].as_array().expect("signals");
-        for (tile, key) in [
-            ("tile-on-track", "on_track"),
-            ("tile-at-risk", "at_risk"),
-            ("tile-off-track", "off_track"),
-        ] {
-            let n: i64 = signals
+        // The schedule warning: activities past their planned end (the off-track signal).
+        let n: i64 = signals
+            .iter()
+            .filter(|s| area.is_none_or(|a| s["area"] == a))
+            .map(|s| s["off_track"].as_i64().expect("count"))
+            .sum();
+        assert!(
+            html.contains(&format!(
+                "<strong id=\"tile-past-planned-end\">{n}</strong>"
+            )),
+            "past planned end = {n} for {query}"
+        );
+        // The headline counts the same reports as the tables (issue 24: one truth).
+        let body = query.split("body=").nth(1);
+        for key in ["on_track", "at_risk", "delayed", "completed"] {
+            let n: i64 = summary["by_status"]
+                .as_array()
+                .expect("rows")
                 .iter()
-                .filter(|s| area.is_none_or(|a| s["area"] == a))
-                .map(|s| s[key].as_i64().expect("count"))
+                .filter(|c| area.is_none_or(|a| c["area"] == a))
+                .filter(|c| body.is_none_or(|b| c["body"] == b))
+                .filter(|c| c["status"] == key)
+                .map(|c| c["count"].as_i64().expect("count"))
                 .sum();
             assert!(
-                html.contains(&format!("<strong id=\"{tile}\">{n}</strong>")),
-                "{tile} = {n} for {query}"
+                html.contains(&format!("<strong id=\"tile-{key}\">{n}</strong>")),
+                "tile-{key} = {n} for {query}"
             );
         }
         let overdue = summary["milestones"]["overdue"].as_i64().expect("overdue");

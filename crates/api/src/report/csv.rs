@@ -9,7 +9,7 @@
 
 use wpt_db::cycles::ReportRow;
 
-const COLUMNS: [&str; 14] = [
+const COLUMNS: [&str; 15] = [
     "activity_id",
     "area",
     "activity_code",
@@ -24,6 +24,7 @@ const COLUMNS: [&str; 14] = [
     "challenges",
     "next_steps",
     "evidence_urls",
+    "attachments",
 ];
 
 /// The column of [`COLUMNS`] holding a number the tracker writes (0 to 100, never
@@ -42,7 +43,7 @@ pub fn csv_writer() -> ::csv::Writer<Vec<u8>> {
 
 /// The cells of one row, in the order of the CSV columns, as they are (the XLSX writes
 /// them as strings; the CSV neutralises them).
-pub(super) fn cells(r: &ReportRow) -> [String; 14] {
+pub(super) fn cells(r: &ReportRow) -> [String; 15] {
     let e = r.entry.as_ref();
     [
         r.activity_id.to_string(),
@@ -61,6 +62,15 @@ pub(super) fn cells(r: &ReportRow) -> [String; 14] {
         e.and_then(|e| e.challenges.clone()).unwrap_or_default(),
         e.and_then(|e| e.next_steps.clone()).unwrap_or_default(),
         e.map(|e| e.evidence_urls.join(" ")).unwrap_or_default(),
+        // The evidence files by name (the bytes: `/api/v1/attachments/{id}/content`).
+        e.map(|e| {
+            e.attachments
+                .iter()
+                .map(|a| a.filename.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+        .unwrap_or_default(),
     ]
 }
 

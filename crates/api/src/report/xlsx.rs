@@ -148,6 +148,7 @@ pub fn xlsx(
         "Challenges",
         "Next steps",
         "Evidence",
+        "Evidence files",
     ];
     for (c, t) in titles.iter().enumerate() {
         text(matrix, 0, c as u16, t, Some(&header))?;

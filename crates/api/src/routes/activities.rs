@@ -103,6 +103,7 @@ async fn list_activities(
         body: q.body,
         status: q.status,
         overdue: q.overdue,
+        milestones_overdue: None,
         q: q.q,
         sort: q.sort,
         archived: q.archived,

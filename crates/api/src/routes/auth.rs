@@ -21,6 +21,8 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(login))
         .routes(routes!(refresh))
         .routes(routes!(logout))
+        .routes(routes!(password_reset))
+        .routes(routes!(password_reset_confirm))
 }
 
 /// Credentials for `POST /auth/login`.
@@ -165,5 +167,125 @@ async fn logout(
 ) -> Result<StatusCode, ApiError> {
     input.check()?;
     sessions::logout(&state.db, &input.refresh_token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /auth/password-reset`: the address to send a reset link to.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetRequest {
+    /// The account's email (any case).
+    #[schema(example = "officer.dgicm@demo.wpt", max_length = 320)]
+    pub email: String,
+}
+
+/// What `POST /auth/password-reset` always answers.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct PasswordResetAccepted {
+    /// The same words whatever the address.
+    #[schema(
+        example = "If an account has this address, a link to reset its password is on its way. It works once, for 30 minutes."
+    )]
+    pub message: String,
+}
+
+/// Ask for a password reset
+///
+/// Sends a link that sets a new password (single use, 30 minutes) to the address, if
+/// an active account has it. The answer is the same 202 whether or not it does, given
+/// at once (the link is made in the background), so it tells nobody which addresses have accounts. An account gets at
+/// most 3 links an hour (further requests are answered the same and send nothing); a
+/// client address may ask 5 times in 15 minutes, then gets 429.
+///
+/// Who may call: anyone, without credentials. Changes: a reset link stored hashed and
+/// its message queued, when the address is an account's.
+#[utoipa::path(
+    post,
+    path = "/auth/password-reset",
+    tag = "auth",
+    request_body = PasswordResetRequest,
+    responses(
+        (status = 202, description = "Accepted (always, for any well-formed address)", body = PasswordResetAccepted),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not an email address", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many requests from this client address", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+async fn password_reset(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    Json(input): Json<PasswordResetRequest>,
+) -> Result<(StatusCode, Json<PasswordResetAccepted>), ApiError> {
+    super::max_chars("email", Some(&input.email), 320)?;
+    let attempt = state
+        .reset_throttle
+        .begin(client.bucket())
+        .map_err(|retry_after| DbError::RateLimited { retry_after })?;
+    // Every request counts against the address, whatever happens next.
+    attempt.failed();
+    // Answered at once; the lookup and the link are made in the background, so that
+    // the timing tells nothing about whether the address has an account.
+    wpt_db::auth::links::request_reset_in_background(&state.db, &input.email)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(PasswordResetAccepted {
+            message: wpt_db::auth::links::ACCEPTED_MESSAGE.to_owned(),
+        }),
+    ))
+}
+
+/// `POST /auth/password-reset/confirm`: the link's token and the new password.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordResetConfirm {
+    /// The token of the link (`token=` in it).
+    #[schema(
+        example = "wptp_Vb3Nq8Ls1Kx6Dw0Fh4Jz9Pc2Tm7Yr5Ge3Ua8So1Il6E",
+        max_length = 200
+    )]
+    pub token: String,
+    /// The new password, at least 12 characters.
+    #[schema(format = Password, min_length = 12, max_length = 1024)]
+    pub new_password: String,
+}
+
+/// Set a password with a reset or invitation link
+///
+/// Sets the account's password from the token of a reset link (30 minutes) or an
+/// invitation (72 hours). A token works once; an unknown, used or expired one is 422.
+/// Every session and API token of the account ends, and its other links stop working.
+///
+/// Who may call: whoever holds the link (no `Authorization` header). Changes: the
+/// password; ends every session and API token; audited (`user.password_reset`).
+#[utoipa::path(
+    post,
+    path = "/auth/password-reset/confirm",
+    tag = "auth",
+    request_body = PasswordResetConfirm,
+    responses(
+        (status = 204, description = "The password is set; log in with it"),
+        (status = 400, description = "Malformed JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The link is unknown, used or expired, or the password is too short", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Password hashing is busy", body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Seconds to wait"))),
+    )
+)]
+async fn password_reset_confirm(
+    State(state): State<AppState>,
+    Json(input): Json<PasswordResetConfirm>,
+) -> Result<StatusCode, ApiError> {
+    super::max_chars("token", Some(&input.token), 200)?;
+    super::max_chars("new_password", Some(&input.new_password), 1024)?;
+    wpt_db::auth::links::confirm(
+        &state.db,
+        &state.auth.hasher,
+        &input.token,
+        &input.new_password,
+        chrono::Utc::now(),
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }

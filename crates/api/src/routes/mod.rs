@@ -2,6 +2,7 @@
 //! carry their OpenAPI description (`#[utoipa::path]`); [`crate::router`] nests them.
 
 pub mod activities;
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod bodies;
@@ -11,7 +12,9 @@ pub mod indicators;
 pub mod maintenance;
 pub mod me;
 pub mod milestones;
+pub mod notifications;
 pub mod participation;
+pub mod trends;
 pub mod users;
 pub mod work_plans;
 

@@ -90,18 +90,49 @@ pub struct CreateUser {
     /// The body's code; required for officers, refused for other roles.
     #[schema(example = "SOMHD")]
     pub body: Option<String>,
-    /// Initial password, at least 12 characters.
+    /// Initial password, at least 12 characters. Leave it out to invite the person
+    /// instead: a link that lets them choose it (72 hours, single use).
     #[schema(format = Password, min_length = 12, max_length = 1024)]
-    pub password: String,
+    pub password: Option<String>,
+}
+
+/// The invitation of an account created without a password.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct InvitationSent {
+    /// Whether it was queued as e-mail to the account's address. When `false` (mail is
+    /// off), pass `link` on yourself: it is shown this once and never again.
+    pub mailed: bool,
+    /// The link that sets the password; only when not mailed.
+    #[schema(
+        example = "https://wpt.example.org/ui/reset?token=wpti_Vb3Nq8Ls1Kx6Dw0Fh4Jz9Pc2Tm7Yr5Ge3Ua8So1Il6E"
+    )]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// Until when the link works.
+    #[schema(example = "2026-12-05T09:00:00Z")]
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A new account, with its invitation when created without a password.
+#[derive(Debug, serde::Serialize, ToSchema)]
+pub struct CreatedUser {
+    /// The account.
+    #[serde(flatten)]
+    pub user: User,
+    /// Present when the account was created without a password.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invitation: Option<InvitationSent>,
 }
 
 /// Create a user
 ///
-/// Creates an account with an initial password. An officer needs their body's code;
-/// every other role must have none.
+/// Creates an account with an initial password, or without one: then the person is
+/// invited (a link, 72 hours, single use, that lets them choose it) by e-mail, or,
+/// when mail is off, the answer carries the link this once for the administrator to
+/// pass on. An officer needs their body's code; every other role must have none.
 ///
 /// Who may call: administrators only (403 for everyone else). Changes: adds the
-/// account; audited.
+/// account; audited; an invitation message when created without a password.
 #[utoipa::path(
     post,
     path = "/users",
@@ -109,7 +140,7 @@ pub struct CreateUser {
     security(("bearer" = [])),
     request_body = CreateUser,
     responses(
-        (status = 201, description = "Created", body = User,
+        (status = 201, description = "Created (with its invitation when there was no password)", body = CreatedUser,
             headers(("ETag" = String, description = "The version"), ("Location" = String, description = "The new user"))),
         (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Not an administrator", body = Problem, content_type = "application/problem+json"),
@@ -123,19 +154,27 @@ async fn create_user(
     Json(input): Json<CreateUser>,
 ) -> Result<Response, ApiError> {
     let grant = actor.administer()?;
-    let user = wpt_db::users::create(
-        &state.db,
-        &state.auth.hasher,
-        &grant,
-        NewUser {
-            email: input.email,
-            name: input.name,
-            role: input.role,
-            body: input.body,
-            password: input.password,
-        },
-    )
-    .await?;
+    let invited = input.password.is_none();
+    let new = NewUser {
+        email: input.email,
+        name: input.name,
+        role: input.role,
+        body: input.body,
+        password: input.password.unwrap_or_default(),
+    };
+    let (user, invitation) = if invited {
+        let (user, inv) =
+            wpt_db::auth::links::invite(&state.db, &state.auth.hasher, &grant, new).await?;
+        let sent = InvitationSent {
+            mailed: inv.mailed,
+            link: (!inv.mailed).then_some(inv.link),
+            expires_at: inv.expires_at,
+        };
+        (user, Some(sent))
+    } else {
+        let user = wpt_db::users::create(&state.db, &state.auth.hasher, &grant, new).await?;
+        (user, None)
+    };
     let location =
         HeaderValue::from_str(&format!("/api/v1/users/{}", user.id)).map_err(ApiError::internal)?;
     Ok((
@@ -144,7 +183,7 @@ async fn create_user(
             (header::ETAG, etag::etag(user.version)),
             (header::LOCATION, location),
         ],
-        Json(user),
+        Json(CreatedUser { user, invitation }),
     )
         .into_response())
 }

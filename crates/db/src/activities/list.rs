@@ -10,7 +10,7 @@ use wpt_domain::models::{Activity, Page};
 use wpt_domain::page::{Cursor, PageRequest};
 use wpt_domain::{ActivitySort, ValidationErrors};
 
-use crate::entities::{activity, activity_assignment, thematic_area};
+use crate::entities::{activity, activity_assignment, milestone, thematic_area};
 use crate::paging::paginate;
 use crate::{Database, DbError, DbResult};
 
@@ -174,6 +174,28 @@ pub async fn list(
         } else {
             is_overdue.not()
         });
+    }
+    if let Some(wanted) = filter.milestones_overdue {
+        // Uses ix_milestones_activity.
+        let late = Expr::exists(
+            Query::select()
+                .expr(Expr::val(1))
+                .from(milestone::Entity)
+                .cond_where(
+                    Condition::all()
+                        .add(
+                            Expr::col((milestone::Entity, milestone::Column::ActivityId))
+                                .equals((activity::Entity, activity::Column::Id)),
+                        )
+                        .add(Expr::col((milestone::Entity, milestone::Column::DueOn)).lt(today()))
+                        .add(
+                            Expr::col((milestone::Entity, milestone::Column::CompletedOn))
+                                .is_null(),
+                        ),
+                )
+                .to_owned(),
+        );
+        cond = cond.add(if wanted { late } else { late.not() });
     }
     let words = filter.q.as_deref().map(search_words);
     if let Some(words) = &words {

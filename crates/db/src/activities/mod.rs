@@ -99,6 +99,9 @@ pub struct ActivityFilter {
     pub status: Option<ProgressStatus>,
     /// Only (`true`) or never (`false`) activities past their planned end and not completed.
     pub overdue: Option<bool>,
+    /// Only (`true`) or never (`false`) activities with a milestone past its due day and
+    /// not completed.
+    pub milestones_overdue: Option<bool>,
     /// Full-text search over code, title, description, expected outputs and reference.
     pub q: Option<String>,
     /// Order; relevance by default when `q` is given, else code.

@@ -3,6 +3,7 @@
 //! [`wpt_domain::Actor`] happens here, from the database, on every request.
 
 mod jwt;
+pub mod links;
 mod password;
 pub mod sessions;
 pub mod throttle;

@@ -90,6 +90,8 @@ pub async fn propose_amendment(
         DbError::Conflict(_) => pending(),
         other => other,
     })?;
+    let cycle = find(&txn, cycle_id).await?;
+    txn.notify(super::notices::amendment_proposed(&cycle, body_code));
     let view = amendment_model(row)?;
     txn.record(
         proposer,
@@ -301,6 +303,19 @@ pub async fn decide_amendment(
             .await?
             .ok_or(DbError::NotFound("amendment"))?,
     )?;
+    let body_code: String = crate::entities::sectoral_body::Entity::find_by_id(sub.body_id)
+        .select_only()
+        .column(crate::entities::sectoral_body::Column::Code)
+        .into_tuple()
+        .one(&txn)
+        .await?
+        .unwrap_or_default();
+    txn.notify(super::notices::amendment_decided(
+        &cycle,
+        &body_code,
+        row.proposer_id,
+        accept,
+    ));
     txn.record(
         reviewer,
         Change::new(

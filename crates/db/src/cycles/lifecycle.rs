@@ -107,6 +107,8 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
             reviewed_at: Set(None),
             return_reason: Set(None),
             late: Set(false),
+            extended_due_on: Set(None),
+            extension_reason: Set(None),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),
@@ -141,6 +143,9 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
         submission_entry::Entity::insert_many(chunk.to_vec())
             .exec(&txn)
             .await?;
+    }
+    for body in &bodies {
+        txn.notify(super::notices::cycle_opened(&row, *body));
     }
     let before = to_model(row.clone())?;
     let after = to_model(find(&txn, id).await?)?;
@@ -319,12 +324,23 @@ async fn edition_content(
         .filter(|r| r.submission_status == SubmissionStatus::Accepted)
         .filter_map(|r| {
             r.entry.as_ref().map(|e| {
-                json!({
+                let mut entry = json!({
                     "activity": r.activity_code, "area": r.area, "body": r.body,
                     "status": e.status.as_str(), "percent_complete": e.percent_complete,
                     "narrative": e.narrative, "challenges": e.challenges, "next_steps": e.next_steps,
                     "evidence_urls": e.evidence_urls, "amended": e.amended,
-                })
+                });
+                // The files the secretariat accepted, by name, size and SHA-256, so the
+                // edition proves which bytes were accepted. Only when there are some: an
+                // entry without files keeps the form editions had before files existed.
+                if !e.attachments.is_empty() {
+                    entry["attachments"] = e
+                        .attachments
+                        .iter()
+                        .map(|a| json!({"name": a.filename, "size": a.size, "sha256": a.sha256}))
+                        .collect();
+                }
+                entry
             })
         })
         .collect();

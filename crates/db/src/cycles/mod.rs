@@ -10,21 +10,33 @@ use wpt_domain::models::Cycle;
 use crate::entities::reporting_cycle;
 use crate::{Database, DbError, DbResult, stored};
 
+mod accepted_progress;
 mod amendments;
 mod board;
+mod comments;
+mod extensions;
 mod lifecycle;
+mod notices;
 mod paper;
+mod reminders;
 mod report;
 mod schedule;
 mod submission_audit;
 mod submissions;
 
+pub use accepted_progress::{LastAccepted, last_accepted};
 pub use amendments::{amendments, decide_amendment, propose_amendment};
-pub use board::board;
+pub use board::{board, boards};
+pub use comments::{
+    CommentInput, THREAD_LIMIT, add_comment, comments, conversation, resolve_comment,
+    unresolved_by_body, unresolved_counts,
+};
+pub use extensions::{Extension, extend_deadline};
 pub use lifecycle::{close, get_edition, open, reopen};
 pub use paper::{LatestActual, OverdueMilestone, Paper, PaperActivity, PaperIndicator, paper};
+pub use reminders::{nudge, send_due_reminders};
 pub use report::{ReportRow, report_rows};
-pub use schedule::{CyclePatch, create, list, update};
+pub use schedule::{CyclePatch, create, delete, list, update};
 pub use submissions::{EntryInput, act, get_submission, get_submission_with_actions, save};
 
 /// Default lead times, in days before the meeting.

@@ -98,6 +98,8 @@ pub async fn report_rows(db: &impl ConnectionTrait, cycle_id: Uuid) -> DbResult<
     {
         entries.insert((e.submission_id, e.activity_id), e);
     }
+    let entry_ids: Vec<Uuid> = entries.values().map(|e| e.id).collect();
+    let mut files = crate::attachments::of_entries(db, &entry_ids).await?;
     let mut rows = Vec::new();
     for a in &activities {
         let (area, area_title) = areas.get(&a.area_id).cloned().unwrap_or_default();
@@ -111,6 +113,7 @@ pub async fn report_rows(db: &impl ConnectionTrait, cycle_id: Uuid) -> DbResult<
             };
             let entry = match sub.and_then(|s| entries.get(&(s.id, a.id)).map(|e| (s, e))) {
                 Some((s, e)) => Some(SubmissionEntry {
+                    attachments: files.remove(&e.id).unwrap_or_default(),
                     status: stored(&e.status)?,
                     evidence_urls: crate::json::read(&e.evidence_urls, "evidence_urls")?,
                     activity_id: a.id,

@@ -222,6 +222,46 @@ pub async fn update(
     Ok(after)
 }
 
+/// Deletes a cycle that is still planned (nothing was written for it: its reports are
+/// made when it opens) at `expected_version`; audited with what it was. An open or
+/// closed cycle is a 409: close it, or keep it on record.
+pub async fn delete(
+    db: &Database,
+    grant: &SecretariatGrant,
+    id: Uuid,
+    expected_version: i32,
+) -> DbResult<()> {
+    let mut txn = db.write().await?;
+    let row = find(&txn, id).await?;
+    if row.version != expected_version {
+        return Err(DbError::StaleVersion(expected_version));
+    }
+    if row.state != CycleState::Planned.as_str() {
+        return Err(DbError::InvalidTransition(format!(
+            "only a planned cycle can be deleted; this one is {}",
+            row.state
+        )));
+    }
+    let before = to_model(row)?;
+    // Conditional on the version and state read: an open or edit in between (after
+    // waiting for its row lock on PostgreSQL) makes this match nothing.
+    let gone = reporting_cycle::Entity::delete_many()
+        .filter(reporting_cycle::Column::Id.eq(id))
+        .filter(reporting_cycle::Column::Version.eq(expected_version))
+        .filter(reporting_cycle::Column::State.eq(CycleState::Planned.as_str()))
+        .exec(&txn)
+        .await?;
+    if gone.rows_affected != 1 {
+        return Err(DbError::StaleVersion(expected_version));
+    }
+    txn.record(
+        grant.actor_id(),
+        Change::new::<_, ()>(AuditAction::CycleDelete, "cycle", id, Some(&before), None)?,
+    );
+    txn.commit().await?;
+    Ok(())
+}
+
 /// Changes of `PATCH /cycles/{id}`.
 #[derive(Debug, Clone, Default)]
 pub struct CyclePatch {

@@ -22,6 +22,12 @@ pub(super) struct SubmissionState {
     reviewed_at: Option<chrono::DateTime<chrono::Utc>>,
     return_reason: Option<String>,
     late: bool,
+    /// The body's extended due day, if granted (issue 17).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extended_due_on: Option<chrono::NaiveDate>,
+    /// Why it was granted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    extension_reason: Option<String>,
     /// The entries the step changed (none for a workflow step).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     entries: Vec<EntryState>,
@@ -40,6 +46,8 @@ impl SubmissionState {
             reviewed_at: sub.reviewed_at,
             return_reason: sub.return_reason.clone(),
             late: sub.late,
+            extended_due_on: sub.extended_due_on,
+            extension_reason: sub.extension_reason.clone(),
             entries: Vec::new(),
         }
     }

@@ -89,7 +89,7 @@ pub(super) async fn find_visible(
     Ok(found)
 }
 
-async fn view(
+pub(super) async fn view(
     db: &impl ConnectionTrait,
     sub: submission::Model,
     body: String,
@@ -109,11 +109,14 @@ async fn view(
         .await?
         .into_iter()
         .collect();
+    let entry_ids: Vec<Uuid> = entries.iter().map(|(e, _)| e.id).collect();
+    let mut files = crate::attachments::of_entries(db, &entry_ids).await?;
     let mut entries: Vec<SubmissionEntry> = entries
         .into_iter()
         .map(|(e, a)| {
             let a = a.unwrap_or_default_activity();
             Ok(SubmissionEntry {
+                attachments: files.remove(&e.id).unwrap_or_default(),
                 status: stored(&e.status)?,
                 evidence_urls: crate::json::read(&e.evidence_urls, "evidence_urls")?,
                 activity_id: e.activity_id,
@@ -153,6 +156,8 @@ async fn view(
         cycle_id: sub.cycle_id,
         body,
         late: sub.late,
+        extended_due_on: sub.extended_due_on,
+        extension_reason: sub.extension_reason,
         author_id: sub.author_id,
         authored_at: sub.authored_at,
         submitter_id: sub.submitter_id,
@@ -313,7 +318,8 @@ pub async fn save(
     let now = Utc::now();
     let mut before_entries = Vec::new();
     let mut after_entries = Vec::new();
-    for e in entries {
+    for (i, e) in entries.into_iter().enumerate() {
+        let files = e.values.attachment_ids.clone();
         let old = &existing[&e.activity_id];
         let mut am: submission_entry::ActiveModel = old.clone().into();
         am.status = Set(e.values.status.as_str().to_owned());
@@ -325,6 +331,16 @@ pub async fn save(
         am.updated_by = Set(author);
         am.updated_at = Set(now);
         let new = am.update(&txn).await?;
+        if let Some(ids) = files {
+            crate::attachments::attach(
+                &txn,
+                author.unwrap_or_default(),
+                crate::attachments::Target::Entry(new.id),
+                &format!("entries[{i}]."),
+                &ids,
+            )
+            .await?;
+        }
         // The audit record names what this save changed, not the whole report.
         if values_differ(old, &new) {
             before_entries.push(EntryState::of(old)?);
@@ -399,7 +415,8 @@ pub async fn act(
     let mut changes: Vec<(submission::Column, sea_orm::Value)> = Vec::new();
     match action {
         SubmissionAction::Submit | SubmissionAction::Edit => {
-            let late = sub.late || now.date_naive() > cycle.due_on;
+            let due = wpt_domain::deadline::effective_due(cycle.due_on, sub.extended_due_on);
+            let late = sub.late || now.date_naive() > due;
             changes.push((submission::Column::SubmitterId, actor_id.into()));
             changes.push((submission::Column::SubmittedAt, now.into()));
             changes.push((submission::Column::Late, late.into()));
@@ -429,6 +446,8 @@ pub async fn act(
     )
     .await?;
     if action == SubmissionAction::Accept {
+        // Before the accepted status moves: it reads the period accepted so far.
+        super::accepted_progress::record(&mut txn, &sub, &cycle, body_code, actor_id, now).await?;
         crate::sql::record_accepted(&*txn, sub.id, cycle.id, cycle.period_end, now, sub.body_id)
             .await?;
     }
@@ -436,6 +455,21 @@ pub async fn act(
         .one(&txn)
         .await?
         .ok_or(DbError::NotFound("submission"))?;
+    match action {
+        SubmissionAction::Submit => {
+            txn.notify(super::notices::submitted(&cycle, body_code, stepped.late))
+        }
+        SubmissionAction::Return => txn.notify(super::notices::returned(
+            &cycle,
+            sub.body_id,
+            body_code,
+            stepped.return_reason.as_deref().unwrap_or(""),
+        )),
+        SubmissionAction::Accept => {
+            txn.notify(super::notices::accepted(&cycle, sub.body_id, body_code));
+        }
+        SubmissionAction::Edit => {}
+    }
     let action_name = match action {
         SubmissionAction::Edit => AuditAction::SubmissionEdit,
         SubmissionAction::Submit => AuditAction::SubmissionSubmit,

@@ -19,6 +19,7 @@ pub struct Model {
     pub evidence_urls: Json,
     pub author_id: Uuid,
     pub created_at: DateTimeUtc,
+    pub from_cycle_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

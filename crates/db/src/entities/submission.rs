@@ -19,6 +19,8 @@ pub struct Model {
     pub reviewed_at: Option<DateTimeUtc>,
     pub return_reason: Option<String>,
     pub late: bool,
+    pub extended_due_on: Option<Date>,
+    pub extension_reason: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

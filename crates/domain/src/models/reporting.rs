@@ -61,8 +61,15 @@ pub struct SubmissionSummary {
     pub status: crate::SubmissionStatus,
     /// Submitted after the due day.
     pub late: bool,
-    /// Past the due day and not submitted or accepted.
+    /// Past the due day (the body's extended one, if granted) and not submitted or
+    /// accepted.
     pub missing: bool,
+    /// The later due day the secretariat granted this body, if any.
+    #[schema(example = "2026-12-21")]
+    pub extended_due_on: Option<NaiveDate>,
+    /// Why it was granted (shown to those who see the review).
+    #[schema(example = "National elections delayed the inter-ministerial clearance.")]
+    pub extension_reason: Option<String>,
     /// Entries (activities the body is assigned to).
     #[schema(example = 4)]
     pub entries: i64,
@@ -116,6 +123,10 @@ pub struct SubmissionEntry {
     /// Evidence links.
     #[schema(example = json!(["https://example.org/dgicm/campaign-progress-2026.pdf"]))]
     pub evidence_urls: Vec<String>,
+    /// Evidence files (name, type, size, SHA-256; the bytes at
+    /// `/api/v1/attachments/{id}/content`).
+    #[schema(example = json!([]))]
+    pub attachments: Vec<super::Attachment>,
     /// Who last changed it.
     #[schema(example = "0192f3a0-5c1e-7d2b-9a4f-2b3c4d5e6f70")]
     pub updated_by: Option<Uuid>,
@@ -158,8 +169,14 @@ pub struct Submission {
     pub body: String,
     /// Status.
     pub status: crate::SubmissionStatus,
-    /// Submitted after the due day.
+    /// Submitted after the due day (the extended one, if granted).
     pub late: bool,
+    /// The later due day the secretariat granted this body, if any.
+    #[schema(example = "2026-12-21")]
+    pub extended_due_on: Option<NaiveDate>,
+    /// Why it was granted (shown to those who see the review).
+    #[schema(example = "National elections delayed the inter-ministerial clearance.")]
+    pub extension_reason: Option<String>,
     /// Who first wrote it.
     #[schema(example = "0192f3a0-5c1e-7d2b-9a4f-2b3c4d5e6f70")]
     pub author_id: Option<Uuid>,

@@ -59,17 +59,24 @@ pub enum Act {
     /// The secretariat accepts or rejects a proposed amendment (see
     /// [`decide_amendment`] for one amendment in particular).
     DecideAmendment,
+    /// Anyone in the review conversation (the secretariat, administrators, the body's
+    /// officers) adds a comment to the report's thread.
+    Comment,
+    /// Either side marks a thread of the conversation resolved.
+    ResolveComment,
 }
 
 impl Act {
     /// Every act, in declaration order.
-    pub const ALL: [Act; 6] = [
+    pub const ALL: [Act; 8] = [
         Self::Edit,
         Self::Submit,
         Self::Return,
         Self::Accept,
         Self::ProposeAmendment,
         Self::DecideAmendment,
+        Self::Comment,
+        Self::ResolveComment,
     ];
 
     /// The step of the submission's state machine this act is, if it is one (the
@@ -80,7 +87,10 @@ impl Act {
             Self::Submit => Some(SubmissionAction::Submit),
             Self::Return => Some(SubmissionAction::Return),
             Self::Accept => Some(SubmissionAction::Accept),
-            Self::ProposeAmendment | Self::DecideAmendment => None,
+            Self::ProposeAmendment
+            | Self::DecideAmendment
+            | Self::Comment
+            | Self::ResolveComment => None,
         }
     }
 }
@@ -137,6 +147,9 @@ const CLOSED: &str = "the cycle is closed; it takes no edits";
 const AMEND_ACCEPTED: &str = "only an accepted report is amended; edit the draft instead";
 const OWN_REVIEW: &str = "nobody reviews their own submission";
 const OWN_AMENDMENT: &str = "nobody decides their own amendment";
+const CONVERSATION: &str = "only the secretariat, administrators and the body's own officers take part in its review conversation";
+const CONVERSATION_CLOSED: &str =
+    "the cycle is closed; its conversations stay readable but take no new comments";
 
 /// Whether `actor` may see the submission at all: the secretariat and administrators
 /// see every one, an officer its own body's and other bodies' once submitted (submitted
@@ -183,6 +196,9 @@ pub fn decide(
     match act.workflow() {
         Some(action) => step(actor, facts, action, expected_version),
         None if act == Act::ProposeAmendment => propose(actor, facts),
+        None if matches!(act, Act::Comment | Act::ResolveComment) => {
+            converse(actor, facts).map(|()| facts.status)
+        }
         None => decide_amendment_of(actor, facts, None).map(|()| facts.status),
     }
 }
@@ -220,7 +236,64 @@ pub fn granted(actor: &Actor, act: Act) -> Result<Option<Uuid>, Denied> {
     match act {
         Act::Edit | Act::Submit | Act::ProposeAmendment => Ok(actor.own_body()?.actor_id()),
         Act::Return | Act::Accept | Act::DecideAmendment => Ok(actor.secretariat()?.actor_id()),
+        Act::Comment | Act::ResolveComment => conversation_grant(actor),
     }
+}
+
+/// The grant to write in a review conversation: a writing credential of the
+/// secretariat, an administrator or an officer (which body's report is [`decide`]'s
+/// question: another body's is hidden).
+fn conversation_grant(actor: &Actor) -> Result<Option<Uuid>, Denied> {
+    match actor.role {
+        Role::Admin | Role::Secretariat => Ok(actor.secretariat()?.actor_id()),
+        Role::Officer => Ok(actor.own_body()?.actor_id()),
+        Role::Viewer => Err(Denied(CONVERSATION.into())),
+    }
+}
+
+/// Whether `actor` may read the review conversation on `body_id`'s reports: exactly
+/// who [`sees_review`] (the secretariat, administrators, that body's officers; never
+/// viewers or other bodies' officers, who get 404), in every state of the report and
+/// of the cycle, closed included.
+pub fn sees_conversation(actor: &Actor, body_id: Uuid) -> bool {
+    sees_review(actor, body_id)
+}
+
+/// Whether `actor` may grant the body a later due date for the cycle (a deadline
+/// extension), in the module's order: hidden (404) as for every act on a report, the
+/// secretariat's grant (403), the cycle open and the report not yet accepted (409: an
+/// accepted report is final, and a planned cycle's own due date is still changed on
+/// the cycle), then a stale `If-Match` (412; `None` skips it: a page asking what to
+/// offer). `Ok` carries the acting user as the audit log names them.
+///
+/// Not one of [`Act::ALL`]: it changes the report's deadline, not its status or
+/// entries, so it stays out of the workflow table.
+pub fn extend_deadline(
+    actor: &Actor,
+    facts: &SubmissionFacts,
+    expected_version: Option<i32>,
+) -> Result<Option<Uuid>, Refusal> {
+    if !can_see(actor, facts) {
+        return Err(Refusal::Hidden);
+    }
+    let acting = actor.secretariat()?.actor_id();
+    if facts.cycle_state != CycleState::Open {
+        return Err(Refusal::Invalid(format!(
+            "the cycle is {}; only an open cycle's deadlines are extended",
+            facts.cycle_state
+        )));
+    }
+    if facts.status == SubmissionStatus::Accepted {
+        return Err(Refusal::Invalid(
+            "the report is accepted; its deadline no longer applies".into(),
+        ));
+    }
+    if let Some(expected) = expected_version
+        && expected != facts.version
+    {
+        return Err(Refusal::Stale(expected));
+    }
+    Ok(acting)
 }
 
 /// Whether the officer's `body` may record its progress on an activity: only a body
@@ -240,6 +313,31 @@ pub fn record_progress(body: &ActorBody, assigned: bool, archived: bool) -> Resu
         ));
     }
     Ok(())
+}
+
+/// What an evidence file hangs on, as far as who may see it goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttachedTo {
+    /// Nothing yet: an upload waiting to be attached, seen by its uploader only.
+    Nothing {
+        /// Who uploaded it.
+        uploader_id: Uuid,
+    },
+    /// A progress update: seen by whoever may read progress updates.
+    ProgressUpdate,
+    /// An entry of a body's report: seen by whoever may see that report.
+    ReportEntry(SubmissionFacts),
+}
+
+/// Whether `actor` may see an evidence file (its metadata and its bytes): exactly who
+/// may see the record it is attached to; an unattached upload, its uploader only.
+/// Everyone else is [`Refusal::Hidden`] (404): the file's existence is not told.
+pub fn can_see_attachment(actor: &Actor, on: &AttachedTo) -> bool {
+    match on {
+        AttachedTo::Nothing { uploader_id } => actor.user_id == *uploader_id,
+        AttachedTo::ProgressUpdate => reads_unaccepted(actor).is_ok(),
+        AttachedTo::ReportEntry(facts) => can_see(actor, facts),
+    }
 }
 
 /// Which recorded data a reader's lists, statuses and counts are computed from. The
@@ -292,7 +390,7 @@ pub fn milestone_for(
 }
 
 /// Whether `actor` sees the review of a body's report: return reasons, review notes,
-/// who reviewed it and when, and amendments not (yet) accepted. The secretariat,
+/// the reason of a deadline extension, who reviewed it and when, and amendments not (yet) accepted. The secretariat,
 /// administrators and that body's own officers; nobody else, whatever they may see of
 /// the report itself.
 pub fn sees_review(actor: &Actor, body_id: Uuid) -> bool {
@@ -314,6 +412,7 @@ pub fn submission_for(
         report.return_reason = None;
         report.reviewer_id = None;
         report.reviewed_at = None;
+        report.extension_reason = None;
         for event in &mut report.events {
             event.reason = None;
         }
@@ -332,6 +431,7 @@ pub fn board_row_for(
         row.return_reason = None;
         row.reviewer_id = None;
         row.reviewed_at = None;
+        row.extension_reason = None;
     }
     row
 }
@@ -416,6 +516,21 @@ fn propose(actor: &Actor, facts: &SubmissionFacts) -> Result<SubmissionStatus, R
         return Err(Refusal::Invalid(AMEND_ACCEPTED.into()));
     }
     Ok(facts.status)
+}
+
+/// Comment or resolve: hidden (404) from whoever does not see the conversation,
+/// whatever the report's status; the grant (a read-only token: 403); and no new writes
+/// once the cycle is closed (409). The report's status does not matter: the thread
+/// runs through draft, return, resubmission and acceptance.
+fn converse(actor: &Actor, facts: &SubmissionFacts) -> Result<(), Refusal> {
+    if !sees_conversation(actor, facts.body_id) {
+        return Err(Refusal::Hidden);
+    }
+    conversation_grant(actor)?;
+    if facts.cycle_state == CycleState::Closed {
+        return Err(Refusal::Invalid(CONVERSATION_CLOSED.into()));
+    }
+    Ok(())
 }
 
 /// Decide an amendment; `None` stands for one still proposed, by someone else.

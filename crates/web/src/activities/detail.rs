@@ -7,9 +7,7 @@ use wpt_api::AppState;
 use wpt_domain::page::PageRequest;
 use wpt_domain::policy;
 
-use crate::html::{
-    self, PageError, Section, day_opt, page, signal_badge, status_badge, when, when_opt,
-};
+use crate::html::{self, PageError, Section, day_opt, page, status_badge, when, when_opt};
 use crate::session::Viewer;
 
 use super::may_update;
@@ -31,6 +29,11 @@ pub async fn detail(
         .map(|m| policy::milestone_for(lens, m))
         .collect();
     let indicators = wpt_db::indicators::list(&state.db, id, &all).await?;
+    // Across cycles, from accepted reports (every reader): the activity's line and
+    // each indicator's accepted actuals against its target.
+    let trend = wpt_db::trends::activity_trend(&state.db, id).await?;
+    let ids: Vec<Uuid> = indicators.items.iter().map(|i| i.id).collect();
+    let series = wpt_db::trends::activity_indicator_series(&state.db, id, &ids).await?;
     // Actuals, the progress timeline and the history are what no accepted report
     // carries: read by those the policy lets, as the API's routes are.
     let recorded = policy::reads_unaccepted(&viewer.actor).is_ok();
@@ -55,6 +58,7 @@ pub async fn detail(
         .collect();
     let authors = wpt_db::users::names(&state.db, people).await?;
     let name = |id: &Uuid| authors.get(id).cloned().unwrap_or_else(|| "—".into());
+    let officer = may_update(&viewer, &a);
     let body = html! {
         dl.facts {
             dt { "Code" } dd { (a.code) }
@@ -63,8 +67,8 @@ pub async fn detail(
             dt { "Lead body" } dd { (a.lead_body) }
             dt { "Cooperating bodies" } dd { @if a.cooperating_bodies.is_empty() { "—" } @else { (a.cooperating_bodies.join(", ")) } }
             dt { "Planned" } dd { (day_opt(a.planned_start)) " to " (day_opt(a.planned_end)) }
-            dt { "Signal (from dates)" } dd { (signal_badge(a.derived_signal))
-                @if let Some(o) = &a.signal_override { " · secretariat says " (signal_badge(o.signal)) ": " (o.reason) } }
+            dt { "Schedule (from dates)" } dd #schedule { (super::schedule_warning(&a))
+                @if let Some(o) = &a.signal_override { " · the secretariat's assessment: " (html::signal_word(o.signal).to_lowercase()) ", " (o.reason) } }
             @if let Some(d) = &a.description { dt { "Description" } dd { (d) } }
             @if let Some(o) = &a.expected_outputs { dt { "Expected outputs" } dd { (o) } }
             @if a.archived { dt { "Archived" } dd { "Yes: kept for the record, out of the lists" } }
@@ -102,19 +106,22 @@ pub async fn detail(
                 }
             }
         }
-        h2 { "Milestones" }
+        h2 #milestones { "Milestones" }
         @if milestones.items.is_empty() { p { "No milestones." } } @else {
             table {
                 caption { "Milestones (" (a.overdue_milestones) " overdue)" }
-                thead { tr { th scope="col" { "Milestone" } th scope="col" { "Due" } th scope="col" { "Completed" } th scope="col" { "State" } } }
+                thead { tr { th scope="col" { "Milestone" } th scope="col" { "Due" } th scope="col" { "Completed" } th scope="col" { "State" }
+                    @if officer { th scope="col" { span.visually-hidden { "Actions" } } } } }
                 tbody {
                     @for m in &milestones.items {
                         tr { td { (m.title) } td { (html::day(m.due_on)) } td { (day_opt(m.completed_on)) }
-                             td { @if m.completed_on.is_some() { "Done" } @else if m.overdue { span.late { "Overdue" } } @else { "Open" } } }
+                             td { @if m.completed_on.is_some() { "Done" } @else if m.overdue { span.late { "Overdue" } } @else { "Open" } }
+                             @if officer { td { @if m.completed_on.is_none() { (super::milestones::done_form(m, "activity")) } } } }
                     }
                 }
             }
         }
+        (crate::trends::activity_section(&trend))
         h2 { "Indicators" }
         @if indicators.items.is_empty() { p { "No indicators." } } @else {
             @for i in &indicators.items {
@@ -131,6 +138,9 @@ pub async fn detail(
                                  td { (x.body) } td { (html::day(x.period_start)) " to " (html::day(x.period_end)) } td { (x.value) } }
                         }
                     }
+                }
+                @if let Some(s) = series.iter().find(|s| s.indicator_id == i.id) {
+                    (crate::trends::indicator_section(s))
                 }
             }
         }
@@ -149,6 +159,7 @@ pub async fn detail(
                         @if !u.evidence_urls.is_empty() {
                             ul { @for link in &u.evidence_urls { li { a href=(link) rel="noopener noreferrer" { (link) } } } }
                         }
+                        (crate::attachments::list(&u.attachments))
                     }
                 }
             }

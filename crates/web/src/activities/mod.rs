@@ -16,9 +16,7 @@ use wpt_domain::models::Activity;
 use wpt_domain::page::PageRequest;
 use wpt_domain::policy;
 
-use crate::html::{
-    self, FormData, Htmx, PageError, Section, day_opt, page, signal_badge, status_badge, when_opt,
-};
+use crate::html::{self, Htmx, PageError, Section, day_opt, page, status_badge, when_opt};
 use crate::session::Viewer;
 
 /// The list's filters, as the query string carries them.
@@ -27,6 +25,7 @@ pub struct ListQuery {
     area: Option<String>,
     status: Option<String>,
     overdue: Option<String>,
+    milestones: Option<String>,
     q: Option<String>,
     body: Option<String>,
     cursor: Option<String>,
@@ -77,6 +76,7 @@ pub async fn list(
         body: body_filter.clone(),
         status,
         overdue: (non_empty(&q.overdue) == Some("true")).then_some(true),
+        milestones_overdue: (non_empty(&q.milestones) == Some("overdue")).then_some(true),
         q: non_empty(&q.q).map(str::to_owned),
         lens: policy::lens(&viewer.actor),
         ..ActivityFilter::default()
@@ -87,6 +87,18 @@ pub async fn list(
     let counters = match &officer_body {
         Some(b) => Some(wpt_db::activities::body_counters(&state.db, b.id).await?),
         None => None,
+    };
+    let tasks = match &counters {
+        Some(c) => crate::tasks::officer(&state, &viewer, c).await?,
+        None => html! {},
+    };
+    let all_bodies = match &officer_body {
+        Some(_) => Vec::new(),
+        None => {
+            let all = PageRequest::parse(Some(200), None)
+                .map_err(|e| PageError::from(wpt_db::DbError::Validation(e)))?;
+            wpt_db::bodies::list(&state.db, &all).await?.items
+        }
     };
     let shown_body = row_body(&viewer, body_filter.as_deref());
     let title = match &officer_body {
@@ -99,6 +111,7 @@ pub async fn list(
             ("area", &q.area),
             ("status", &q.status),
             ("overdue", &q.overdue),
+            ("milestones", &q.milestones),
             ("q", &q.q),
             ("body", &q.body),
         ] {
@@ -113,11 +126,12 @@ pub async fn list(
         )
     });
     let body = html! {
+        (tasks)
         @if let Some(c) = counters {
             ul.counters aria-label="Your body's activities" {
-                li { strong #count-assigned { (c.assigned) } "assigned" }
-                li { strong #count-at-risk { (c.at_risk) } "at risk (your latest report)" }
-                li { strong #count-overdue-milestones { (c.overdue_milestones) } "overdue milestones" }
+                li { a href="/ui/activities" { strong #count-assigned { (c.assigned) } " assigned" } }
+                li { a href="/ui/activities?status=at_risk" { strong #count-at-risk { (c.at_risk) } " at risk in your latest report" } }
+                li { a href="/ui/activities?milestones=overdue" { strong #count-overdue-milestones { (c.overdue_milestones) } " milestones overdue" } }
             }
         }
         form.filters method="get" action="/ui/activities" role="search" aria-label="Filter activities" {
@@ -129,7 +143,7 @@ pub async fn list(
                     }
                 }
             }
-            label { "Status" @if officer_body.is_some() { " (your body's)" }
+            label { @if let Some(b) = &officer_body { "Status reported by " (b.code) } @else { "Reported status" }
                 select name="status" {
                     option value="" { "Any status" }
                     @for s in ProgressStatus::ALL {
@@ -138,14 +152,25 @@ pub async fn list(
                 }
             }
             @if officer_body.is_none() {
-                label { "Body (code)"
-                    input type="text" name="body" value=[non_empty(&q.body)] maxlength="40" size="10";
+                label { "Body"
+                    select name="body" {
+                        option value="" { "All bodies" }
+                        @for b in &all_bodies {
+                            option value=(b.code) selected[non_empty(&q.body) == Some(b.code.as_str())] { (b.code) }
+                        }
+                    }
                 }
             }
-            label { "Overdue"
+            label { "Past planned end"
                 select name="overdue" {
                     option value="" { "Any" }
-                    option value="true" selected[non_empty(&q.overdue) == Some("true")] { "Overdue only" }
+                    option value="true" selected[non_empty(&q.overdue) == Some("true")] { "Past planned end, not completed" }
+                }
+            }
+            label { "Milestones overdue"
+                select name="milestones" {
+                    option value="" { "Any" }
+                    option value="overdue" selected[non_empty(&q.milestones) == Some("overdue")] { "With a milestone overdue" }
                 }
             }
             label { "Text"
@@ -167,9 +192,8 @@ pub async fn list(
                     th scope="col" { "Bodies" }
                     th scope="col" { "Reported status" }
                     th scope="col" class="num" { "%" }
-                    th scope="col" { "Signal" }
+                    th scope="col" { "Schedule (from dates)" }
                     th scope="col" { "Planned end" }
-                    th scope="col" class="num" { "Overdue milestones" }
                     th scope="col" { "Last report" }
                     th scope="col" { span.visually-hidden { "Actions" } }
                 }
@@ -198,6 +222,29 @@ pub(super) fn may_update(viewer: &Viewer, a: &Activity) -> bool {
     })
 }
 
+/// What the calendar says about an activity, as a warning beside (never in place of)
+/// the reported status: "Past planned end", "2 milestones overdue", or that the dates
+/// raise nothing. The derived signal of the API, in words.
+pub(crate) fn schedule_warning(a: &Activity) -> Markup {
+    let past_end = a.derived_signal == wpt_domain::Signal::OffTrack;
+    let n = a.overdue_milestones;
+    html! {
+        @if past_end || n > 0 {
+            span.late.schedule-warning {
+                "⚠ "
+                @if past_end { "Past planned end" @if n > 0 { ", " } }
+                @if n > 0 {
+                    a href={"/ui/activities/" (a.id) "#milestones"} {
+                        (n) @if n == 1 { " milestone overdue" } @else { " milestones overdue" }
+                    }
+                }
+            }
+        } @else {
+            span.hint { "No schedule warning" }
+        }
+    }
+}
+
 fn row_markup(viewer: &Viewer, a: &Activity, body: Option<&str>, focus: bool) -> Markup {
     let part = a
         .bodies
@@ -219,9 +266,8 @@ fn row_markup(viewer: &Viewer, a: &Activity, body: Option<&str>, focus: bool) ->
                     @if body.is_none() { @if let Some(p) = part { " " span.hint { "(" (p.body) ")" } } }
                 }
                 td.num data-label="%" { @if let Some(p) = part.and_then(|p| p.latest_percent) { (p) } @else { "—" } }
-                td data-label="Signal" { (signal_badge(a.derived_signal)) }
+                td data-label="Schedule" { (schedule_warning(a)) }
                 td data-label="Planned end" { (day_opt(a.planned_end)) }
-                td.num data-label="Overdue milestones" { (a.overdue_milestones) }
                 td data-label="Last report" { (when_opt(part.and_then(|p| p.latest_reported_at))) }
                 td.row-actions {
                     @if may_update(viewer, a) {
@@ -258,6 +304,13 @@ pub struct ProgressFields {
     /// Evidence links, one per line.
     #[serde(default)]
     pub evidence_urls: String,
+    /// A report block's files to keep (its ticked boxes); `None`: the form had no
+    /// file list (keep them all).
+    #[serde(skip)]
+    pub keep: Option<Vec<Uuid>>,
+    /// Files uploaded with this post, stored and not yet attached.
+    #[serde(skip)]
+    pub new_files: Vec<Uuid>,
 }
 
 impl ProgressFields {
@@ -289,6 +342,7 @@ impl ProgressFields {
                 .filter(|l| !l.is_empty())
                 .map(str::to_owned)
                 .collect(),
+            attachment_ids: None,
         }
     }
 }
@@ -440,6 +494,7 @@ fn progress_form(
     form: &ProgressForm,
     error: Option<&PageError>,
     origin: Origin,
+    max_bytes: u64,
 ) -> Markup {
     let id = a.id;
     let fid = |name: &str| format!("{name}-{id}");
@@ -447,7 +502,7 @@ fn progress_form(
     let percent_problem = error.and_then(|e| e.field("percent_complete"));
     let in_row = origin == Origin::Row;
     html! {
-        form.stack method="post" action={"/ui/activities/" (id) "/progress"}
+        form.stack method="post" action={"/ui/activities/" (id) "/progress"} enctype="multipart/form-data"
             hx-post=[in_row.then(|| format!("/ui/activities/{id}/progress"))]
             hx-target=[in_row.then(|| format!("#act-{id}"))] hx-swap=[in_row.then_some("outerHTML")]
             aria-label={"Update " (a.code)} data-warn-unsaved {
@@ -474,6 +529,7 @@ fn progress_form(
             (TextField { id: &fid("challenges"), name: "challenges", label: "Challenges", value: &form.fields.challenges, hint: None, required: false }.render(error))
             (TextField { id: &fid("next-steps"), name: "next_steps", label: "Next steps", value: &form.fields.next_steps, hint: None, required: false }.render(error))
             (TextField { id: &fid("evidence"), name: "evidence_urls", label: "Evidence links", value: &form.fields.evidence_urls, hint: Some("One http(s) link per line, at most 20."), required: false }.render(error))
+            (crate::attachments::input(&fid("file"), "file", "Evidence file", max_bytes, error))
             div.actions {
                 button type="submit" { "Save update" }
                 @if in_row {
@@ -486,7 +542,7 @@ fn progress_form(
     }
 }
 
-fn editor(a: &Activity, form: &ProgressForm, error: Option<&PageError>) -> Markup {
+fn editor(a: &Activity, form: &ProgressForm, error: Option<&PageError>, max_bytes: u64) -> Markup {
     html! {
         tbody id={"act-" (a.id)} {
             tr {
@@ -495,7 +551,7 @@ fn editor(a: &Activity, form: &ProgressForm, error: Option<&PageError>) -> Marku
             }
             tr.editor {
                 td colspan="10" {
-                    (progress_form(a, form, error, Origin::Row))
+                    (progress_form(a, form, error, Origin::Row, max_bytes))
                 }
             }
         }
@@ -530,13 +586,17 @@ pub async fn update_form(
         .unwrap_or_default();
     let form = ProgressForm::prefilled(&a, &body);
     Ok(if htmx {
-        editor(&a, &form, None)
+        editor(&a, &form, None, state.attachments.max_bytes)
     } else {
+        let all = PageRequest::parse(Some(200), None)
+            .map_err(|e| PageError::from(wpt_db::DbError::Validation(e)))?;
+        let ms = wpt_db::milestones::list(&state.db, id, &all).await?.items;
         page(
             &viewer,
             Section::Activities,
             &format!("Update {}", a.code),
-            html! { p { (a.title) } (progress_form(&a, &form, None, Origin::parse(&q.from))) },
+            html! { p { (a.title) } (progress_form(&a, &form, None, Origin::parse(&q.from), state.attachments.max_bytes))
+            (milestones::open_list(&ms, "update")) },
         )
     })
 }
@@ -560,19 +620,33 @@ pub async fn record(
     viewer: Viewer,
     Htmx(htmx): Htmx,
     Path(id): Path<Uuid>,
-    FormData(form): FormData<ProgressForm>,
+    request: axum::extract::Request,
 ) -> Response {
+    let posted =
+        match crate::attachments::read_form::<ProgressForm>(&state, request, |n| n == "file").await
+        {
+            Ok(p) => p,
+            Err(r) => return r,
+        };
+    let form = posted.form;
     let a = match own_activity(&state, &viewer, id).await {
         Ok(a) => a,
         Err(e) => return e.into_response(),
     };
-    let result = match (viewer.actor.own_body(), form.parse()) {
-        (Err(denied), _) => Err(PageError::from(denied)),
-        (Ok(_), Err(e)) => Err(e),
-        (Ok(grant), Ok((input, seen))) => {
-            wpt_db::progress::record_if_unchanged(&state.db, &grant, id, input, seen)
-                .await
-                .map_err(PageError::from)
+    let result = match (viewer.actor.own_body(), posted.problem, form.parse()) {
+        (Err(denied), _, _) => Err(PageError::from(denied)),
+        (Ok(_), Some(e), _) | (Ok(_), None, Err(e)) => Err(e),
+        (Ok(grant), None, Ok((mut input, seen))) => {
+            // Files are stored (as the API's upload does) only once the form is valid.
+            match crate::attachments::store_all(&state, &grant, posted.files).await {
+                Err(e) => Err(e),
+                Ok(ids) => {
+                    input.attachment_ids = (!ids.is_empty()).then_some(ids);
+                    wpt_db::progress::record_if_unchanged(&state.db, &grant, id, input, seen)
+                        .await
+                        .map_err(PageError::from)
+                }
+            }
         }
     };
     let origin = Origin::parse(&form.from);
@@ -606,13 +680,13 @@ pub async fn record(
         Err(e) => {
             let status = e.status;
             let markup = if in_row {
-                editor(&a, &form, Some(&e))
+                editor(&a, &form, Some(&e), state.attachments.max_bytes)
             } else {
                 page(
                     &viewer,
                     Section::Activities,
                     &format!("Update {}", a.code),
-                    html! { p { (a.title) } (progress_form(&a, &form, Some(&e), origin)) },
+                    html! { p { (a.title) } (progress_form(&a, &form, Some(&e), origin, state.attachments.max_bytes)) },
                 )
             };
             (status, markup).into_response()
@@ -622,3 +696,5 @@ pub async fn record(
 
 mod detail;
 pub use detail::detail;
+mod milestones;
+pub use milestones::done as milestone_done;

@@ -202,6 +202,10 @@ pub struct NewForm {
     role: String,
     #[serde(default)]
     body: String,
+    /// `yes`: invite the person (a link to choose their password) instead of a
+    /// generated password.
+    #[serde(default)]
+    invite: String,
 }
 
 fn new_page(
@@ -241,7 +245,13 @@ fn new_page(
                 label for="new-body" { "Body (required for an officer; none for every other role)" }
                 (problem("body"))
                 (body_select("new-body", bodies, &form.body, "None"))
-                p.hint { "A password is generated and shown once on the next page: give it to the person, who changes it under My account." }
+                div.field {
+                    label {
+                        input #new-invite type="checkbox" name="invite" value="yes" checked[form.invite == "yes"];
+                        " Invite the person to choose their own password (a link, 72 hours, single use)"
+                    }
+                }
+                p.hint { "Without an invitation, a password is generated and shown once on the next page: give it to the person, who changes it under My account. With one, the link goes to the email address; when mail is off, it is shown once on the next page for you to pass on." }
                 button type="submit" { "Create account" }
             }
         },
@@ -276,6 +286,44 @@ fn password_page(viewer: &Viewer, title: &str, user: &User, password: &str, lead
     )
 }
 
+/// The page after an invitation: sent by mail, or the link shown once.
+fn invitation_page(
+    viewer: &Viewer,
+    user: &User,
+    invitation: &wpt_db::auth::links::Invitation,
+) -> Markup {
+    let until = invitation
+        .expires_at
+        .format("%-d %b %Y %H:%M UTC")
+        .to_string();
+    page(
+        viewer,
+        Section::Accounts,
+        "Account created, invitation made",
+        html! {
+            @if invitation.mailed {
+                p.notice role="status" tabindex="-1" autofocus { "The account is created and an invitation is on its way to " (user.email) ". The link works once, until " (until) "." }
+            } @else {
+                p.notice role="status" tabindex="-1" autofocus { "The account is created. Mail is off, so pass this invitation link on to the person yourself." }
+            }
+            dl.facts {
+                dt { "Email (login)" } dd #shown-email { (user.email) }
+                dt { "Name" } dd { (user.name) }
+                dt { "Role" } dd { (role_word(user.role)) }
+                @if let Some(b) = &user.body { dt { "Body" } dd { (b) } }
+                @if !invitation.mailed {
+                    dt { "Invitation link" } dd { code #shown-link .secret { (invitation.link) } }
+                }
+                dt { "Works until" } dd { (until) }
+            }
+            @if !invitation.mailed {
+                p { strong { "This link is shown only now." } " It works once: the person opens it and chooses their password." }
+            }
+            p { a href={"/ui/admin/users/" (user.id)} { "The account" } " · " a href="/ui/admin/users" { "All accounts" } }
+        },
+    )
+}
+
 /// `POST /ui/admin/users` (administrators): creates the account with a generated
 /// password, shown once on the page that answers.
 pub async fn create(
@@ -294,12 +342,17 @@ pub async fn create(
             body: Some(form.body.trim().to_owned()).filter(|b| !b.is_empty()),
             password: password.clone(),
         };
+        if form.invite == "yes" {
+            let (user, invitation) =
+                wpt_db::auth::links::invite(&state.db, &state.auth.hasher, &grant, input).await?;
+            return Ok::<_, PageError>((user, Err(invitation)));
+        }
         let user = wpt_db::users::create(&state.db, &state.auth.hasher, &grant, input).await?;
-        Ok::<_, PageError>((user, password))
+        Ok::<_, PageError>((user, Ok(password)))
     }
     .await;
     match result {
-        Ok((user, password)) => (
+        Ok((user, Ok(password))) => (
             StatusCode::CREATED,
             password_page(
                 &viewer,
@@ -308,6 +361,11 @@ pub async fn create(
                 &password,
                 "The account is created and can log in now.",
             ),
+        )
+            .into_response(),
+        Ok((user, Err(invitation))) => (
+            StatusCode::CREATED,
+            invitation_page(&viewer, &user, &invitation),
         )
             .into_response(),
         Err(e) if e.status == StatusCode::FORBIDDEN => e.into_response(),

@@ -6,6 +6,7 @@ use uuid::Uuid;
 use wpt_api::AppState;
 use wpt_domain::{CycleState, SubmissionStatus};
 
+use super::deadlines::long_day;
 use super::{countdown, state_word};
 use crate::html::{PageError, Section, day, page, submission_badge, when_opt};
 use crate::session::Viewer;
@@ -40,6 +41,14 @@ pub async fn board(
         })
         .count();
     let reviewer = viewer.actor.secretariat().is_ok();
+    // Unresolved review threads, shown only where the viewer takes part in the
+    // conversation (the secretariat: every row; an officer: its own body's).
+    let unresolved = wpt_db::cycles::unresolved_by_body(&state.db, id).await?;
+    let open_threads = |body: &str| -> Option<i64> {
+        let mine = viewer.actor.body.as_ref().is_some_and(|b| b.code == body);
+        (viewer.actor.reads_everything() || mine)
+            .then(|| unresolved.get(body).copied().unwrap_or(0))
+    };
     Ok(page(
         &viewer,
         Section::Cycles,
@@ -52,27 +61,41 @@ pub async fn board(
                 thead { tr {
                     th scope="col" { "Body" } th scope="col" { "Status" } th scope="col" { "Late" }
                     th scope="col" { "Author" } th scope="col" { "Submitted by" } th scope="col" { "Submitted" }
-                    th scope="col" { "Reviewed by" } th scope="col" { "Reviewed" } th scope="col" { span.visually-hidden { "Open" } }
+                    th scope="col" { "Reviewed by" } th scope="col" { "Reviewed" } th scope="col" { "Unresolved comments" } th scope="col" { span.visually-hidden { "Open" } }
                 } }
                 tbody {
                     @for r in &rows {
                         tr data-body=(r.body) {
                             th scope="row" { (r.body) }
                             td data-label="Status" { (submission_badge(r.status)) }
-                            td data-label="Late" { @if r.missing { span.late { "Missing (past due)" } } @else if r.late { span.late { "Late" } } @else { "No" } }
+                            td data-label="Late" {
+                                @if r.missing { span.late { "Missing (past due)" } } @else if r.late { span.late { "Late" } } @else { "No" }
+                                @if let Some(d) = r.extended_due_on {
+                                    div.extension { "extended to " (long_day(d)) @if let Some(why) = &r.extension_reason { ": " (why) } }
+                                }
+                            }
                             td data-label="Author" { (name(r.author_id)) }
                             td data-label="Submitted by" { (name(r.submitter_id)) }
                             td data-label="Submitted" { (when_opt(r.submitted_at)) }
                             td data-label="Reviewed by" { (name(r.reviewer_id)) }
                             td data-label="Reviewed" { (when_opt(r.reviewed_at)) }
+                            td data-label="Unresolved comments" .unresolved-cell { @match open_threads(&r.body) { Some(n) if n > 0 => { span.badge.unresolved { (n) } }, Some(_) => { "0" }, None => { "—" } } }
                             td.row-actions {
                                 @let mine = viewer.actor.body.as_ref().is_some_and(|b| b.code == r.body);
                                 @if mine || (reviewer && r.status != SubmissionStatus::NotStarted) {
                                     a href={"/ui/cycles/" (id) "/submissions/" (r.body)} { @if reviewer && r.status == SubmissionStatus::Submitted { "Review" } @else { "Open" } }
                                 }
+                                @if reviewer && cycle.state == CycleState::Open && r.status != SubmissionStatus::Accepted {
+                                    " " a href={"/ui/cycles/" (id) "/submissions/" (r.body) "/extension"} aria-label={"Extend " (r.body) "'s deadline"} { "Extend deadline" }
+                                }
                             }
                         }
                     }
+                }
+            }
+            @if reviewer && cycle.state == CycleState::Open {
+                form method="post" action={"/ui/cycles/" (id) "/reminders"} #remind-form {
+                    button.secondary type="submit" { "Remind the bodies not yet submitted" }
                 }
             }
             p { a href={"/ui/cycles/" (id) "/report"} { "Consolidated report" } }

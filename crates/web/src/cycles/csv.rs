@@ -142,6 +142,7 @@ mod tests {
             challenges: Some("=HYPERLINK(\"x\")".into()),
             next_steps: None,
             evidence_urls: Vec::new(),
+            attachments: Vec::new(),
             updated_by: None,
             updated_at: chrono::Utc::now(),
             amended: false,

@@ -18,7 +18,8 @@ use wpt_domain::policy::{self, Act};
 use super::parse_version;
 use super::submission::submission_page;
 use crate::activities::ProgressFields;
-use crate::html::{self, FormData, Htmx, PageError, when};
+use crate::attachments::WithFiles;
+use crate::html::{self, Htmx, PageError, when};
 use crate::session::Viewer;
 
 fn last_change(s: &Submission) -> Option<DateTime<Utc>> {
@@ -37,6 +38,27 @@ fn last_change(s: &Submission) -> Option<DateTime<Utc>> {
 /// Shows the saved values, or `typed` when they were refused (with `error`); its state
 /// line says whether it is saved in this report (and `app.js` marks it changed when
 /// typed in).
+/// A question when a status and a percent disagree (issue 24: "completed at 40%").
+pub(super) fn disagreement(status: &str, percent: &str) -> Option<String> {
+    let p: i32 = percent.trim().parse().ok()?;
+    let word = status
+        .parse::<ProgressStatus>()
+        .map(html::status_word)
+        .ok()?;
+    match status {
+        "completed" if p < 100 => Some(format!(
+            "{word} at {p}%. Is the activity finished? If so, enter 100; if not, choose another status."
+        )),
+        "not_started" if p > 0 => Some(format!(
+            "{word} at {p}%. Has the work begun? If so, choose On track, At risk or Delayed."
+        )),
+        "on_track" | "at_risk" | "delayed" if p == 100 => Some(format!(
+            "{word} at 100%. Is the activity completed? If so, choose Completed."
+        )),
+        _ => None,
+    }
+}
+
 pub(super) fn entry_block(
     cycle_id: Uuid,
     s: &Submission,
@@ -44,8 +66,14 @@ pub(super) fn entry_block(
     typed: Option<&ProgressFields>,
     error: Option<&PageError>,
     saved_now: bool,
+    max_bytes: u64,
 ) -> Markup {
     let aid = e.activity_id;
+    let kept = |file: Uuid| {
+        typed
+            .and_then(|f| f.keep.as_ref())
+            .is_none_or(|k| k.contains(&file))
+    };
     let fid = |n: &str| format!("{n}-{aid}");
     let name = |n: &str| format!("{aid}.{n}");
     let status = typed.map_or(e.status.as_str().to_owned(), |f| f.status.clone());
@@ -100,6 +128,9 @@ pub(super) fn entry_block(
                     input id=(fid("percent")) type="number" name=(name("percent_complete")) min="0" max="100" value=(percent);
                 }
             }
+            @if let Some(q) = disagreement(&status, &percent) {
+                p.question.late id={"entry-question-" (aid)} role="note" { "Please check: " (q) }
+            }
             div.field {
                 label for=(fid("narrative")) { "What was done (required)" }
                 @if let Some(p) = problem("narrative") { span.problem { (p) } }
@@ -118,6 +149,24 @@ pub(super) fn entry_block(
                 @if let Some(p) = problem("evidence_urls") { span.problem { (p) } }
                 textarea id=(fid("evidence")) name=(name("evidence_urls")) { (evidence) }
             }
+            input type="hidden" name=(name("files")) value="1";
+            @if !e.attachments.is_empty() {
+                fieldset.field.files {
+                    legend { "Evidence files (untick one to remove it when saving)" }
+                    ul.files {
+                        @for f in &e.attachments {
+                            li {
+                                input type="checkbox" id={"keep-" (f.id)} name=(name("keep")) value=(f.id) checked[kept(f.id)];
+                                " "
+                                label for={"keep-" (f.id)} { "Keep " (f.filename) " (" (crate::attachments::size(f.size)) ")" }
+                                " "
+                                a href={"/ui/attachments/" (f.id)} download=(f.filename) aria-label={"Download " (f.filename)} { "Download" }
+                            }
+                        }
+                    }
+                }
+            }
+            (crate::attachments::input(&fid("file"), &name("file"), "Add an evidence file", max_bytes, error))
             button.secondary type="submit" formaction={(base) "/save"}
                 hx-post={(base) "/entries/" (aid)} hx-target={"#entry-" (aid)} hx-swap="outerHTML" {
                 "Save draft of " (e.activity_code)
@@ -185,6 +234,14 @@ impl<'de> Deserialize<'de> for ReportForm {
                 "challenges" => fields.challenges = value,
                 "next_steps" => fields.next_steps = value,
                 "evidence_urls" => fields.evidence_urls = value,
+                "files" => {
+                    fields.keep.get_or_insert_with(Vec::new);
+                }
+                "keep" => {
+                    if let Ok(id) = value.parse::<Uuid>() {
+                        fields.keep.get_or_insert_with(Vec::new).push(id);
+                    }
+                }
                 _ => {}
             }
         }
@@ -222,8 +279,72 @@ fn to_progress(f: &ProgressFields) -> Result<ProgressInput, PageError> {
 /// Typed blocks refused, each with its problems, to show again as typed.
 pub(super) type Typed = Vec<(Uuid, ProgressFields, Option<PageError>)>;
 
+/// The files a block is to have once saved: those kept (all, when the form had no
+/// file list) and those just uploaded; `None`: leave them as they are.
+fn file_ids(f: &ProgressFields, stored: Option<&SubmissionEntry>) -> Option<Vec<Uuid>> {
+    if f.keep.is_none() && f.new_files.is_empty() {
+        return None;
+    }
+    let mut ids = f.keep.clone().unwrap_or_else(|| {
+        stored
+            .map(|e| e.attachments.iter().map(|a| a.id).collect())
+            .unwrap_or_default()
+    });
+    ids.extend(f.new_files.iter().copied());
+    Some(ids)
+}
+
+/// Stores the files posted with a report form (each block's `{activity}.file`) as
+/// `POST /api/v1/attachments` does, and names each in its block's `new_files`. A file
+/// refused on the way in (too large, a refused type) is `problem`.
+pub(super) async fn take_files(
+    state: &AppState,
+    viewer: &Viewer,
+    form: &mut ReportForm,
+    files: Vec<(String, wpt_api::attachments::upload::Received)>,
+    problem: Option<PageError>,
+) -> Result<(), PageError> {
+    if let Some(p) = problem {
+        return Err(p);
+    }
+    if files.is_empty() {
+        return Ok(());
+    }
+    let grant = viewer.actor.own_body().map_err(PageError::from)?;
+    for (name, file) in files {
+        let block = name
+            .strip_suffix(".file")
+            .and_then(|b| b.parse::<Uuid>().ok());
+        let id = crate::attachments::store(state, &grant, file).await?;
+        match block {
+            Some(b) => {
+                if let Some(i) = form.blocks.iter().position(|(a, _)| *a == b) {
+                    form.blocks[i].1.new_files.push(id);
+                } else {
+                    let fields = ProgressFields {
+                        new_files: vec![id],
+                        ..ProgressFields::default()
+                    };
+                    form.blocks.push((b, fields));
+                }
+            }
+            None => form.bare.new_files.push(id),
+        }
+    }
+    Ok(())
+}
+
 /// Whether a block as posted is what the report holds (nothing typed in it).
 fn unchanged(f: &ProgressFields, e: &SubmissionEntry) -> bool {
+    let mut kept = f.keep.clone();
+    if let Some(k) = kept.as_mut() {
+        k.sort();
+    }
+    let mut had: Vec<Uuid> = e.attachments.iter().map(|a| a.id).collect();
+    had.sort();
+    if !f.new_files.is_empty() || kept.is_some_and(|k| k != had) {
+        return false;
+    }
     let text = |s: &str| s.trim().replace("\r\n", "\n");
     let lines: Vec<String> = f
         .evidence_urls
@@ -275,7 +396,11 @@ pub(super) async fn save_blocks(
     for (activity, fields) in &form.blocks {
         let stored = current.entries.iter().find(|e| e.activity_id == *activity);
         let changed = stored.is_none_or(|e| !unchanged(fields, e));
-        match (to_progress(fields), changed) {
+        let values = to_progress(fields).map(|mut v| {
+            v.attachment_ids = file_ids(fields, stored);
+            v
+        });
+        match (values, changed) {
             (Ok(values), true) => {
                 inputs.push(EntryInput {
                     activity_id: *activity,
@@ -317,6 +442,14 @@ pub(super) async fn save_blocks(
         .map_err(|e| (stale_wording(PageError::from(e), None), typed))
 }
 
+/// Every posted block, as typed, with no problem of its own.
+fn typed_all(form: &ReportForm) -> Typed {
+    form.blocks
+        .iter()
+        .map(|(a, f)| (*a, f.clone(), None))
+        .collect()
+}
+
 /// A stale version's message, with when the report last changed when known.
 fn stale_wording(mut e: PageError, s: Option<&Submission>) -> PageError {
     if e.status == StatusCode::PRECONDITION_FAILED {
@@ -340,8 +473,9 @@ pub async fn save_all(
     State(state): State<AppState>,
     viewer: Result<Viewer, Response>,
     Path((id, body)): Path<(Uuid, String)>,
-    FormData(form): FormData<ReportForm>,
+    WithFiles(posted): WithFiles<ReportForm>,
 ) -> Response {
+    let mut form = posted.form;
     let viewer = match viewer {
         Ok(v) => v,
         Err(to_login) => {
@@ -354,7 +488,12 @@ pub async fn save_all(
     };
     let base = format!("/ui/cycles/{id}/submissions/{body}");
     let outcome = match parse_version(form.version.as_deref()) {
-        Ok(version) => save_blocks(&state, &viewer, id, &body, version, &form).await,
+        Ok(version) => {
+            match take_files(&state, &viewer, &mut form, posted.files, posted.problem).await {
+                Ok(()) => save_blocks(&state, &viewer, id, &body, version, &form).await,
+                Err(e) => Err((e, typed_all(&form))),
+            }
+        }
         Err(e) => Err((e, Vec::new())),
     };
     match outcome {
@@ -428,8 +567,9 @@ pub async fn save_entry(
     Htmx(htmx): Htmx,
     Path((id, body, activity)): Path<(Uuid, String, Uuid)>,
     Query(vq): Query<VersionQuery>,
-    FormData(form): FormData<ReportForm>,
+    WithFiles(posted): WithFiles<ReportForm>,
 ) -> Response {
+    let mut form = posted.form;
     let viewer = match viewer {
         Ok(v) => v,
         Err(_) if htmx => {
@@ -455,7 +595,22 @@ pub async fn save_entry(
         let version = parse_version(form.version.as_deref().or(vq.version.as_deref()))?;
         // The policy's grant first, so a refused caller hears that before any field.
         policy::granted(&viewer.actor, Act::Edit)?;
-        let values = to_progress(&fields)?;
+        let mut values = to_progress(&fields)?;
+        take_files(&state, &viewer, &mut form, posted.files, posted.problem).await?;
+        let fields = form.block(activity).cloned().unwrap_or_default();
+        let stored = if fields.keep.is_none() && !fields.new_files.is_empty() {
+            wpt_db::cycles::get_submission(&state.db, &viewer.actor, id, &body)
+                .await
+                .ok()
+        } else {
+            None
+        };
+        values.attachment_ids = file_ids(
+            &fields,
+            stored
+                .as_ref()
+                .and_then(|s| s.entries.iter().find(|e| e.activity_id == activity)),
+        );
         wpt_db::cycles::save(
             &state.db,
             &viewer.actor,
@@ -494,7 +649,7 @@ pub async fn save_entry(
                 );
             }
             html! {
-                (entry_block(id, &s, e, None, None, true))
+                (entry_block(id, &s, e, None, None, true, state.attachments.max_bytes))
                 input type="hidden" #report-version name="version" value=(s.version) hx-swap-oob="true";
                 dd #submission-status hx-swap-oob="true" { (html::submission_badge(s.status)) @if s.late { " " span.late { "Late" } } }
                 (html::announce(&message))
@@ -513,7 +668,15 @@ pub async fn save_entry(
             if htmx {
                 (
                     e.status,
-                    entry_block(id, &s, entry, Some(&fields), Some(&e), false),
+                    entry_block(
+                        id,
+                        &s,
+                        entry,
+                        Some(&fields),
+                        Some(&e),
+                        false,
+                        state.attachments.max_bytes,
+                    ),
                 )
                     .into_response()
             } else {

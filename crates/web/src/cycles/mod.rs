@@ -7,13 +7,18 @@
 //! opening and closing), `board`, `submission` (a body's report page), `entries`
 //! (saving one block of it), `review` (the workflow steps and the secretariat's queue)
 //! and `report` (the consolidated report on screen and its downloads, rendered by
-//! `wpt_api::report`). The small shared pieces are here.
+//! `wpt_api::report`), `deadlines` (a body's deadline extended). The small shared
+//! pieces are here.
 
 mod board;
+mod conversation;
 mod csv;
+mod deadlines;
 mod entries;
+mod planned;
 mod report;
 mod review;
+mod review_context;
 mod schedule;
 mod submission;
 
@@ -26,7 +31,10 @@ use wpt_domain::page::PageRequest;
 use wpt_domain::{CycleKind, CycleState};
 
 pub use board::board;
+pub use conversation::{CommentForm, ResolveForm, add_comment, resolve_comment};
+pub use deadlines::{ExtensionForm, extend, extension_form, remind};
 pub use entries::{ReportForm, VersionQuery, save_all, save_entry};
+pub use planned::{delete as delete_cycle, edit as edit_cycle, edit_form as edit_cycle_form};
 pub use report::{report, report_csv, report_docx, report_xlsx};
 pub use review::{StepForm, accept, return_submission, review_queue, submit};
 pub use schedule::{CycleForm, PlanField, close, create, index, open, reopen};
@@ -110,7 +118,7 @@ fn kind_word(kind: CycleKind) -> &'static str {
 fn state_word(state: CycleState) -> &'static str {
     match state {
         CycleState::Planned => "Planned",
-        CycleState::Open => "Open",
+        CycleState::Open => "Open for submissions",
         CycleState::Closed => "Closed",
     }
 }
@@ -139,6 +147,7 @@ fn entry_readonly(e: &SubmissionEntry) -> Markup {
             @if !e.evidence_urls.is_empty() {
                 ul { @for l in &e.evidence_urls { li { a href=(l) rel="noopener noreferrer" { (l) } } } }
             }
+            (crate::attachments::list(&e.attachments))
         }
     }
 }

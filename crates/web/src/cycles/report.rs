@@ -36,7 +36,7 @@ pub async fn report(
             @if !report.missing_bodies.is_empty() { p { strong { "Missing: " } (report.missing_bodies.join(", ")) } }
             table #report-totals {
                 caption { "Accepted entries by area" }
-                thead { tr { th scope="col" { "Area" } th scope="col" class="num" { "Rows (activity x body)" } th scope="col" class="num" { "Accepted" } } }
+                thead { tr { th scope="col" { "Area" } th scope="col" class="num" { "Entries (one per activity and body)" } th scope="col" class="num" { "Accepted" } } }
                 tbody {
                     @for (area, t) in &report.totals.by_area {
                         tr { th scope="row" { (area) } td.num { (t.rows) } td.num { (t.accepted) } }

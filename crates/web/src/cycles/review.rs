@@ -231,8 +231,9 @@ pub async fn submit(
     State(state): State<AppState>,
     viewer: Result<Viewer, Response>,
     Path((id, body)): Path<(Uuid, String)>,
-    FormData(form): FormData<ReportForm>,
+    crate::attachments::WithFiles(posted): crate::attachments::WithFiles<ReportForm>,
 ) -> Response {
+    let mut form = posted.form;
     let viewer = match viewer {
         Ok(v) => v,
         Err(to_login) => {
@@ -249,6 +250,17 @@ pub async fn submit(
             Ok(v) => v,
             Err(e) => return e.into_response(),
         };
+        if let Err(e) =
+            super::entries::take_files(&state, &viewer, &mut form, posted.files, posted.problem)
+                .await
+        {
+            let typed = form
+                .blocks
+                .iter()
+                .map(|(a, f)| (*a, f.clone(), None))
+                .collect();
+            return super::entries::refused_page(&state, &viewer, id, &body, e, &typed).await;
+        }
         match super::entries::save_blocks(&state, &viewer, id, &body, v, &form).await {
             Ok(Some(s)) => version = Some(s.version.to_string()),
             Ok(None) => {}
@@ -336,6 +348,17 @@ pub async fn review_queue(
 ) -> Result<Markup, PageError> {
     viewer.actor.secretariat()?;
     let items = queue(&state, &viewer).await?;
+    // Unresolved review threads per report: one count per open cycle in the queue.
+    let mut unresolved = std::collections::HashMap::new();
+    for c in items
+        .iter()
+        .map(|(c, _)| c.id)
+        .collect::<std::collections::BTreeSet<_>>()
+    {
+        for (body, n) in wpt_db::cycles::unresolved_by_body(&state.db, c).await? {
+            unresolved.insert((c, body), n);
+        }
+    }
     Ok(page(
         &viewer,
         Section::Review,
@@ -346,7 +369,7 @@ pub async fn review_queue(
             } @else {
                 table #queue {
                     caption { (items.len()) " submitted reports, oldest first" }
-                    thead { tr { th scope="col" { "Body" } th scope="col" { "Cycle" } th scope="col" { "Submitted" } th scope="col" { "Late" } th scope="col" { span.visually-hidden { "Review" } } } }
+                    thead { tr { th scope="col" { "Body" } th scope="col" { "Cycle" } th scope="col" { "Submitted" } th scope="col" { "Late" } th scope="col" { "Unresolved comments" } th scope="col" { span.visually-hidden { "Review" } } } }
                     tbody {
                         @for (c, s) in &items {
                             tr {
@@ -354,6 +377,7 @@ pub async fn review_queue(
                                 td { (c.name) }
                                 td { (when_opt(s.submitted_at)) }
                                 td { @if s.late { span.late { "Late" } } @else { "No" } }
+                                td.unresolved-cell { @match unresolved.get(&(c.id, s.body.clone())) { Some(n) => { span.badge.unresolved { (n) } }, None => { "0" } } }
                                 td { a href={"/ui/cycles/" (c.id) "/submissions/" (s.body)} { "Review " (s.body) } }
                             }
                         }

@@ -20,17 +20,30 @@ use crate::session::Viewer;
 /// The new-cycle form, as typed.
 #[derive(Debug, Default, Deserialize)]
 pub struct CycleForm {
-    kind: String,
-    name: String,
-    meeting_date: String,
-    period_start: String,
-    period_end: String,
-    opens_on: String,
+    pub(super) kind: String,
+    pub(super) name: String,
+    pub(super) meeting_date: String,
+    pub(super) period_start: String,
+    pub(super) period_end: String,
+    pub(super) opens_on: String,
     #[serde(default)]
-    due_on: String,
+    pub(super) due_on: String,
 }
 
 fn cycle_form(plan_id: Uuid, form: &CycleForm, error: Option<&PageError>) -> Markup {
+    cycle_fields(plan_id, form, error, "/ui/cycles", "Create cycle", None)
+}
+
+/// The cycle's fields, in time order (the period covered, the submission window, the
+/// meeting), posted to `action`; with `version` when editing a planned cycle.
+pub(super) fn cycle_fields(
+    plan_id: Uuid,
+    form: &CycleForm,
+    error: Option<&PageError>,
+    action: &str,
+    button: &str,
+    version: Option<i32>,
+) -> Markup {
     let field = |name: &str| error.and_then(|e| e.field(name));
     let date = |id: &str, label: &str, value: &str, required: bool| {
         let problem = field(id);
@@ -43,9 +56,10 @@ fn cycle_form(plan_id: Uuid, form: &CycleForm, error: Option<&PageError>) -> Mar
         }
     };
     html! {
-        form.stack #new-cycle method="post" action="/ui/cycles" aria-label="New reporting cycle" {
+        form.stack #new-cycle method="post" action=(action) aria-label=(if version.is_some() { "Edit the reporting cycle" } else { "New reporting cycle" }) {
             @if let Some(e) = error { (e.alert()) }
             input type="hidden" name="work_plan_id" value=(plan_id);
+            @if let Some(v) = version { input type="hidden" name="version" value=(v); }
             div.grid2 {
                 div.field {
                     label for="cycle-kind" { "Kind (required)" }
@@ -58,13 +72,13 @@ fn cycle_form(plan_id: Uuid, form: &CycleForm, error: Option<&PageError>) -> Mar
                     @if let Some(p) = field("name") { span.problem { (p) } }
                     input #cycle-name type="text" name="name" value=(form.name) required maxlength="200";
                 }
-                (date("meeting_date", "Meeting date", &form.meeting_date, true))
                 (date("period_start", "Period covered from", &form.period_start, true))
                 (date("period_end", "Period covered to", &form.period_end, true))
-                (date("opens_on", "Submissions open on", &form.opens_on, true))
+                (date("opens_on", "Open for submissions on", &form.opens_on, true))
                 (date("due_on", "Submissions due on (default: 30 days before the meeting)", &form.due_on, false))
+                (date("meeting_date", "Meeting date", &form.meeting_date, true))
             }
-            button type="submit" { "Create cycle" }
+            button type="submit" { (button) }
         }
     }
 }
@@ -121,7 +135,14 @@ async fn index_page(
                                     @match c.state {
                                         CycleState::Planned => {
                                             form method="post" action={"/ui/cycles/" (c.id) "/open"} {
-                                                button type="submit" { "Open " (c.name) "…" }
+                                                button type="submit" { "Open " (c.name) " for submissions…" }
+                                            }
+                                            div.actions {
+                                                a href={"/ui/cycles/" (c.id) "/edit"} { "Edit " (c.name) }
+                                                form method="post" action={"/ui/cycles/" (c.id) "/delete"} {
+                                                    input type="hidden" name="version" value=(c.version);
+                                                    button.secondary type="submit" { "Delete " (c.name) "…" }
+                                                }
                                             }
                                         }
                                         CycleState::Open => {
@@ -155,7 +176,11 @@ pub async fn index(State(state): State<AppState>, viewer: Viewer) -> Result<Mark
     index_page(&state, &viewer, &CycleForm::default(), None).await
 }
 
-fn parse_day(errors: &mut wpt_domain::ValidationErrors, name: &str, value: &str) -> NaiveDate {
+pub(super) fn parse_day(
+    errors: &mut wpt_domain::ValidationErrors,
+    name: &str,
+    value: &str,
+) -> NaiveDate {
     value.trim().parse::<NaiveDate>().unwrap_or_else(|_| {
         errors.add(name, "must be a date (YYYY-MM-DD)");
         NaiveDate::MIN
@@ -259,7 +284,7 @@ pub async fn open(
             consequences,
             &format!("/ui/cycles/{id}/open"),
             &[],
-            &format!("Yes, open {}", cycle.name),
+            &format!("Yes, open {} for submissions", cycle.name),
             "/ui/cycles",
         )
         .into_response());

@@ -41,6 +41,17 @@ fn who_when(who: String, at: Option<DateTime<Utc>>) -> Markup {
     }
 }
 
+/// A step of the history in words: what was done, not "Draft → Draft".
+fn action_text(action: &str) -> &str {
+    match action {
+        "edit" => "Saved",
+        "submit" => "Submitted",
+        "return" => "Returned",
+        "accept" => "Accepted",
+        other => other,
+    }
+}
+
 /// A stored submission status in words.
 fn status_text(s: &str) -> &str {
     s.parse::<SubmissionStatus>()
@@ -94,6 +105,25 @@ pub(super) async fn submission_page(
     } else {
         None
     };
+    // The reviewer's context: last accepted values, and when the report was returned.
+    let accepted = if reviewer {
+        wpt_db::cycles::last_accepted(&state.db, body).await?
+    } else {
+        Default::default()
+    };
+    let returned_at = s
+        .events
+        .iter()
+        .filter(|e| e.action == "return")
+        .map(|e| e.occurred_at)
+        .max();
+    let context = |e: &wpt_domain::models::SubmissionEntry| {
+        if reviewer {
+            super::review_context::notes(e, accepted.get(&e.activity_id), id, returned_at)
+        } else {
+            html! {}
+        }
+    };
     let names = wpt_db::users::names(
         &state.db,
         [s.author_id, s.submitter_id, s.reviewer_id]
@@ -104,6 +134,12 @@ pub(super) async fn submission_page(
     let name = |id: Option<Uuid>| {
         id.and_then(|i| names.get(&i).cloned())
             .unwrap_or_else(|| "—".into())
+    };
+    let conversation = super::conversation::Conversation::load(state, viewer, id, &s.body).await?;
+    let note = |e: &wpt_domain::models::SubmissionEntry| {
+        conversation
+            .as_ref()
+            .map(|c| c.block_note(e.activity_id, &e.activity_code))
     };
     let title = format!("{} report: {}", s.body, cycle.name);
     let base = format!("/ui/cycles/{id}/submissions/{}", s.body);
@@ -128,7 +164,25 @@ pub(super) async fn submission_page(
                 dt { "Due" } dd { (day(cycle.due_on)) @if cycle.state == CycleState::Open && !matches!(s.status, SubmissionStatus::Submitted | SubmissionStatus::Accepted) { " · " strong #countdown { (countdown(cycle.due_on)) } } }
                 dt { "Author" } dd { (who_when(name(s.author_id), s.authored_at)) }
                 dt { "Submitted by" } dd { (who_when(name(s.submitter_id), s.submitted_at)) }
-                dt { "Reviewed by" } dd { (who_when(name(s.reviewer_id), s.reviewed_at)) }
+                dt { "Reviewed by" } dd #reviewed-by {
+                    // A review speaks of the report as it was: once resubmitted, the
+                    // new version has not been reviewed (the record keeps the old one).
+                    @if matches!(s.status, SubmissionStatus::Returned | SubmissionStatus::Accepted) { (who_when(name(s.reviewer_id), s.reviewed_at)) }
+                    @else if s.reviewer_id.is_some() { "Not yet reviewed since it was resubmitted" }
+                    @else { "—" } }
+                dt { "Period covered" } dd #period-covered { (day(cycle.period_start)) " to " (day(cycle.period_end)) }
+                dt { "Meeting" } dd #meeting { (day(cycle.meeting_date)) }
+            }
+            details #status-definitions {
+                summary { "What each status means" }
+                dl {
+                    dt { "Not started" } dd { "Work on the activity has not begun." }
+                    dt { "On track" } dd { "Work is going as planned." }
+                    dt { "At risk" } dd { "Work goes on, but may miss its planned dates." }
+                    dt { "Delayed" } dd { "Work is behind its planned dates." }
+                    dt { "Completed" } dd { "The activity's work is finished (100%)." }
+                    dt { "Discontinued" } dd { "The activity was stopped and will not be finished." }
+                }
             }
             @if !editable && own {
                 p.notice {
@@ -145,12 +199,13 @@ pub(super) async fn submission_page(
                 // nothing typed is dropped; each block's own button saves it alone
                 // (htmx). The server checks the fields (novalidate: a block left empty
                 // must not stop the others from being saved).
-                form #report-form method="post" action={(base) "/save"} novalidate data-warn-unsaved {
+                form #report-form method="post" action={(base) "/save"} enctype="multipart/form-data" hx-encoding="multipart/form-data" novalidate data-warn-unsaved {
                     p.hint { "Save a block with its own button, or every block at once. Submit saves every block first, then asks before handing the report to the secretariat." }
                     input type="hidden" #report-version name="version" value=(s.version);
                     @for e in &s.entries {
                         @let mine = typed.and_then(|t| t.iter().find(|(a, _, _)| *a == e.activity_id));
-                        (entry_block(id, &s, e, mine.map(|(_, f, _)| f), mine.and_then(|(_, _, x)| x.as_ref()), false))
+                        (entry_block(id, &s, e, mine.map(|(_, f, _)| f), mine.and_then(|(_, _, x)| x.as_ref()), false, state.attachments.max_bytes))
+                        @if let Some(n) = note(e) { (n) }
                     }
                     @if s.entries.is_empty() { p.notice { "Your body has no activity in this plan to report on." } }
                     div.actions.report-actions {
@@ -165,8 +220,8 @@ pub(super) async fn submission_page(
                     tbody {
                         @for e in &s.entries {
                             tr {
-                                th scope="row" { (e.activity_code) " " (e.activity_title) }
-                                td { (entry_readonly(e)) }
+                                th scope="row" { (e.activity_code) " " (e.activity_title) @if let Some(n) = note(e) { (n) } }
+                                td { (entry_readonly(e)) (context(e)) }
                                 td { @match ps.entries.iter().find(|x| x.activity_id == e.activity_id) {
                                     Some(p) => (entry_readonly(p)),
                                     None => "Not in that report",
@@ -177,7 +232,7 @@ pub(super) async fn submission_page(
                 }
             } @else {
                 @for e in &s.entries {
-                    section.block { h3 { (e.activity_code) " " (e.activity_title) } (entry_readonly(e)) }
+                    section.block { h3 { (e.activity_code) " " (e.activity_title) } (entry_readonly(e)) (context(e)) @if let Some(n) = note(e) { (n) } }
                 }
             }
             @if reviewable {
@@ -195,10 +250,12 @@ pub(super) async fn submission_page(
                     }
                 }
             }
+            @if let Some(c) = &conversation { (c.section(&base, &s)) }
             h2 { "History" }
             ol.timeline {
                 @for ev in &s.events {
-                    li { (when(ev.occurred_at)) " · " (status_text(&ev.from_status)) " → " (status_text(&ev.to_status))
+                    li { (when(ev.occurred_at)) " · " (action_text(&ev.action))
+                        @if ev.from_status != ev.to_status { " (" (status_text(&ev.from_status)) " → " (status_text(&ev.to_status)) ")" }
                         @if let Some(r) = &ev.reason { ": " (r) } }
                 }
             }

@@ -168,7 +168,7 @@ fn summary(doc: &mut Doc, report: &CycleReport) -> zip::result::ZipResult<()> {
         &[34, 16, 14, 36],
         &[
             "Area",
-            "Rows (activity x body)",
+            "Entries (one per activity and body)",
             "Accepted",
             "Accepted entries by status",
         ],

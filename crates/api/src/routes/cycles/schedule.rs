@@ -220,3 +220,32 @@ pub(super) async fn update_cycle(
     let c = wpt_db::cycles::update(&state.db, &grant, &state.cycles, id, version, patch).await?;
     Ok(updated(c.version, c))
 }
+
+/// Delete a planned reporting cycle
+///
+/// Only a cycle that has not been opened (409 otherwise): its reports are made when it
+/// opens, so nothing else goes with it. Requires `If-Match`.
+///
+/// Who may call: administrators and the secretariat (403 for officers and viewers).
+/// Changes: removes the planned cycle; audited (`cycle.delete`, with what it was).
+#[utoipa::path(delete, path = "/cycles/{id}", tag = "cycles", security(("bearer" = [])),
+    params(("id" = Uuid, Path, description = "The cycle's id"), ("If-Match" = String, Header, description = "The ETag last read")),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Neither secretariat nor administrator", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such cycle", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The cycle is open or closed", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "No If-Match", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub(super) async fn delete_cycle(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Path(id): Path<Uuid>,
+    IfMatch(version): IfMatch,
+) -> Result<axum::http::StatusCode, ApiError> {
+    let grant = actor.secretariat()?;
+    wpt_db::cycles::delete(&state.db, &grant, id, version).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT)
+}

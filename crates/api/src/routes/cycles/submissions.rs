@@ -125,6 +125,12 @@ pub struct EntryRequest {
     #[serde(default)]
     #[schema(example = json!(["https://example.org/dgicm/campaign-progress-2026.pdf"]))]
     pub evidence_urls: Vec<String>,
+    /// Evidence files, at most 20: the entry's files afterwards. Ids of the caller's own
+    /// uploads not attached yet, or of files already on the entry; files on the entry not
+    /// listed are removed. Absent or `null` keeps the entry's files as they are.
+    #[serde(default)]
+    #[schema(example = json!([]))]
+    pub attachment_ids: Option<Vec<Uuid>>,
 }
 
 impl From<EntryRequest> for EntryInput {
@@ -138,6 +144,7 @@ impl From<EntryRequest> for EntryInput {
                 challenges: e.challenges,
                 next_steps: e.next_steps,
                 evidence_urls: e.evidence_urls,
+                attachment_ids: e.attachment_ids,
             },
         }
     }

@@ -517,3 +517,56 @@ fn the_review_is_seen_by_the_secretariat_admins_and_the_body_s_own_officers() {
         );
     }
 }
+
+#[test]
+fn the_review_conversation_is_hidden_from_viewers_and_other_bodies_in_every_state() {
+    for &status in S::ALL {
+        for &cycle in C::ALL {
+            for act in [Act::Comment, Act::ResolveComment] {
+                let viewer = actor(Role::Viewer, SESSION);
+                let officer = actor(Role::Officer, SESSION);
+                assert_eq!(
+                    decide(&viewer, &facts(true, status, cycle), act, None),
+                    Err(Refusal::Hidden)
+                );
+                // Another body's officer sees a submitted report, not its conversation.
+                assert_eq!(
+                    decide(&officer, &facts(false, status, cycle), act, None),
+                    Err(Refusal::Hidden)
+                );
+                assert!(!sees_conversation(&viewer, OURS));
+                assert!(!sees_conversation(&officer, THEIRS));
+                assert!(sees_conversation(&officer, OURS));
+                let open = cycle != C::Closed;
+                for who in [
+                    actor(Role::Secretariat, SESSION),
+                    actor(Role::Admin, SESSION),
+                ] {
+                    assert_eq!(
+                        decide(&who, &facts(false, status, cycle), act, None).is_ok(),
+                        open
+                    );
+                }
+                assert_eq!(
+                    decide(&officer, &facts(true, status, cycle), act, None).is_ok(),
+                    open
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_read_only_token_reads_the_conversation_but_does_not_write_in_it() {
+    let token = actor(Role::Secretariat, READ_ONLY);
+    assert!(sees_conversation(&token, THEIRS));
+    assert_eq!(
+        decide(
+            &token,
+            &facts(false, S::Returned, C::Open),
+            Act::Comment,
+            None
+        ),
+        forbidden("this API token is read-only")
+    );
+}

@@ -116,6 +116,27 @@ fn expected(c: Case) -> Result<S, Refusal> {
     };
     let visible = sees(c.role, c.own, c.status);
 
+    if matches!(c.act, Act::Comment | Act::ResolveComment) {
+        // The review conversation: who sees the review, whatever the report's status.
+        let in_conversation = match (c.role, c.own) {
+            (Role::Admin | Role::Secretariat, _) => true,
+            (Role::Officer, own) => own,
+            (Role::Viewer, _) => false,
+        };
+        if !in_conversation {
+            return Err(Refusal::Hidden);
+        }
+        if read_only {
+            return forbidden("this API token is read-only");
+        }
+        if c.cycle == C::Closed {
+            return invalid(
+                "the cycle is closed; its conversations stay readable but take no new comments",
+            );
+        }
+        return Ok(c.status);
+    }
+
     if c.act == Act::DecideAmendment {
         // `actor.secretariat()?` first in the handler: 403, no lookup, no 404.
         if let Some(m) = secretariat_grant {
@@ -232,7 +253,7 @@ fn every_combination_gets_what_today_s_code_answers() {
             }
         }
     }
-    assert_eq!(checked, 4 * 2 * 3 * 5 * 3 * 6 * 3 * 2);
+    assert_eq!(checked, 4 * 2 * 3 * 5 * 3 * 8 * 3 * 2);
 }
 
 #[test]
@@ -316,7 +337,10 @@ fn the_page_offers_submit_on_a_report_not_started_but_the_policy_refuses_it() {
     let officer = actor(Role::Officer, SESSION);
     let f = facts(true, S::NotStarted, C::Open);
     assert!(web_editable(&officer, true, S::NotStarted, C::Open));
-    assert_eq!(allowed_actions(&officer, &f), vec![Act::Edit]);
+    assert_eq!(
+        allowed_actions(&officer, &f),
+        vec![Act::Edit, Act::Comment, Act::ResolveComment]
+    );
     assert_eq!(
         decide(&officer, &f, Act::Submit, None),
         invalid("cannot Submit a submission that is not_started")
@@ -331,7 +355,10 @@ fn the_page_offers_review_to_the_submitter_but_the_policy_refuses_it() {
     let mut f = facts(false, S::Submitted, C::Open);
     f.submitter_id = Some(ME);
     assert!(web_reviewable(&reviewer, S::Submitted, C::Open));
-    assert_eq!(allowed_actions(&reviewer, &f), vec![Act::DecideAmendment]);
+    assert_eq!(
+        allowed_actions(&reviewer, &f),
+        vec![Act::DecideAmendment, Act::Comment, Act::ResolveComment]
+    );
     assert_eq!(
         decide(&reviewer, &f, Act::Accept, None),
         forbidden("nobody reviews their own submission")

@@ -1,0 +1,112 @@
+// Evidence files in a real browser (issue 18): an officer attaches a PDF to a progress
+// update in the row's Update form and to a report block, submits the report; the
+// secretariat downloads the file from the review page and its bytes are the officer's
+// (SHA-256 compared). A web page chosen as a file is refused before any upload. Axe on
+// each page, desktop and 390 px (no sideways scrolling).
+//
+// Started by tests/browser/run (see lib.js).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import {
+  BASE, OFFICER, SECRETARIAT, windowFor, check, login, api, isoDay, assertClean,
+} from './lib.js';
+
+const CYCLE = `Files SOMTC ${Date.now()}`;
+
+/** A tiny valid PDF, different every run. */
+function pdf(text) {
+  return Buffer.from(`%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\n% ${text}\ntrailer << /Root 1 0 R >>\n%%EOF\n`);
+}
+
+const sha = (bytes) => createHash('sha256').update(bytes).digest('hex');
+
+async function narrow(page, name) {
+  await page.setViewportSize({ width: 390, height: 844 });
+  const wide = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(wide <= 0, `${name}: ${wide}px of sideways scrolling at 390 px`);
+  await check(page, `${name}-390`);
+  await page.setViewportSize({ width: 1280, height: 900 });
+}
+
+test('an officer attaches a PDF to an update and to a report entry; the secretariat downloads it', async () => {
+  const officer = await windowFor();
+  await login(officer, OFFICER);
+  const first = officer.locator('#activities tbody').first();
+  const code = (await first.locator('td').first().innerText()).trim();
+  await first.getByRole('link', { name: `Update ${code}` }).click();
+  const form = officer.getByRole('form', { name: `Update ${code}` });
+  await form.waitFor();
+
+  // A web page is refused as soon as it is chosen: never uploaded.
+  const file = form.getByLabel('Evidence file');
+  await file.setInputFiles({ name: 'report.html', mimeType: 'text/html', buffer: Buffer.from('<html><body>hi</body></html>') });
+  await form.locator('.file-refused').filter({ hasText: 'not accepted' }).waitFor();
+  assert.equal(await file.evaluate((e) => e.files.length), 0, 'the input was cleared');
+  await check(officer, 'update-file-refused');
+
+  const update = pdf(`update ${Date.now()}`);
+  await file.setInputFiles({ name: 'Workshop report.pdf', mimeType: 'application/pdf', buffer: update });
+  await form.getByLabel('What was done (required)').fill('Workshop held; report attached');
+  await check(officer, 'update-form-with-file');
+  await narrow(officer, 'update-form-with-file');
+  await form.getByRole('button', { name: 'Save update' }).click();
+  await officer.locator('#announce').filter({ hasText: `Saved: ${code}` }).waitFor();
+
+  const asOfficer = await api(OFFICER);
+  const list = await asOfficer('/activities?body=DGICM&limit=200');
+  const activity = list.items.find((a) => a.code === code);
+  const progress = await asOfficer(`/activities/${activity.id}/progress`);
+  assert.equal(progress.items[0].attachments[0].filename, 'Workshop report.pdf');
+  assert.equal(progress.items[0].attachments[0].sha256, sha(update));
+
+  // The secretariat opens a cycle; the officer attaches a PDF to a report block.
+  const sec = await windowFor();
+  await login(sec, SECRETARIAT);
+  await sec.goto(`${BASE}/ui/cycles`);
+  await sec.getByLabel('Name (required)').fill(CYCLE);
+  await sec.getByLabel('Meeting date (required)').fill(isoDay(60));
+  await sec.getByLabel('Period covered from (required)').fill(isoDay(-300));
+  await sec.getByLabel('Period covered to (required)').fill(isoDay(0));
+  await sec.getByLabel('Open for submissions on (required)').fill(isoDay(-1));
+  await sec.getByRole('button', { name: 'Create cycle' }).click();
+  await sec.getByRole('button', { name: `Open ${CYCLE}` }).click();
+  await sec.getByRole('button', { name: `Yes, open ${CYCLE}` }).click();
+  await sec.waitForURL(/\/board$/);
+
+  await officer.goto(`${BASE}/ui/cycles`);
+  await officer.getByRole('row', { name: new RegExp(CYCLE) }).getByRole('link', { name: 'My report' }).click();
+  const block = officer.locator('section.block').first();
+  await block.waitFor();
+  const mou = pdf(`MoU ${Date.now()}`);
+  await block.getByLabel('What was done (required)').fill('MoU signed; attached');
+  await block.getByLabel('Add an evidence file').setInputFiles({ name: 'Signed MoU.pdf', mimeType: 'application/pdf', buffer: mou });
+  await block.getByRole('button', { name: /^Save draft of / }).click();
+  await officer.locator('section.block').first().locator('.saved').waitFor();
+  await officer.locator('section.block').first().getByLabel(/^Keep Signed MoU\.pdf/).waitFor();
+  await check(officer, 'report-block-with-file');
+  await narrow(officer, 'report-block-with-file');
+  await officer.getByRole('button', { name: 'Submit report' }).click();
+  await officer.getByRole('button', { name: 'Yes, submit the report' }).click();
+  await officer.locator('#submission-status').filter({ hasText: 'Submitted' }).waitFor();
+
+  // The secretariat downloads it from the review page: the same bytes.
+  await sec.goto(`${BASE}/ui/review`);
+  await sec.getByRole('link', { name: 'Review DGICM' }).first().click();
+  const link = sec.getByRole('link', { name: 'Signed MoU.pdf' }).first();
+  await link.waitFor();
+  await check(sec, 'review-with-file');
+  await narrow(sec, 'review-with-file');
+  const download = sec.waitForEvent('download');
+  await link.click();
+  const got = await download;
+  assert.equal(got.suggestedFilename(), 'Signed MoU.pdf');
+  const bytes = await readFile(await got.path());
+  assert.equal(sha(bytes), sha(mou), 'the downloaded file is the one attached');
+
+  await sec.context().close();
+  await officer.context().close();
+  assertClean();
+});
