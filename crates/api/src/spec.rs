@@ -121,7 +121,8 @@ fn shape_if_match(p: &mut Parameter) {
 }
 
 /// What a file that is neither JSON nor text is: bytes (an XLSX workbook). utoipa spells
-/// `Vec<u8>` as an array of integers, which no client should send or expect.
+/// `Vec<u8>` as an array of integers, which no client should send or expect. A multipart
+/// form keeps its object schema (its fields; a file field is already `binary`).
 fn binary_files(spec: &mut OpenApi) {
     for item in spec.paths.paths.values_mut() {
         for op in [
@@ -151,6 +152,7 @@ fn as_bytes<'a>(contents: impl Iterator<Item = (&'a String, &'a mut RefOr<Conten
         if let RefOr::T(content) = content
             && !examples::is_json(media)
             && !media.starts_with("text/")
+            && !media.starts_with("multipart/")
         {
             let mut bytes = Object::with_type(Type::String);
             bytes.format = Some(SchemaFormat::KnownFormat(KnownFormat::Binary));
