@@ -17,7 +17,12 @@ const PHONE = { width: 390, height: 844 };
 /** No sideways scrolling: the document is no wider than the phone's window. */
 async function fits(page, label) {
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
-  assert.ok(width <= PHONE.width, `${label} (${page.url()}) is ${width} px wide at 390 px`);
+  // What sticks out, to say where to look when it fails.
+  const wide = width <= PHONE.width ? [] : await page.evaluate((max) => [...document.querySelectorAll('body *')]
+    .filter((e) => e.getBoundingClientRect().right > max)
+    .slice(0, 5)
+    .map((e) => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}.${[...e.classList].join('.')} (${Math.round(e.getBoundingClientRect().right)} px)`), PHONE.width);
+  assert.ok(width <= PHONE.width, `${label} (${page.url()}) is ${width} px wide at 390 px: ${wide.join(', ')}`);
 }
 
 async function phoneWindow() {
@@ -142,7 +147,6 @@ test('a cycle on a phone: every one-way action asks first and every action ends 
   await check(sec, 'phone-confirm-return');
   await sec.getByRole('button', { name: 'Yes, return it to DGICM' }).click();
   await message(sec, 'DGICM will see your reason');
-  await sec.locator('#queue-empty').waitFor();
   await check(sec, 'phone-review-queue-after-return');
 
   // The officer saves one block in place: the status at the top follows.

@@ -12,7 +12,6 @@ use std::time::{Duration, Instant};
 
 use wpt_api::attachments::{S3Settings, Storage};
 
-
 /// `target/storage-venv/bin/moto_server`, installing it first when missing or when the
 /// requirements changed.
 fn moto_server() -> PathBuf {

@@ -47,7 +47,8 @@ pub fn plan_section(t: &PlanTrends) -> Markup {
             } @else {
                 (chart("Accepted entries by status, per cycle", "chart-cycles", &rows))
                 (status_table("Accepted entries by status, per cycle (same numbers as the chart)", "table-cycles", "Cycle", &rows))
-                table #table-on-time .wide {
+                // Focusable: on a phone the table scrolls sideways, and a keyboard must reach it.
+                table #table-on-time .wide tabindex="0" {
                     caption { "Each body's on-time record: a mark per cycle with an accepted report" }
                     thead { tr {
                         th scope="col" { "Body" }
