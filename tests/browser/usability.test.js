@@ -16,6 +16,9 @@ const PHONE = { width: 390, height: 844 };
 
 /** No sideways scrolling: the document is no wider than the phone's window. */
 async function fits(page, label) {
+  // A click that navigates returns before the next page has its style sheet: measure the
+  // page that was asked for, loaded, not the one in between.
+  await page.waitForLoadState('load');
   const width = await page.evaluate(() => document.documentElement.scrollWidth);
   // What sticks out, to say where to look when it fails.
   const wide = width <= PHONE.width ? [] : await page.evaluate((max) => [...document.querySelectorAll('body *')]
@@ -140,6 +143,7 @@ test('a cycle on a phone: every one-way action asks first and every action ends 
   // Return: the reason shown before it goes; after the last review, a message.
   await sec.goto(`${BASE}/ui/review`);
   await sec.locator(`a[href="/ui/cycles/${cycle.id}/submissions/DGICM"]`).click();
+  await sec.waitForURL(`**/ui/cycles/${cycle.id}/submissions/DGICM`);
   await fits(sec, 'review page');
   await sec.getByLabel('Reason for returning (required)').fill('Please add the dates');
   await sec.getByRole('button', { name: 'Return to DGICM' }).click();
