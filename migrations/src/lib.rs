@@ -26,6 +26,10 @@ mod m20261203_000004_account_tokens;
 mod m20261203_000005_attachments;
 mod m20261203_000007_submission_comments;
 mod m20261203_000009_progress_from_cycle;
+mod m20261204_000001_audit_sealing;
+mod m20261204_000002_list_indexes;
+mod m20261204_000003_amendment_attachments;
+mod m20261204_000004_user_time_zone;
 
 /// The ordered list of the tracker's migrations.
 pub struct Migrator;
@@ -52,6 +56,10 @@ impl MigratorTrait for Migrator {
             Box::new(m20261203_000005_attachments::Migration),
             Box::new(m20261203_000007_submission_comments::Migration),
             Box::new(m20261203_000009_progress_from_cycle::Migration),
+            Box::new(m20261204_000001_audit_sealing::Migration),
+            Box::new(m20261204_000002_list_indexes::Migration),
+            Box::new(m20261204_000003_amendment_attachments::Migration),
+            Box::new(m20261204_000004_user_time_zone::Migration),
         ]
     }
 }

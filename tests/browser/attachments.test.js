@@ -92,9 +92,12 @@ test('an officer attaches a PDF to an update and to a report entry; the secretar
   await officer.getByRole('button', { name: 'Yes, submit the report' }).click();
   await officer.locator('#submission-status').filter({ hasText: 'Submitted' }).waitFor();
 
-  // The secretariat downloads it from the review page: the same bytes.
+  // The secretariat downloads it from the review page: the same bytes. (Other files may
+  // have left DGICM reports in the queue: this cycle's own link.)
+  const asSec = await api(SECRETARIAT);
+  const cycle = (await asSec('/cycles?limit=200')).items.find((c) => c.name === CYCLE);
   await sec.goto(`${BASE}/ui/review`);
-  await sec.getByRole('link', { name: 'Review DGICM' }).first().click();
+  await sec.locator(`a[href="/ui/cycles/${cycle.id}/submissions/DGICM"]`).click();
   const link = sec.getByRole('link', { name: 'Signed MoU.pdf' }).first();
   await link.waitFor();
   await check(sec, 'review-with-file');
@@ -105,6 +108,29 @@ test('an officer attaches a PDF to an update and to a report entry; the secretar
   assert.equal(got.suggestedFilename(), 'Signed MoU.pdf');
   const bytes = await readFile(await got.path());
   assert.equal(sha(bytes), sha(mou), 'the downloaded file is the one attached');
+
+  // Accepted, the report is locked: the officer proposes a correction that drops the MoU
+  // and adds the signed annex instead (amendments add and remove files like any field).
+  await sec.getByRole('button', { name: "Accept DGICM's report" }).click();
+  await sec.getByRole('button', { name: "Yes, accept DGICM's report" }).click();
+  await sec.waitForURL(/\/ui\/(review|cycles\/[0-9a-f-]+\/submissions\/[A-Z]+)$/);
+  await officer.goto(`${BASE}/ui/cycles/${cycle.id}/submissions/DGICM`);
+  await officer.getByRole('link', { name: 'Propose a correction' }).first().click();
+  const amend = officer.locator('#amend-form');
+  await amend.waitFor();
+  await amend.getByLabel(/^Keep Signed MoU\.pdf/).uncheck();
+  const annex = pdf(`annex ${Date.now()}`);
+  await amend.getByLabel('Add an evidence file').setInputFiles({ name: 'Signed annex.pdf', mimeType: 'application/pdf', buffer: annex });
+  await amend.getByLabel(/^Reason for the correction/).fill('The MoU attached was the unsigned draft');
+  await check(officer, 'amendment-form-with-file');
+  await narrow(officer, 'amendment-form-with-file');
+  await amend.getByRole('button', { name: 'Propose the correction' }).click();
+  await officer.waitForURL(new RegExp(`/ui/cycles/${cycle.id}/submissions/DGICM$`));
+  await check(officer, 'amendment-proposed');
+  const amendments = await asOfficer(`/cycles/${cycle.id}/submissions/DGICM/amendments`);
+  const proposed = amendments.items.at(-1).proposed_attachments;
+  assert.deepEqual(proposed.map((f) => f.filename), ['Signed annex.pdf'], 'the MoU dropped, the annex proposed');
+  assert.equal(proposed[0].sha256, sha(annex));
 
   await sec.context().close();
   await officer.context().close();

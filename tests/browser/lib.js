@@ -41,9 +41,12 @@ after(async () => {
   await browser?.close();
 });
 
-/** A fresh browser window (own cookies) that refuses any request off loopback. */
-export async function windowFor() {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+/**
+ * A fresh browser window (own cookies) that refuses any request off loopback.
+ * `options` are more of Playwright's context options (`timezoneId`, `locale`).
+ */
+export async function windowFor(options = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, ...options });
   await context.route('**/*', (route) => {
     const url = new URL(route.request().url());
     if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') {

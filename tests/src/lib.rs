@@ -43,8 +43,15 @@ pub struct TestDb {
 }
 
 enum Cleanup {
-    Sqlite { _dir: tempfile::TempDir },
-    Postgres { admin_url: String, name: String },
+    Sqlite {
+        _dir: tempfile::TempDir,
+    },
+    Postgres {
+        admin_url: String,
+        name: String,
+    },
+    /// Another handle on a database a [`TestDb`] owns (a second instance).
+    Shared,
 }
 
 impl Drop for TestDb {
@@ -383,16 +390,46 @@ impl TestApp {
         }
     }
 
-    /// Runs `f` and returns how many SQL statements the application ran meanwhile.
+    /// Runs `f` and returns how many SQL statements the application ran meanwhile, its
+    /// caches emptied first: the count is of everything the request reads (nothing
+    /// answered from memory), so two counts compare whatever ran before each. The
+    /// statements of warm requests: [`count_warm_statements`](Self::count_warm_statements).
     pub async fn count_statements<F: std::future::Future>(&self, f: F) -> (F::Output, usize) {
+        self.db.db.drop_caches();
+        self.count_warm_statements(f).await
+    }
+
+    /// Runs `f` and returns how many SQL statements the application ran meanwhile, with
+    /// the caches as they are.
+    pub async fn count_warm_statements<F: std::future::Future>(&self, f: F) -> (F::Output, usize) {
         let before = self.statements.load(Ordering::SeqCst);
         let out = f.await;
         (out, self.statements.load(Ordering::SeqCst) - before)
     }
 
-    /// The database handle.
+    /// The database handle. Tests change rows through it directly (an expired session, a
+    /// forged entry), behind the write path's back: so taking it also drops what the
+    /// application keeps in memory (`Database::drop_caches`), as a restart would.
     pub fn database(&self) -> &Database {
+        self.db.db.drop_caches();
         &self.db.db
+    }
+
+    /// A second instance of the application on the same database, as a second server
+    /// process would be: its own pool, its own caches and (PostgreSQL) its own `LISTEN`
+    /// connection; carrying the same default token. Dropping it leaves the database.
+    pub async fn second_instance(&self) -> TestApp {
+        let db = Database::connect(&self.db.url, 5)
+            .await
+            .expect("a second connection to the test database")
+            .with_audit_key(test_audit_key());
+        let mut app = Self::on(TestDb {
+            db,
+            url: self.db.url.clone(),
+            cleanup: Cleanup::Shared,
+        });
+        app.default_token = self.default_token.clone();
+        app
     }
 
     /// Creates an account directly (as the operator's command line would).

@@ -2,9 +2,11 @@
 //! ([`CurrentActor`]), which version they read ([`IfMatch`]), and from where
 //! ([`ClientAddr`]).
 //!
-//! `CurrentActor` reads the user from the database on every request (one query), so a
-//! deactivated account, a changed role or an ended session takes effect at once; the
-//! token itself only says who and which session. Every `/api/v1` handler except login,
+//! `CurrentActor` reads the user as stored now on every request, from the process's
+//! cache when warm (no query; docs/caching.md) or from the database (one query); the
+//! write path drops a cached caller at once, on every instance, when the account or the
+//! credential changes, so a deactivated account, a changed role or an ended session
+//! takes effect at once. The token itself only says who and which session. Every `/api/v1` handler except login,
 //! refresh and logout takes a `CurrentActor`, so none can run anonymously.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};

@@ -21,7 +21,9 @@ use wpt_domain::policy::{self, AttachedTo, SubmissionFacts};
 use wpt_domain::{Actor, Grant, ValidationErrors};
 
 use crate::audit::{AuditAction, Change};
-use crate::entities::{attachment, reporting_cycle, submission, submission_entry};
+use crate::entities::{
+    amendment, amendment_attachment, attachment, reporting_cycle, submission, submission_entry,
+};
 use crate::{Database, DbError, DbResult, Write, stored};
 
 /// At most this many files per progress update or report entry.
@@ -103,7 +105,10 @@ pub async fn get(db: &Database, actor: &Actor, id: Uuid) -> DbResult<Attachment>
     if !policy::can_see_attachment(actor, &on) {
         return Err(DbError::NotFound("attachment"));
     }
-    Ok(to_model(&row))
+    let mut view = to_model(&row);
+    // Parked on an amendment: kept, not swept.
+    view.attached = !matches!(on, AttachedTo::Nothing { .. });
+    Ok(view)
 }
 
 /// What the row hangs on, with the facts the policy needs.
@@ -112,6 +117,20 @@ async fn attached_to(conn: &impl ConnectionTrait, row: &attachment::Model) -> Db
         return Ok(AttachedTo::ProgressUpdate);
     }
     let Some(entry_id) = row.submission_entry_id else {
+        // Proposed by an amendment waiting for its decision?
+        if let Some(link) = amendment_attachment::Entity::find_by_id(row.id)
+            .one(conn)
+            .await?
+        {
+            let a = amendment::Entity::find_by_id(link.amendment_id)
+                .one(conn)
+                .await?
+                .ok_or(DbError::NotFound("attachment"))?;
+            return Ok(AttachedTo::Amendment {
+                report: report_facts(conn, a.submission_id).await?,
+                status: stored(&a.status)?,
+            });
+        }
         return Ok(AttachedTo::Nothing {
             uploader_id: row.uploader_id,
         });
@@ -120,7 +139,17 @@ async fn attached_to(conn: &impl ConnectionTrait, row: &attachment::Model) -> Db
         .one(conn)
         .await?
         .ok_or(DbError::NotFound("attachment"))?;
-    let sub = submission::Entity::find_by_id(entry.submission_id)
+    Ok(AttachedTo::ReportEntry(
+        report_facts(conn, entry.submission_id).await?,
+    ))
+}
+
+/// The facts of the report `submission_id` the policy decides on.
+async fn report_facts(
+    conn: &impl ConnectionTrait,
+    submission_id: Uuid,
+) -> DbResult<SubmissionFacts> {
+    let sub = submission::Entity::find_by_id(submission_id)
         .one(conn)
         .await?
         .ok_or(DbError::NotFound("attachment"))?;
@@ -128,13 +157,13 @@ async fn attached_to(conn: &impl ConnectionTrait, row: &attachment::Model) -> Db
         .one(conn)
         .await?
         .ok_or(DbError::NotFound("attachment"))?;
-    Ok(AttachedTo::ReportEntry(SubmissionFacts {
+    Ok(SubmissionFacts {
         body_id: sub.body_id,
         status: stored(&sub.status)?,
         cycle_state: stored(&cycle.state)?,
         submitter_id: sub.submitter_id,
         version: sub.version,
-    }))
+    })
 }
 
 /// Checks a list of attachment ids: at most [`MAX_ATTACHMENTS`], none twice.
@@ -201,18 +230,7 @@ pub(crate) async fn attach(
         .filter(|id| !already.contains(id))
         .collect();
     if !new.is_empty() {
-        let ok: HashSet<Uuid> = attachment::Entity::find()
-            .select_only()
-            .column(attachment::Column::Id)
-            .filter(attachment::Column::Id.is_in(new.clone()))
-            .filter(attachment::Column::UploaderId.eq(uploader))
-            .filter(attachment::Column::ProgressUpdateId.is_null())
-            .filter(attachment::Column::SubmissionEntryId.is_null())
-            .into_tuple::<Uuid>()
-            .all(&**txn)
-            .await?
-            .into_iter()
-            .collect();
+        let ok = free_uploads(txn, uploader, &new).await?;
         let mut errors = ValidationErrors::new();
         for (i, id) in ids.iter().enumerate() {
             if !already.contains(id) && !ok.contains(id) {
@@ -243,8 +261,39 @@ pub(crate) async fn attach(
     Ok(order(rows, ids))
 }
 
+/// Which of `ids` are `uploader`'s own uploads attached to nothing and not proposed by
+/// an amendment (free to attach).
+pub(crate) async fn free_uploads(
+    txn: &Write,
+    uploader: Uuid,
+    ids: &[Uuid],
+) -> DbResult<HashSet<Uuid>> {
+    let parked: HashSet<Uuid> = amendment_attachment::Entity::find()
+        .select_only()
+        .column(amendment_attachment::Column::AttachmentId)
+        .filter(amendment_attachment::Column::AttachmentId.is_in(ids.to_vec()))
+        .into_tuple::<Uuid>()
+        .all(&**txn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(attachment::Entity::find()
+        .select_only()
+        .column(attachment::Column::Id)
+        .filter(attachment::Column::Id.is_in(ids.to_vec()))
+        .filter(attachment::Column::UploaderId.eq(uploader))
+        .filter(attachment::Column::ProgressUpdateId.is_null())
+        .filter(attachment::Column::SubmissionEntryId.is_null())
+        .into_tuple::<Uuid>()
+        .all(&**txn)
+        .await?
+        .into_iter()
+        .filter(|id| !parked.contains(id))
+        .collect())
+}
+
 /// `rows` as read models, in the order of `ids`.
-fn order(rows: Vec<attachment::Model>, ids: &[Uuid]) -> Vec<Attachment> {
+pub(crate) fn order(rows: Vec<attachment::Model>, ids: &[Uuid]) -> Vec<Attachment> {
     let mut by_id: HashMap<Uuid, attachment::Model> = rows.into_iter().map(|r| (r.id, r)).collect();
     ids.iter()
         .filter_map(|id| by_id.remove(id))
@@ -310,6 +359,15 @@ pub async fn sweep_unattached(db: &Database, before: DateTime<Utc>) -> DbResult<
         .filter(attachment::Column::ProgressUpdateId.is_null())
         .filter(attachment::Column::SubmissionEntryId.is_null())
         .filter(attachment::Column::CreatedAt.lt(before))
+        // Kept while an amendment waiting for its decision proposes it.
+        .filter(
+            attachment::Column::Id.not_in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(amendment_attachment::Column::AttachmentId)
+                    .from(amendment_attachment::Entity)
+                    .to_owned(),
+            ),
+        )
         .exec(&*txn)
         .await?;
     if res.rows_affected == 0 {

@@ -7,13 +7,16 @@
 //! before. So editing or deleting any row breaks the chain at that row, rewriting the
 //! chain needs the key, and `verify` names the first break ([`chain`] has the rules).
 //! Entries are appended only by the write path ([`crate::write`]), last in the
-//! transaction and serialized there, so the chain never forks; the database refuses
-//! `UPDATE` and `DELETE` on the table (triggers of the migration
-//! `m20261201_000001_audit_proof`).
+//! transaction, unlinked; the sealer (`crate::write::seal`) links them right after the
+//! commit, one sealer at a time and in id order, never past an id still in flight, so
+//! the chain never forks. The database refuses `UPDATE` and `DELETE` on the table but
+//! that one link (triggers of the migrations `m20261201_000001_audit_proof` and
+//! `m20261204_000001_audit_sealing`).
 
 mod chain;
 mod key;
 
+pub use crate::write::UNLINKED;
 pub use chain::{
     Checkpoint, HASH_HMAC_SHA256, HASH_SHA256, expected_hash, head, verify, verify_against,
 };
@@ -146,6 +149,9 @@ pub enum AuditAction {
     UserUpdate,
     /// `user.password_change`
     UserPasswordChange,
+    /// `user.time_zone`: the account's time zone set (by its owner, or by their
+    /// browser at their first login)
+    UserTimeZone,
     /// `user.password_reset`
     UserPasswordReset,
     /// `work_plan.create`
@@ -211,6 +217,7 @@ impl AuditAction {
             UserCreate => "user.create",
             UserUpdate => "user.update",
             UserPasswordChange => "user.password_change",
+            UserTimeZone => "user.time_zone",
             UserPasswordReset => "user.password_reset",
             WorkPlanCreate => "work_plan.create",
             WorkPlanUpdate => "work_plan.update",
@@ -344,20 +351,37 @@ impl From<audit_log::Model> for AuditEntry {
     }
 }
 
-/// The audit position: the id of the last entry (0 for an empty log). Every write
-/// appends to the log in its own transaction, so a position names a state of the data:
-/// what was computed at one position is still right while it has not moved (how the
-/// summaries and the rendered reports are cached), on any number of instances. One
-/// indexed `MAX(id)`.
+/// The audit position: a number that names a state of the data, so that what was
+/// computed at one position is still right while the position has not moved (how the
+/// summaries and the rendered reports are cached), on any number of instances.
+///
+/// It is the id of the last entry (0 for an empty log) when every entry is linked:
+/// entries are linked in id order and only once every id below is final (see
+/// `crate::write::seal`), so no change can commit later with an id at or below it, and
+/// every write appends an entry. While some entry is still unlinked, an id no longer
+/// names a state (an entry with a lower id may be about to commit: `MAX(id)` would not
+/// move), so the position is then a fresh negative number, equal to no other position:
+/// nothing computed meanwhile is ever reused. One indexed query (`MAX(id)` and the
+/// partial index of unlinked entries).
 pub async fn position(db: &Database) -> DbResult<i64> {
-    Ok(audit_log::Entity::find()
+    static UNNAMED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+    let (max, unlinked) = audit_log::Entity::find()
         .select_only()
         .column_as(audit_log::Column::Id.max(), "m")
-        .into_tuple::<Option<i64>>()
+        .column_as(
+            sea_orm::sea_query::Expr::cust(
+                "(SELECT MIN(u.id) FROM audit_log u WHERE u.prev_hash = '')",
+            ),
+            "u",
+        )
+        .into_tuple::<(Option<i64>, Option<i64>)>()
         .one(db.conn())
         .await?
-        .flatten()
-        .unwrap_or(0))
+        .unwrap_or((None, None));
+    Ok(match unlinked {
+        None => max.unwrap_or(0),
+        Some(_) => UNNAMED.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) - 1,
+    })
 }
 
 /// Filters of the audit list.
@@ -385,7 +409,7 @@ pub const PAGE_BYTES: i64 = 1024 * 1024;
 pub const VERIFY_BATCH_BYTES: i64 = 4 * 1024 * 1024;
 
 /// The stored size of an entry's `before` and `after`, the same SQL on both backends.
-fn stored_size() -> sea_orm::sea_query::SimpleExpr {
+pub(crate) fn stored_size() -> sea_orm::sea_query::SimpleExpr {
     sea_orm::sea_query::Expr::cust(
         "CAST(COALESCE(LENGTH(CAST(before AS TEXT)), 0) + COALESCE(LENGTH(CAST(after AS TEXT)), 0) AS BIGINT)",
     )
@@ -393,7 +417,7 @@ fn stored_size() -> sea_orm::sea_query::SimpleExpr {
 
 /// Of the ids and sizes of rows in order, how many to take so that their sizes stay
 /// within `budget`: at least one, then each while the total is within it.
-fn within(sizes: &[(i64, i64)], budget: i64) -> usize {
+pub(crate) fn within(sizes: &[(i64, i64)], budget: i64) -> usize {
     let mut total = 0i64;
     for (n, (_, size)) in sizes.iter().enumerate() {
         total = total.saturating_add(*size);

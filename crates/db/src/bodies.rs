@@ -78,6 +78,19 @@ pub(crate) async fn codes(
         .collect())
 }
 
+/// Every body's code by id, as [`codes`] reads it, from this process's cache when warm
+/// (`crate::cache`: a body created or changed drops it at once, on every instance).
+pub(crate) async fn code_map(db: &Database) -> DbResult<crate::cache::BodyCodes> {
+    let cache = db.cache();
+    if let Some(codes) = cache.body_codes(db) {
+        return Ok(codes);
+    }
+    let ticket = cache.ticket(db);
+    let codes = std::sync::Arc::new(codes(db.conn()).await?);
+    cache.put_body_codes(ticket, codes.clone());
+    Ok(codes)
+}
+
 /// A new sectoral body (`POST /bodies`).
 #[derive(Debug, Clone)]
 pub struct NewBody {

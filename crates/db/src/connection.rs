@@ -30,6 +30,8 @@ pub struct Database {
     maintenance: crate::maintenance::MaintenanceCache,
     write_rate: Option<Arc<crate::write_rate::WriteRate>>,
     mail: Arc<crate::notify::MailConfig>,
+    cache: crate::cache::Cache,
+    sealer: Arc<crate::write::Sealer>,
 }
 
 /// Work plan summaries this process computed, each with the audit position and the day
@@ -130,6 +132,7 @@ impl Database {
         let conn = sea_orm::Database::connect(options)
             .await
             .map_err(DbError::Unavailable)?;
+        let cache_conn = conn.clone();
         Ok(Self {
             conn,
             backend,
@@ -138,6 +141,8 @@ impl Database {
             maintenance: Default::default(),
             write_rate: None,
             mail: Arc::default(),
+            cache: crate::cache::Cache::new(backend, cache_conn),
+            sealer: Arc::default(),
         })
     }
 
@@ -180,6 +185,15 @@ impl Database {
 
     pub(crate) fn summaries(&self) -> &SummaryCache {
         &self.summaries
+    }
+
+    pub(crate) fn cache(&self) -> &crate::cache::Cache {
+        &self.cache
+    }
+
+    /// The audit sealer of this process (`crate::write::seal`).
+    pub(crate) fn audit_sealer(&self) -> &Arc<crate::write::Sealer> {
+        &self.sealer
     }
 
     pub(crate) fn maintenance_cache(&self) -> &crate::maintenance::MaintenanceCache {

@@ -5,7 +5,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use std::collections::HashMap;
 use uuid::Uuid;
 use wpt_domain::actor::{BodyGrant, SecretariatGrant};
 use wpt_domain::models::{Indicator, IndicatorActual, Page};
@@ -371,7 +370,7 @@ pub async fn actuals_of_activity(
         .limit(limit)
         .all(db.conn())
         .await?;
-    let codes: HashMap<Uuid, String> = crate::bodies::codes(db.conn()).await?;
+    let codes = crate::bodies::code_map(db).await?;
     Ok(rows
         .into_iter()
         .map(|r| {
@@ -401,7 +400,7 @@ pub async fn actuals(
         .limit(page.limit + 1)
         .all(db.conn())
         .await?;
-    let codes: HashMap<Uuid, String> = crate::bodies::codes(db.conn()).await?;
+    let codes = crate::bodies::code_map(db).await?;
     let page = paginate(rows, page.limit, |r| Cursor {
         key: String::new(),
         id: r.id,

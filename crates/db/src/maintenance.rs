@@ -89,7 +89,7 @@ impl MaintenanceCache {
     }
 
     /// Forgets the state: the next read goes to the database.
-    fn invalidate(&self) {
+    pub(crate) fn invalidate(&self) {
         self.0.generation.fetch_add(1, Ordering::SeqCst);
         if let Ok(mut slot) = self.0.state.lock() {
             *slot = None;

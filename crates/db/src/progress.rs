@@ -7,7 +7,6 @@ use sea_orm::{
     ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
-use std::collections::HashMap;
 use uuid::Uuid;
 use wpt_domain::actor::BodyGrant;
 use wpt_domain::models::{Page, ProgressUpdate};
@@ -241,7 +240,7 @@ pub async fn timeline(
         .limit(page.limit + 1)
         .all(db.conn())
         .await?;
-    let codes: HashMap<Uuid, String> = crate::bodies::codes(db.conn()).await?;
+    let codes = crate::bodies::code_map(db).await?;
     let page = paginate(rows, page.limit, |r| Cursor {
         key: String::new(),
         id: r.id,

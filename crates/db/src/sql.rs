@@ -223,3 +223,17 @@ pub(crate) async fn prune_login_attempts(
         .await?
         .rows_affected())
 }
+
+/// A cycle's report rows counted by area, body and accepted entry status: each
+/// assignment of an active activity of plan $1, with its entry when the body's
+/// submission of cycle $2 is in status $3 (accepted). Area and body codes are empty when
+/// missing, as the report's rows have them.
+pub(crate) const REPORT_COUNTS: &str = "SELECT COALESCE(t.code, '') AS area, COALESCE(t.title, '') AS area_title, COALESCE(b.code, '') AS body, e.status AS status, COUNT(*) AS n
+               FROM activity_assignments s
+               JOIN activities a ON a.id = s.activity_id
+               LEFT JOIN thematic_areas t ON t.id = a.area_id AND t.work_plan_id = a.work_plan_id
+               LEFT JOIN sectoral_bodies b ON b.id = s.body_id
+               LEFT JOIN submissions u ON u.cycle_id = $2 AND u.body_id = s.body_id AND u.status = $3
+               LEFT JOIN submission_entries e ON e.submission_id = u.id AND e.activity_id = a.id
+              WHERE a.work_plan_id = $1 AND a.archived_at IS NULL
+              GROUP BY COALESCE(t.code, ''), COALESCE(t.title, ''), COALESCE(b.code, ''), e.status";

@@ -207,6 +207,7 @@ pub async fn me(db: &Database, actor: &Actor) -> DbResult<Me> {
         name: row.name,
         role: stored(&row.role)?,
         body: actor.body.as_ref().map(|b| b.code.clone()),
+        time_zone: row.time_zone,
     })
 }
 
@@ -268,6 +269,7 @@ pub(crate) async fn insert_account(
         body_id: Set(body_id),
         active: Set(true),
         password_hash: Set(password_hash),
+        time_zone: Set(None),
         version: Set(1),
         created_at: Set(now),
         updated_at: Set(now),

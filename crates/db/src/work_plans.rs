@@ -159,14 +159,7 @@ pub async fn summary(
     };
     let conn = db.conn();
     let today = chrono::Utc::now().date_naive();
-    let position: Option<i64> = crate::entities::audit_log::Entity::find()
-        .select_only()
-        .column_as(crate::entities::audit_log::Column::Id.max(), "m")
-        .into_tuple::<Option<i64>>()
-        .one(conn)
-        .await?
-        .flatten();
-    let key = (position.unwrap_or(0), today);
+    let key = (crate::audit::position(db).await?, today);
     if let Some(hit) = db.summaries().get((id, lens), key) {
         return Ok((*hit).clone());
     }

@@ -7,12 +7,17 @@
 //! appends them, always last, then commits. Dropping a `Write` without committing rolls
 //! everything back, audit entries included.
 //!
-//! Why the audit entries go last: on PostgreSQL the audit chain is serialized by an
-//! advisory lock taken at the append. Appending in the middle of a use case and then
-//! writing more rows would take row locks *after* the audit lock, while another writer
-//! holding such a row waits for the audit lock: a lock-order inversion. Appended at the
-//! end, the audit lock is always the last lock a transaction takes, and is held only
-//! for the append and the commit.
+//! The entries are appended *unlinked* (no `prev_hash` and `hash` yet) and linked into
+//! the chain right after the commit by the sealer ([`seal`]), in id order and in
+//! batches: writers do not queue behind one lock for the chain, and PostgreSQL's group
+//! commit shares their flushes. The commit waits (milliseconds) for its entries to be
+//! linked, so an acknowledged write is normally linked already.
+//!
+//! Why the audit entries go last: on PostgreSQL a writer holds the audit advisory lock
+//! *shared* from its append to its commit, and the sealer takes it exclusively for a
+//! moment to know which ids are final ([`seal`]). Appended at the end, that lock is
+//! always the last lock a transaction takes: a writer never waits for the sealer while
+//! holding it, and never holds it while waiting for a row lock.
 //!
 //! What else commits with the change hangs here too: the notices a use case asks for with
 //! [`notify`](Write::notify) are a second list beside `changes`, resolved and written to
@@ -30,13 +35,14 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use crate::audit::{self, AuditAction, AuditKey, Change, GENESIS, HASH_HMAC_SHA256};
+use crate::audit::{self, AuditAction, AuditKey, Change, HASH_HMAC_SHA256};
 use crate::entities::audit_log;
 use crate::{Backend, Database, DbError, DbResult, context};
 
-/// Any fixed 64-bit number works as an advisory lock key, as long as every instance
-/// uses the same one: this one spells "wpt-aud" in ASCII.
-const AUDIT_LOCK_KEY: i64 = 0x0077_7074_2d61_7564;
+mod seal;
+
+pub(crate) use seal::Sealer;
+pub use seal::UNLINKED;
 
 /// One write in progress: the transaction and what it will record.
 #[derive(Debug)]
@@ -47,6 +53,8 @@ pub struct Write {
     rate: Option<std::sync::Arc<crate::write_rate::WriteRate>>,
     notices: Vec<crate::notify::Notice>,
     mail: std::sync::Arc<crate::notify::MailConfig>,
+    cache: crate::cache::Cache,
+    sealer: seal::Nudge,
 }
 
 impl Database {
@@ -70,6 +78,8 @@ impl Database {
             rate: self.write_rate().cloned(),
             notices: Vec::new(),
             mail: self.mail_config().clone(),
+            cache: self.cache().clone(),
+            sealer: seal::Nudge::new(self),
         })
     }
 
@@ -114,7 +124,10 @@ impl Database {
             None,
             Some(&serde_json::json!({ "sealed_through": id, "hash": hash })),
         )?;
-        append_all(txn, vec![(None, seal)], self.audit_key(), Head::MaySeal).await
+        let key = self.required_audit_key()?;
+        seal::exclusive(txn).await?;
+        append_all(txn, vec![(None, seal)], Some(key), Head::MaySeal).await?;
+        seal::link_in(txn, key).await
     }
 
     /// A transaction for the schema migrations (not a use case: nothing is audited).
@@ -182,7 +195,11 @@ impl Write {
             rate,
             notices,
             mail,
+            cache,
+            sealer,
         } = self;
+        // What the recorded changes make stale in the caches (crate::cache).
+        let stale = crate::cache::Invalidation::of(changes.iter().map(|(_, c)| c));
         // Read-only maintenance, from the database itself (crate::maintenance): checked
         // here, before the audit lock, for any change a user's write recorded.
         if changes
@@ -204,10 +221,21 @@ impl Write {
         }
         // Notices before the audit append, which takes the last lock (see above).
         crate::notify::write_notices(&txn, notices, &mail).await?;
-        if !changes.is_empty() {
-            append_all(&txn, changes, key.as_ref(), Head::MustBeKeyed).await?;
-        }
+        let last_entry = if changes.is_empty() {
+            None
+        } else {
+            Some(append_all(&txn, changes, key.as_ref(), Head::MustBeKeyed).await?)
+        };
+        // Every instance hears of it when (and only if) it commits, or right after (the
+        // activity views: `Invalidation::split`); this one at once.
+        cache.announce(&txn, &stale).await?;
         txn.commit().await?;
+        cache.invalidate(&stale);
+        cache.announce_committed(&stale).await;
+        // Linked by the sealer, with whatever else committed meanwhile (seal.rs).
+        if let Some(id) = last_entry {
+            sealer.await_sealed(id).await;
+        }
         Ok(())
     }
 
@@ -299,7 +327,7 @@ versioned!(
     work_plan,
 );
 
-/// What [`append_all`] accepts as the head it appends after.
+/// What [`append_all`] accepts as the newest linked entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Head {
     /// A keyed entry (or none): every ordinary write.
@@ -308,80 +336,69 @@ enum Head {
     MaySeal,
 }
 
-/// Appends `changes` in order, under the chain's lock, each keyed with `key`.
+/// Appends `changes` in order, unlinked, each to be keyed with `key` by the sealer
+/// ([`seal`]); returns the id of the last one.
 ///
-/// On PostgreSQL a transaction-scoped advisory lock serializes appends across
-/// connections and instances; on SQLite the write lock taken by `BEGIN IMMEDIATE` does.
-/// So the chain never forks.
+/// On PostgreSQL the audit advisory lock is taken *shared* first (before any id is
+/// drawn) and held to the commit: writers never wait for each other here, and the
+/// sealer, taking it exclusively, knows when every id drawn so far is final. On SQLite
+/// the write lock taken by `BEGIN IMMEDIATE` serializes writers anyway.
 ///
-/// An unkeyed head is refused (except by the seal): after keying started it can only be
-/// the work of someone who rewrote the log without the key, and appending to it would
-/// vouch for their rewrite.
+/// In the same statement, the kind of the newest linked entry: an unkeyed one is refused
+/// (except by the seal). After keying started it can only be the work of someone who
+/// rewrote the log without the key; the sealer would not link onto it either, but the
+/// write is refused here, before it commits, rather than acknowledged and left unlinked.
 async fn append_all(
     txn: &DatabaseTransaction,
     changes: Vec<(Option<Uuid>, Change)>,
     key: Option<&AuditKey>,
     accept: Head,
-) -> DbResult<()> {
-    let key = key.ok_or_else(audit::no_key)?;
-    crate::sql::advisory_xact_lock(txn, AUDIT_LOCK_KEY).await?;
-    let head = audit_log::Entity::find()
-        .select_only()
-        .column(audit_log::Column::Hash)
-        .column(audit_log::Column::HashKind)
-        .order_by_desc(audit_log::Column::Id)
-        .limit(1)
-        .into_tuple::<(String, String)>()
-        .one(txn)
-        .await?;
-    let mut prev_hash = match head {
-        None => GENESIS.to_owned(),
-        Some((hash, kind)) if kind == HASH_HMAC_SHA256 || accept == Head::MaySeal => hash,
-        Some(_) => {
-            return Err(DbError::internal(
-                "the audit log ends in an unkeyed entry although keying has started: \
-                 it was rewritten without the key; run `wpt audit verify`",
-            ));
-        }
+) -> DbResult<i64> {
+    key.ok_or_else(audit::no_key)?;
+    let backend = txn.get_database_backend();
+    let head_kind = "(SELECT hash_kind FROM audit_log WHERE prev_hash <> '' \
+                     ORDER BY id DESC LIMIT 1) AS kind";
+    let sql = match backend {
+        DbBackend::Postgres => format!(
+            "SELECT pg_advisory_xact_lock_shared({}) AS locked, {head_kind}",
+            seal::AUDIT_LOCK_KEY
+        ),
+        _ => format!("SELECT {head_kind}"),
     };
+    let kind: Option<String> = txn
+        .query_one_raw(Statement::from_string(backend, sql))
+        .await?
+        .and_then(|row| row.try_get("", "kind").ok());
+    if accept == Head::MustBeKeyed && kind.is_some_and(|k| k != HASH_HMAC_SHA256) {
+        return Err(DbError::internal(
+            "the audit log ends in an unkeyed entry although keying has started: \
+             it was rewritten without the key; run `wpt audit verify`",
+        ));
+    }
     let request_id = context::request_id();
     let client_request_id = context::client_request_id();
+    let mut last = 0;
     for (actor, change) in changes {
         // Microseconds: what both backends store exactly, so the hash recomputes.
         let occurred_at = Utc::now().trunc_subsecs(6);
-        let before = audit::redact(change.before);
-        let after = audit::redact(change.after);
-        let row = audit::Sealed {
-            prev_hash: &prev_hash,
-            occurred_at: &occurred_at,
-            actor_id: actor,
-            action: change.action.as_str(),
-            resource_type: change.resource_type,
-            resource_id: &change.resource_id,
-            before: before.as_ref(),
-            after: after.as_ref(),
-            request_id: request_id.as_deref(),
-            client_request_id: client_request_id.as_deref(),
-        };
-        let hash = row.hmac(key);
-        audit_log::ActiveModel {
+        let row = audit_log::ActiveModel {
             occurred_at: Set(occurred_at),
             actor_id: Set(actor),
             action: Set(change.action.as_str().to_owned()),
             resource_type: Set(change.resource_type.to_owned()),
             resource_id: Set(change.resource_id),
-            before: Set(before),
-            after: Set(after),
+            before: Set(audit::redact(change.before)),
+            after: Set(audit::redact(change.after)),
             request_id: Set(request_id.clone()),
             client_request_id: Set(client_request_id.clone()),
-            prev_hash: Set(prev_hash),
-            hash: Set(hash.clone()),
+            prev_hash: Set(UNLINKED.to_owned()),
+            hash: Set(seal::unlinked_hash()),
             hash_kind: Set(HASH_HMAC_SHA256.to_owned()),
             ..Default::default()
         }
         .insert(txn)
         .await?;
-        prev_hash = hash;
+        last = row.id;
     }
-    Ok(())
+    Ok(last)
 }

@@ -30,6 +30,23 @@ pub fn missing(status: SubmissionStatus, due: NaiveDate, today: NaiveDate) -> bo
     outstanding(status) && today > due
 }
 
+/// Whether a body's report counts as missing in a cycle in `state` on `today`: in an
+/// open cycle, outstanding past its due day ([`missing`]); in a closed one, not
+/// submitted by the close (still outstanding); never in a planned one. The one rule of
+/// the board, the report's missing bodies and its XLSX and paper.
+pub fn missing_in(
+    state: crate::CycleState,
+    status: SubmissionStatus,
+    due: NaiveDate,
+    today: NaiveDate,
+) -> bool {
+    match state {
+        crate::CycleState::Open => missing(status, due, today),
+        crate::CycleState::Closed => outstanding(status),
+        _ => false,
+    }
+}
+
 /// How many days after the due day the overdue reminders repeat.
 pub const OVERDUE_EVERY_DAYS: i64 = 7;
 

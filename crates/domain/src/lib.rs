@@ -16,6 +16,7 @@ pub mod policy;
 pub mod reference;
 pub mod signal;
 pub mod spreadsheet;
+pub mod time_zone;
 pub mod validation;
 pub mod workflow;
 

@@ -193,6 +193,11 @@ pub struct Me {
     /// The officer's body code; `null` for every other role.
     #[schema(example = "DGICM")]
     pub body: Option<String>,
+    /// The account's time zone (an IANA name), in which the pages show times; `null`
+    /// until the person's browser reports it at their first login in the pages or they
+    /// set it (`PATCH /me`). The API's own times stay RFC 3339 in UTC.
+    #[schema(example = "Asia/Jakarta")]
+    pub time_zone: Option<String>,
 }
 
 /// A personal API token, without its secret.

@@ -35,14 +35,26 @@ pub async fn audit(db: Database, action: AuditAction) -> anyhow::Result<()> {
                 None => Vec::new(),
             };
             let result = wpt_db::audit::verify_against(&db, &checkpoints).await?;
+            // The tail the sealer has not linked yet (normally none, or milliseconds old).
+            let tail = match result.oldest_unlinked_at {
+                Some(oldest) => format!(
+                    "; {} entries not linked yet, the oldest written {}",
+                    result.unlinked,
+                    oldest.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+                ),
+                None => String::new(),
+            };
             match result.first_broken {
                 None if checkpoints.is_empty() => {
-                    println!("audit chain intact: {} entries verified", result.checked);
+                    println!(
+                        "audit chain intact: {} entries verified{tail}",
+                        result.checked
+                    );
                     Ok(())
                 }
                 None => {
                     println!(
-                        "audit chain intact: {} entries verified, reaching all {} recorded heads",
+                        "audit chain intact: {} entries verified, reaching all {} recorded heads{tail}",
                         result.checked,
                         checkpoints.len()
                     );
@@ -56,10 +68,17 @@ pub async fn audit(db: Database, action: AuditAction) -> anyhow::Result<()> {
                         "checkpoint_mismatch" => ": the entry differs from the recorded head",
                         "hash_mismatch" => ": altered, or rewritten without the audit key",
                         "unsealed" => ": unkeyed entries that no keyed entry vouches for",
+                        "unlinked_overdue" => {
+                            ": entries committed but not linked for too long; start `wpt serve` \
+                             (it links them at start-up)"
+                        }
+                        "linked_after_unlinked" => {
+                            ": a linked entry after an unlinked one, the log was altered"
+                        }
                         _ => "",
                     };
                     anyhow::bail!(
-                        "audit chain broken at entry {} ({}){hint}; {} entries checked",
+                        "audit chain broken at entry {} ({}){hint}; {} entries checked{tail}",
                         broken.id,
                         broken.reason,
                         result.checked

@@ -46,7 +46,8 @@ pub async fn apply_reference(db: &Database, text: &str, origin: &str) -> anyhow:
 }
 
 /// Everything `wpt serve` does to the database before it listens: migrate (when
-/// configured) and apply the reference data.
+/// configured), link the audit entries a stopped process left unlinked, and apply the
+/// reference data.
 pub async fn prepare(
     db: &Database,
     migrate: bool,
@@ -55,6 +56,12 @@ pub async fn prepare(
 ) -> anyhow::Result<()> {
     if migrate {
         db.migrate_up().await.context("migrating the database")?;
+    }
+    // A process killed between a commit and its sealer's round left entries committed
+    // but unlinked: link them before anything else is written. A failure is logged (the
+    // background sealer tries again, `wpt audit verify` names what stops it).
+    if let Err(e) = db.seal_audit().await {
+        tracing::error!(error = %e, "linking the audit entries left unlinked failed");
     }
     apply_reference(db, reference_text, origin).await
 }
@@ -236,6 +243,10 @@ pub async fn restore(
     db.migrate_up()
         .await
         .context("migrating the restored database")?;
+    // A backup taken while writes ran may end in entries not linked yet.
+    db.seal_audit()
+        .await
+        .context("linking the restored audit entries")?;
     Ok(wpt_db::audit::verify(&db).await?)
 }
 
@@ -270,6 +281,26 @@ pub fn spawn_pruning(
                     "pruned expired sessions"
                 ),
                 Err(e) => tracing::warn!(error = %e, "pruning sessions failed"),
+            }
+        }
+    });
+}
+
+/// How often `wpt serve` links audit entries in the background (besides right after
+/// every write): what another instance's killed process left unlinked is linked within
+/// this.
+pub const SEAL_INTERVAL: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Links committed but unlinked audit entries ([`Database::seal_audit`]) every
+/// [`SEAL_INTERVAL`]; a failed round is logged and tried again at the next tick.
+pub fn spawn_sealing(db: wpt_db::Database) {
+    tokio::spawn(async move {
+        let mut ticks = tokio::time::interval(SEAL_INTERVAL);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticks.tick().await;
+            if let Err(e) = db.seal_audit().await {
+                tracing::warn!(error = %e, "linking audit entries failed");
             }
         }
     });

@@ -508,6 +508,7 @@ async fn serve(db: Database, config: Config) -> anyhow::Result<()> {
     };
     state.attachments = std::sync::Arc::new(wpt_server::storage(&config)?);
     wpt_server::spawn_pruning(state.db.clone(), config.prune_interval, config.login_window);
+    wpt_server::spawn_sealing(state.db.clone());
     wpt_server::spawn_reminders(state.db.clone(), config.reminder_days.clone());
     if wpt_server::mail::spawn_delivery(state.db.clone(), config.mail.clone())? {
         tracing::info!(public_url = %config.mail.public_url, from = %config.mail.from, "mail is on: the delivery worker sends the outbox");

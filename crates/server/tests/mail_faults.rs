@@ -187,7 +187,25 @@ fn a_kill_9_after_commit_and_before_sending_loses_no_mail_and_sends_it_once() {
         sent_ids, queued_ids,
         "the Message-IDs queued before the crash"
     );
+    // This sign-in queues its own security notice to the administrator (issue 17); the
+    // worker may not have reached it yet. Nothing else is left queued.
     let admin = server.login("admin@fault.test", &demo.admin_password);
-    assert!(outbox(&server, &admin, "queued").is_empty());
-    assert_eq!(outbox(&server, &admin, "sent").len(), queued.len());
+    let left = outbox(&server, &admin, "queued");
+    assert!(
+        left.iter()
+            .all(|m| m["kind"] == "admin_sign_in" && m["to_address"] == "admin@fault.test"),
+        "only the new sign-in's notice may still wait: {left:?}"
+    );
+    let sent = outbox(&server, &admin, "sent");
+    assert!(
+        queued
+            .iter()
+            .all(|q| sent.iter().any(|s| s["id"] == q["id"])),
+        "every message queued before the crash is sent"
+    );
+    assert_eq!(
+        sent.len() + left.len(),
+        queued.len() + 1,
+        "and nothing else"
+    );
 }

@@ -26,6 +26,7 @@ fn account_page(
     email: wpt_domain::EmailSetting,
     notice: Option<Markup>,
     error: Option<&PageError>,
+    zone_form: Markup,
 ) -> Markup {
     let problem = |name: &str| error.and_then(|e| e.field(name));
     page(
@@ -41,6 +42,7 @@ fn account_page(
             }
             p { a href="/ui/account/tokens" { "My API tokens" } " (for scripts and other systems that use the API as you)" }
             (crate::notifications::setting_form(email))
+            (zone_form)
             h2 { "Change my password" }
             form.stack #password-form method="post" action="/ui/account/password" {
                 @if let Some(e) = error { (e.alert()) }
@@ -57,15 +59,15 @@ fn account_page(
             }
             p.hint { "Changing it ends your other sessions (other browsers, API refresh tokens) and revokes your API tokens; this one stays." }
             h2 { "My sessions" }
-            table #sessions {
+            table #sessions .cards {
                 thead { tr { th { "Opened" } th { "Last active" } th { "Via" } th { "Ends" } th { span.visually-hidden { "Action" } } } }
                 tbody {
                     @for s in sessions {
                         tr {
-                            td { (when(s.created_at)) @if s.current { " " strong { "(this session)" } } }
-                            td { (when_opt(s.last_active_at)) }
-                            td { @if s.via == "web" { "web pages" } @else { "API" } }
-                            td { (when(s.expires_at)) }
+                            td data-label="Opened" { (when(s.created_at)) @if s.current { " " strong { "(this session)" } } }
+                            td data-label="Last active" { (when_opt(s.last_active_at)) }
+                            td data-label="Via" { @if s.via == "web" { "web pages" } @else { "API" } }
+                            td data-label="Ends" { (when(s.expires_at)) }
                             td {
                                 form method="post" action={"/ui/account/sessions/" (s.id) "/end"} {
                                     button type="submit" { "End" }
@@ -90,7 +92,41 @@ pub async fn show(State(state): State<AppState>, viewer: Viewer) -> Result<Marku
     let email = wpt_db::notify::inbox::settings(&state.db, viewer.actor.user_id)
         .await?
         .email;
-    Ok(account_page(&viewer, &sessions, email, None, None))
+    Ok(account_page(
+        &viewer,
+        &sessions,
+        email,
+        None,
+        None,
+        zone_form(&viewer),
+    ))
+}
+
+fn zone_form(viewer: &Viewer) -> Markup {
+    crate::time::zone_form(viewer.zone, None, None)
+}
+
+/// The account page with the time zone form refused (`typed` kept, the reason beside it).
+pub(crate) async fn page_with_zone_error(
+    state: &AppState,
+    viewer: &Viewer,
+    typed: &str,
+    error: PageError,
+) -> Response {
+    let sessions = match own_sessions(state, viewer).await {
+        Ok(s) => s,
+        Err(e) => return e.into_response(),
+    };
+    let email = match wpt_db::notify::inbox::settings(&state.db, viewer.actor.user_id).await {
+        Ok(s) => s.email,
+        Err(e) => return PageError::from(e).into_response(),
+    };
+    let form = crate::time::zone_form(viewer.zone, Some(typed), Some(&error));
+    (
+        error.status,
+        account_page(viewer, &sessions, email, None, None, form),
+    )
+        .into_response()
 }
 
 /// `POST /ui/account/sessions/{id}/end`: ends one of the person's own sessions; ending
@@ -179,8 +215,9 @@ pub async fn change_password(
             email,
             Some(html! { p.notice role="status" tabindex="-1" autofocus { "Your password has been changed. Your other sessions have ended and your API tokens are revoked." } }),
             None,
+            zone_form(&viewer),
         )
         .into_response(),
-        Err(e) => (e.status, account_page(&viewer, &sessions, email, None, Some(&e))).into_response(),
+        Err(e) => (e.status, account_page(&viewer, &sessions, email, None, Some(&e), zone_form(&viewer))).into_response(),
     }
 }

@@ -9,7 +9,7 @@ pub mod users;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, Utc};
 use maud::{Markup, html};
 use serde::Deserialize;
 use wpt_api::AppState;
@@ -38,29 +38,27 @@ pub struct DoneQuery {
     done: Option<String>,
 }
 
-/// The `datetime-local` value of a moment (UTC).
+/// The `datetime-local` value of a moment, in the person's time zone.
 fn local(t: Option<DateTime<Utc>>) -> String {
-    t.map(|t| t.format("%Y-%m-%dT%H:%M").to_string())
-        .unwrap_or_default()
+    t.map(crate::time::input_value).unwrap_or_default()
 }
 
-/// A `datetime-local` value read as UTC; blank is none.
+/// A `datetime-local` value read in the person's time zone; blank is none.
 fn moment(errors: &mut ValidationErrors, field: &str, value: &str) -> Option<DateTime<Utc>> {
     let value = value.trim();
     if value.is_empty() {
         return None;
     }
-    ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(value, f).ok())
-        .map(|t| t.and_utc())
-        .or_else(|| {
-            errors.add(
-                field,
-                "must be a date and time such as 2026-12-01T14:00 (UTC)",
-            );
-            None
-        })
+    crate::time::parse_input(value).or_else(|| {
+        errors.add(
+            field,
+            format!(
+                "must be a date and time such as 2026-12-01T14:00 ({})",
+                crate::time::input_zone_label()
+            ),
+        );
+        None
+    })
 }
 
 async fn maintenance_page(
@@ -111,7 +109,7 @@ async fn maintenance_page(
                     @else if now.on { "Announced: read-only from " (when_opt(now.starts_at)) "." }
                     @else { "Off." }
                 }
-                @if let Some(a) = now.announcement(Utc::now()) { dt { "Banner" } dd { (a) } }
+                @if let Some(a) = crate::time::announcement(&now) { dt { "Banner" } dd { (a) } }
                 dt { "Expected end" } dd { (when_opt(now.until)) }
                 dt { "Last set" } dd { (when_opt(Some(now.updated_at))) }
             }
@@ -124,8 +122,8 @@ async fn maintenance_page(
                 textarea #maintenance-message name="message" required maxlength="500"
                     aria-invalid=[field("message").map(|_| "true")] { (message) }
                 div.grid2 {
-                    (input("starts_at", "Read-only from (UTC; empty: now)", &starts_at))
-                    (input("until", "Expected end (UTC; optional)", &until))
+                    (input("starts_at", &format!("Read-only from ({}; empty: now)", crate::time::input_zone_label()), &starts_at))
+                    (input("until", &format!("Expected end ({}; optional)", crate::time::input_zone_label()), &until))
                 }
                 button type="submit" { @if now.on { "Save" } @else { "Turn maintenance on" } }
             }

@@ -164,7 +164,7 @@ pub fn page(viewer: &Viewer, section: Section, title: &str, body: Markup) -> Mar
 
 /// The banner of read-only maintenance, in force or announced.
 fn maintenance_banner(m: &wpt_domain::models::MaintenanceState, now: DateTime<Utc>) -> Markup {
-    let text = m.announcement(now).unwrap_or_default();
+    let text = crate::time::announcement(m).unwrap_or_default();
     html! {
         div #maintenance .banner role="status" {
             strong { "Maintenance. " }
@@ -359,8 +359,7 @@ impl From<DbError> for PageError {
             }
             DbError::Maintenance(state) => format!(
                 "{} Nothing was saved; try again once it is over.",
-                state
-                    .announcement(Utc::now())
+                crate::time::announcement(&state)
                     .unwrap_or_else(|| "Read-only for maintenance.".into())
             ),
             DbError::TooLarge(m) => capitalize(&m),
@@ -467,9 +466,10 @@ pub fn submission_badge(status: SubmissionStatus) -> Markup {
     html! { span class={"badge submission-" (status.as_str())} { (submission_word(status)) } }
 }
 
-/// A moment, readable and machine-readable.
+/// A moment, readable and machine-readable, in the zone of the person the page is for
+/// (see [`crate::time`]: `21 Dec 2026 04:55 UTC+7`).
 pub fn when(t: DateTime<Utc>) -> Markup {
-    html! { time datetime=(t.to_rfc3339()) { (t.format("%Y-%m-%d %H:%M UTC")) } }
+    crate::time::moment(t)
 }
 
 /// A moment that may be missing.
@@ -480,9 +480,14 @@ pub fn when_opt(t: Option<DateTime<Utc>>) -> Markup {
     }
 }
 
-/// A day.
+/// A day: `21 Dec 2026` (see [`crate::time`]).
 pub fn day(d: NaiveDate) -> Markup {
-    html! { time datetime=(d.to_string()) { (d.format("%Y-%m-%d")) } }
+    crate::time::day(d)
+}
+
+/// A due day and the moment it ends (see [`crate::time::due`]).
+pub fn due(d: NaiveDate) -> Markup {
+    crate::time::due(d)
 }
 
 /// A day that may be missing.

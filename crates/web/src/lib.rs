@@ -27,6 +27,7 @@ pub mod plans;
 pub mod reset;
 pub mod session;
 pub mod tasks;
+pub mod time;
 pub mod trends;
 
 use axum::Router;
@@ -63,6 +64,7 @@ pub fn pages() -> Router<AppState> {
         .route("/ui/admin/outbox", get(notifications::outbox))
         .route("/ui/admin/outbox/{id}/retry", post(notifications::retry))
         .route("/ui/account/password", post(account::change_password))
+        .route("/ui/account/time-zone", post(time::set_zone))
         .route("/ui/account/sessions/{id}/end", post(account::end_session))
         .route("/ui/admin/maintenance", get(admin::show).post(admin::set))
         .route(
@@ -156,6 +158,12 @@ pub fn pages() -> Router<AppState> {
             post(cycles::accept),
         )
         .route(
+            "/ui/cycles/{id}/submissions/{body}/amend/{activity}",
+            get(cycles::amend_form)
+                .post(cycles::propose_amendment)
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route(
             "/ui/cycles/{id}/submissions/{body}/extension",
             get(cycles::extension_form).post(cycles::extend),
         )
@@ -174,6 +182,7 @@ pub fn pages() -> Router<AppState> {
         .layer(axum::middleware::from_fn(same_origin))
         .layer(axum::middleware::from_fn(flash::clear_after_page))
         .layer(axum::middleware::map_response(page_headers))
+        .layer(axum::middleware::from_fn(time::scope))
 }
 
 /// Refuses an unsafe request that does not come from a page of this origin.

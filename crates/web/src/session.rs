@@ -51,6 +51,9 @@ pub struct Viewer {
     pub flash: Option<String>,
     /// How many of their notifications are unread (the bell in the header).
     pub unread: u64,
+    /// Their time zone (`None`: not set, times are shown in UTC); also this request's
+    /// zone for every time the page shows ([`crate::time`]).
+    pub zone: Option<wpt_domain::time_zone::Tz>,
     /// The key that seals this session's messages.
     pub(crate) flash_key: crate::flash::FlashKey,
     /// Whether the request came over HTTPS (the flash cookie is then `Secure`).
@@ -152,8 +155,14 @@ impl FromRequestParts<AppState> for Viewer {
                         tracing::warn!(error = %e, "unread notifications uncountable");
                         0
                     });
+                let zone = me
+                    .time_zone
+                    .as_deref()
+                    .and_then(wpt_domain::time_zone::parse);
+                crate::time::set_current(zone);
                 Ok(Viewer {
                     unread,
+                    zone,
                     actor,
                     name: me.name,
                     maintenance,
@@ -283,6 +292,9 @@ fn login_form_carrying(
                 @if let Some(next) = next {
                     input type="hidden" name="next" value=(next);
                 }
+                // Filled by zone.js with the browser's time zone: the first login sets
+                // the account's zone from it (`wpt_db::time_zones::set_from_browser`).
+                input #browser-time-zone type="hidden" name="time_zone" value="";
                 @if let Some((fields, to, seal)) = carry {
                     input type="hidden" name="carry" value=(fields);
                     input type="hidden" name="carry_to" value=(to);
@@ -295,6 +307,7 @@ fn login_form_carrying(
                 button type="submit" { "Log in" }
             }
             p { a href="/ui/forgot" #forgot-link { "Forgot your password?" } }
+            script src=(crate::assets::url("zone.js")) defer {}
         },
     )
 }
@@ -323,6 +336,8 @@ pub struct LoginForm {
     carry_to: Option<String>,
     /// The carried form's seal: whose it is ([`carry_seal`]).
     carry_for: Option<String>,
+    /// The browser's time zone (zone.js): kept when the account has none yet.
+    time_zone: Option<String>,
 }
 
 /// Instead of sending someone whose session ended to the login page empty-handed
@@ -427,12 +442,33 @@ pub async fn login(
             );
         }
     };
-    match sessions::login_web(&state.db, &state.auth, &input.email, &input.password, addr).await {
+    let user_agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    match sessions::login_web(
+        &state.db,
+        &state.auth,
+        &input.email,
+        &input.password,
+        addr,
+        user_agent,
+    )
+    .await
+    {
         Ok(session) => {
             let max_age = (session.expires_at - chrono::Utc::now())
                 .num_seconds()
                 .max(0);
             let actor = sessions::actor_for_cookie(&state.db, &state.auth, &session.cookie).await;
+            // The first login's browser zone becomes the account's; a zone already set
+            // (chosen, or from an earlier login) stays. A failure costs only the zone.
+            if let (Ok(a), Some(zone)) = (&actor, input.time_zone.as_deref())
+                && !zone.trim().is_empty()
+                && let Ok(grant) = a.own_account()
+                && let Err(e) = wpt_db::time_zones::set_from_browser(&state.db, &grant, zone).await
+            {
+                tracing::warn!(error = %e, "time zone from the browser not kept");
+            }
             let target = next.clone().unwrap_or_else(|| {
                 actor
                     .as_ref()

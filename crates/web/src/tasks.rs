@@ -94,7 +94,7 @@ pub async fn officer(
                             }
                         }
                         @if deadline::outstanding(r.status) {
-                            " · due " (html::day(due))
+                            " · due " (html::due(due))
                             @if r.missing || due < Utc::now().date_naive() { " " span.late { "(past due)" } }
                         }
                     }

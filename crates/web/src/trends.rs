@@ -206,7 +206,7 @@ pub fn indicator_section(s: &IndicatorSeries) -> Markup {
     let mut periods: Vec<chrono::NaiveDate> = s.points.iter().map(|p| p.period_end).collect();
     periods.sort_unstable();
     periods.dedup();
-    let labels: Vec<String> = periods.iter().map(|d| d.to_string()).collect();
+    let labels: Vec<String> = periods.iter().map(|d| crate::time::day_text(*d)).collect();
     let id = s.indicator_id;
     html! {
         div.indicator-series #{"series-" (id)} {
@@ -250,7 +250,7 @@ pub fn indicator_section(s: &IndicatorSeries) -> Markup {
                     tbody {
                         @for p in &s.points {
                             tr data-body=(p.body) data-period-end=(p.period_end) {
-                                td { (p.period_start) " – " (p.period_end) }
+                                td { (crate::html::day(p.period_start)) " – " (crate::html::day(p.period_end)) }
                                 td { (p.body) }
                                 td.num data-key="value" { (p.value) }
                                 td { (p.cycle_name) }

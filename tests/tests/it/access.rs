@@ -29,6 +29,7 @@ const TABLE: &[(&str, &str, [u16; 6])] = &[
     ("POST", "/api/v1/auth/password-reset", [202, 202, 202, 202, 202, 202]),
     ("POST", "/api/v1/auth/password-reset/confirm", [422, 422, 422, 422, 422, 422]),
     ("GET", "/api/v1/me", [401, 200, 200, 200, 200, 200]),
+    ("PATCH", "/api/v1/me", [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/me/password", [401, 204, 204, 204, 204, 204]),
     ("GET", "/api/v1/me/tokens", [401, 200, 200, 200, 200, 200]),
     ("POST", "/api/v1/me/tokens", [401, 201, 201, 201, 201, 201]),
@@ -622,6 +623,7 @@ async fn call(app: &TestApp, w: &World, who: usize, method: &str, path: &str) ->
             );
         }
         ("PUT", "/api/v1/admin/maintenance") => body = Some(json!({"on": false})),
+        ("PATCH", "/api/v1/me") => body = Some(json!({"time_zone": "Asia/Jakarta"})),
         ("POST", "/api/v1/me/notifications/read") => body = Some(json!({"all": true})),
         ("PATCH", "/api/v1/me/notification-settings") => {
             body = Some(json!({"email": "daily_digest"}))

@@ -8,6 +8,7 @@ use wpt_domain::Role;
 use wpt_tests::TestApp;
 
 mod proof;
+mod sealing;
 
 #[tokio::test]
 async fn writes_are_audited_with_actor_request_id_before_and_after_and_no_secrets() {

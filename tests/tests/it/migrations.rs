@@ -39,6 +39,7 @@ async fn every_entity_reads_its_table(db: &wpt_db::Database) {
         submission_entry,
         submission_event,
         amendment,
+        amendment_attachment,
         outbox,
         notification,
         notification_setting,

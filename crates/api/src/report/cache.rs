@@ -7,7 +7,11 @@
 //!   `MAX(id)` and no rendering. The audience is what the report's content depends on
 //!   of the caller: the role and, for an officer, the body. The cache holds the answer
 //!   whatever its format (status, headers and bytes), so a new format needs nothing
-//!   here; it keeps at most [`CACHED_REPORTS`] answers of at most [`CACHED_BYTES`] each.
+//!   here; it keeps at most [`CACHED_REPORTS`] answers of at most [`CACHED_BYTES`] each,
+//!   [`CACHED_TOTAL`] together, in memory (the finished bytes: a hit is sent with no
+//!   disk or database read but the position; the bounds keep the memory target). A
+//!   streamed answer (JSON, CSV) is kept as its pieces, shared with the response, once
+//!   it has been sent whole; one cut short or failed is not kept.
 //! - **Bounded renders**: at most `WPT_REPORT_RENDERS` renders run at once in this
 //!   process; a render that cannot start within [`RENDER_WAIT`] is refused 503 with
 //!   `Retry-After` (`DbError::Busy`), so many XLSX or DOCX requests at once cannot take
@@ -15,20 +19,24 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::body::{Body, Bytes};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use chrono::NaiveDate;
-use tokio::sync::Semaphore;
+use futures_util::Stream;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 use wpt_db::DbError;
 use wpt_domain::{Actor, Role};
 
 use super::ReportFormat;
+use super::stream::BoxError;
 use crate::error::ApiError;
 
 /// Renders that may run at once when not configured (`WPT_REPORT_RENDERS`).
@@ -40,8 +48,12 @@ pub const RENDER_WAIT: Duration = Duration::from_secs(2);
 /// Answers kept (the least recent position goes first).
 pub const CACHED_REPORTS: usize = 64;
 
-/// A larger answer is sent but not kept.
-pub const CACHED_BYTES: usize = 8 * 1024 * 1024;
+/// A larger answer is sent but not kept (the JSON of a 10,000-activity plan's cycle is
+/// about 10.5 MB).
+pub const CACHED_BYTES: usize = 16 * 1024 * 1024;
+
+/// All the answers kept, together, at most: older positions leave first.
+pub const CACHED_TOTAL: usize = 32 * 1024 * 1024;
 
 /// A cycle, a format and an audience.
 type Of = (Uuid, ReportFormat, Role, Option<Uuid>);
@@ -49,18 +61,72 @@ type Of = (Uuid, ReportFormat, Role, Option<Uuid>);
 /// The audit position and the day an answer reflects.
 type At = (i64, NaiveDate);
 
-/// A rendered answer, whatever its format.
+/// A stream of the answer's pieces.
+type Pieces = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
+
+/// What a render answers: its headers and either the whole file (XLSX, DOCX: written
+/// from the rows as they were read, about a megabyte) or the pieces as they are
+/// written (JSON, CSV: sent as they come).
+pub(crate) struct Rendering {
+    headers: HeaderMap,
+    body: RenderedBody,
+}
+
+enum RenderedBody {
+    Whole(Bytes),
+    Streamed(Pieces),
+}
+
+impl Rendering {
+    fn headers(content_type: HeaderValue, disposition: Option<HeaderValue>) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, content_type);
+        if let Some(d) = disposition {
+            headers.insert(header::CONTENT_DISPOSITION, d);
+        }
+        headers
+    }
+
+    /// A file written whole.
+    pub(crate) fn whole(
+        content_type: HeaderValue,
+        disposition: Option<HeaderValue>,
+        bytes: Vec<u8>,
+    ) -> Self {
+        Self {
+            headers: Self::headers(content_type, disposition),
+            body: RenderedBody::Whole(Bytes::from(bytes)),
+        }
+    }
+
+    /// An answer sent as it is written.
+    pub(crate) fn streamed(
+        content_type: HeaderValue,
+        disposition: Option<HeaderValue>,
+        pieces: impl Stream<Item = Result<Bytes, BoxError>> + Send + 'static,
+    ) -> Self {
+        Self {
+            headers: Self::headers(content_type, disposition),
+            body: RenderedBody::Streamed(Box::pin(pieces)),
+        }
+    }
+}
+
+/// A rendered answer, whatever its format: its headers and its pieces.
 #[derive(Debug)]
 struct Rendered {
-    status: StatusCode,
     headers: HeaderMap,
-    body: Bytes,
+    body: Vec<Bytes>,
+    size: usize,
 }
 
 impl Rendered {
     fn response(&self) -> Response {
-        let mut response = Response::new(Body::from(self.body.clone()));
-        *response.status_mut() = self.status;
+        let body = match self.body.as_slice() {
+            [one] => Body::from(one.clone()),
+            pieces => Body::from_stream(super::stream::pieces(pieces.to_vec())),
+        };
+        let mut response = Response::new(body);
         *response.headers_mut() = self.headers.clone();
         response
     }
@@ -118,9 +184,11 @@ impl ReportRenders {
     }
 
     /// The answer for `actor`'s `format` of cycle `id` at audit `position`: the cached
-    /// one, or `render`'s, run in a render slot and kept when it succeeded.
+    /// one, or `render`'s, run in a render slot. A streamed answer holds its slot until
+    /// its last piece is sent (or the client leaves), and is kept once it has been
+    /// sent whole, if it was within [`CACHED_BYTES`].
     pub(crate) async fn answer<F>(
-        &self,
+        self: &Arc<Self>,
         actor: &Actor,
         id: Uuid,
         format: ReportFormat,
@@ -128,32 +196,46 @@ impl ReportRenders {
         render: F,
     ) -> Result<Response, ApiError>
     where
-        F: Future<Output = Result<Response, ApiError>>,
+        F: Future<Output = Result<Rendering, ApiError>>,
     {
         let of: Of = (id, format, actor.role, actor.body.as_ref().map(|b| b.id));
         let at: At = (position, chrono::Utc::now().date_naive());
         if let Some(hit) = self.get(&of, at) {
             return Ok(hit.response());
         }
-        let _slot = self.slot("report rendering").await?;
+        let slot = self.slot("report rendering").await?;
         self.renders.fetch_add(1, Ordering::Relaxed);
-        let response = render.await?;
-        if response.status() != StatusCode::OK {
-            return Ok(response);
+        let Rendering { headers, body } = render.await?;
+        match body {
+            RenderedBody::Whole(bytes) => {
+                let rendered = Arc::new(Rendered {
+                    headers,
+                    size: bytes.len(),
+                    body: vec![bytes],
+                });
+                if rendered.size <= CACHED_BYTES {
+                    self.put(of, at, rendered.clone());
+                }
+                Ok(rendered.response())
+            }
+            RenderedBody::Streamed(pieces) => {
+                let kept = Kept {
+                    renders: self.clone(),
+                    of,
+                    at,
+                    headers: headers.clone(),
+                    pieces: Some(Vec::new()),
+                    size: 0,
+                };
+                let mut response = Response::new(Body::from_stream(Tee {
+                    inner: pieces,
+                    kept: Some(kept),
+                    _slot: slot,
+                }));
+                *response.headers_mut() = headers;
+                Ok(response)
+            }
         }
-        let (parts, body) = response.into_parts();
-        let body = axum::body::to_bytes(body, usize::MAX)
-            .await
-            .map_err(ApiError::internal)?;
-        let rendered = Arc::new(Rendered {
-            status: parts.status,
-            headers: parts.headers,
-            body,
-        });
-        if rendered.body.len() <= CACHED_BYTES {
-            self.put(of, at, rendered.clone());
-        }
-        Ok(rendered.response())
     }
 
     fn get(&self, of: &Of, at: At) -> Option<Arc<Rendered>> {
@@ -172,15 +254,82 @@ impl ReportRenders {
         if cached.get(&of).is_some_and(|(k, _)| *k > at) {
             return;
         }
-        if cached.len() >= CACHED_REPORTS && !cached.contains_key(&of) {
+        cached.remove(&of);
+        // Within the count and the total size: the oldest positions leave first.
+        loop {
+            let total: usize = cached.values().map(|(_, r)| r.size).sum();
+            if cached.len() < CACHED_REPORTS && total + rendered.size <= CACHED_TOTAL {
+                break;
+            }
             let oldest = cached
                 .iter()
                 .min_by_key(|(_, (k, _))| *k)
                 .map(|(of, _)| *of);
-            if let Some(oldest) = oldest {
-                cached.remove(&oldest);
+            match oldest {
+                Some(oldest) => {
+                    cached.remove(&oldest);
+                }
+                None => break,
             }
         }
         cached.insert(of, (at, rendered));
+    }
+}
+
+/// A streamed answer's copy for the cache, while it is within [`CACHED_BYTES`].
+struct Kept {
+    renders: Arc<ReportRenders>,
+    of: Of,
+    at: At,
+    headers: HeaderMap,
+    pieces: Option<Vec<Bytes>>,
+    size: usize,
+}
+
+/// The pieces of a streamed answer on their way to the client, copied (by reference:
+/// `Bytes` are shared) for the cache; it holds the render slot until it is dropped.
+struct Tee {
+    inner: Pieces,
+    kept: Option<Kept>,
+    _slot: OwnedSemaphorePermit,
+}
+
+impl Stream for Tee {
+    type Item = Result<Bytes, BoxError>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let polled = self.inner.as_mut().poll_next(cx);
+        match &polled {
+            Poll::Ready(Some(Ok(piece))) => {
+                if let Some(kept) = self.kept.as_mut() {
+                    kept.size += piece.len();
+                    if kept.size > CACHED_BYTES {
+                        kept.pieces = None;
+                    }
+                    if let Some(pieces) = kept.pieces.as_mut() {
+                        pieces.push(piece.clone());
+                    }
+                }
+            }
+            // A failed answer is not kept.
+            Poll::Ready(Some(Err(_))) => self.kept = None,
+            Poll::Ready(None) => {
+                if let Some(kept) = self.kept.take()
+                    && let Some(pieces) = kept.pieces
+                {
+                    kept.renders.put(
+                        kept.of,
+                        kept.at,
+                        Arc::new(Rendered {
+                            headers: kept.headers,
+                            body: pieces,
+                            size: kept.size,
+                        }),
+                    );
+                }
+            }
+            Poll::Pending => {}
+        }
+        polled
     }
 }

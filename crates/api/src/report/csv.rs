@@ -77,11 +77,25 @@ pub(super) fn cells(r: &ReportRow) -> [String; 15] {
 /// One row per activity x body, with a header; every field quoted, every text cell
 /// neutralised.
 pub fn csv(rows: &[ReportRow]) -> Result<Vec<u8>, ::csv::Error> {
+    let mut bytes = csv_header()?;
+    bytes.extend(csv_rows(rows)?);
+    Ok(bytes)
+}
+
+/// The CSV's header line.
+pub fn csv_header() -> Result<Vec<u8>, ::csv::Error> {
     let mut w = csv_writer();
     for column in COLUMNS {
         w.write_field(neutralise(column).as_bytes())?;
     }
     w.write_record(None::<&[u8]>)?;
+    w.into_inner()
+        .map_err(|e| ::csv::Error::from(e.into_error()))
+}
+
+/// The CSV's lines of `rows` (a page of them: the report is written as it is read).
+pub fn csv_rows(rows: &[ReportRow]) -> Result<Vec<u8>, ::csv::Error> {
+    let mut w = csv_writer();
     for r in rows {
         for (i, cell) in cells(r).iter().enumerate() {
             if i == PERCENT_COMPLETE {

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use rust_xlsxwriter::{Color, Format, FormatBorder, Workbook, Worksheet, XlsxError};
 use wpt_db::cycles::ReportRow;
 
-use super::CycleReport;
+use super::ReportHead;
 use super::csv::cells;
 
 /// Excel's limit on the text of one cell, in UTF-16 code units (what Excel counts: a
@@ -76,10 +76,18 @@ fn status_colour(status: &str) -> Option<Color> {
     })
 }
 
-/// A workbook with a `Summary` and a `Matrix` sheet.
+/// The Late and Missing cells of a body on the summary sheet.
+fn yes_no(value: bool) -> &'static str {
+    if value { "Yes" } else { "No" }
+}
+
+/// A workbook with a `Summary` and a `Matrix` sheet: the summary from the report's
+/// head, the matrix from `rows` as they come (in activity code order), written in
+/// `rust_xlsxwriter`'s constant-memory mode: each row goes to a temporary file once the
+/// next begins, so the workbook holds one row, not the matrix.
 pub fn xlsx(
-    report: &CycleReport,
-    rows: &[ReportRow],
+    report: &ReportHead,
+    rows: impl IntoIterator<Item = ReportRow>,
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Workbook::new();
     let bold = Format::new().set_bold();
@@ -114,11 +122,13 @@ pub fn xlsx(
         text(summary, 3, c as u16, t, Some(&header))?;
     }
     let mut r = 4u32;
+    // The board's truth (`wpt_domain::deadline`): late is submitted after the body's due
+    // day (its extension counted), missing is not submitted past it or by the close.
     for b in &report.totals.by_body {
         text(summary, r, 0, &b.body, None)?;
         text(summary, r, 1, b.status.as_str(), None)?;
-        text(summary, r, 2, if b.late { "late" } else { "" }, None)?;
-        text(summary, r, 3, if b.missing { "missing" } else { "" }, None)?;
+        text(summary, r, 2, yes_no(b.late), None)?;
+        text(summary, r, 3, yes_no(b.missing), None)?;
         r += 1;
     }
     r += 1;
@@ -132,7 +142,9 @@ pub fn xlsx(
     summary.set_column_width(0, 28)?;
     summary.set_column_width(1, 18)?;
 
-    let matrix = book.add_worksheet().set_name("Matrix")?;
+    let matrix = book
+        .add_worksheet_with_constant_memory()?
+        .set_name("Matrix")?;
     let titles = [
         "Activity id",
         "Area",
@@ -150,20 +162,6 @@ pub fn xlsx(
         "Evidence",
         "Evidence files",
     ];
-    for (c, t) in titles.iter().enumerate() {
-        text(matrix, 0, c as u16, t, Some(&header))?;
-    }
-    for (i, row) in rows.iter().enumerate() {
-        let line = i as u32 + 1;
-        for (c, value) in cells(row).iter().enumerate() {
-            // The implementation status, coloured.
-            let colour = if c == 8 { status_colour(value) } else { None }
-                .map(|colour| Format::new().set_background_color(colour));
-            text(matrix, line, c as u16, value, colour.as_ref())?;
-        }
-    }
-    matrix.set_freeze_panes(1, 0)?;
-    matrix.autofilter(0, 0, rows.len() as u32, (titles.len() - 1) as u16)?;
     for (c, w) in [
         (0u16, 38.0),
         (3, 48.0),
@@ -175,6 +173,34 @@ pub fn xlsx(
     ] {
         matrix.set_column_width(c, w)?;
     }
+    matrix.set_freeze_panes(1, 0)?;
+    for (c, t) in titles.iter().enumerate() {
+        text(matrix, 0, c as u16, t, Some(&header))?;
+    }
+    let colours: Vec<(&str, Format)> = [
+        "completed",
+        "on_track",
+        "at_risk",
+        "delayed",
+        "discontinued",
+    ]
+    .into_iter()
+    .filter_map(|s| status_colour(s).map(|c| (s, Format::new().set_background_color(c))))
+    .collect();
+    let mut line = 0u32;
+    for row in rows {
+        line += 1;
+        for (c, value) in cells(&row).iter().enumerate() {
+            // The implementation status, coloured.
+            let colour = if c == 8 {
+                colours.iter().find(|(s, _)| s == value).map(|(_, f)| f)
+            } else {
+                None
+            };
+            text(matrix, line, c as u16, value, colour)?;
+        }
+    }
+    matrix.autofilter(0, 0, line, (titles.len() - 1) as u16)?;
     book.save_to_buffer()
 }
 

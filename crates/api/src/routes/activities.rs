@@ -53,6 +53,9 @@ pub struct ActivityQuery {
     pub status: Option<ProgressStatus>,
     /// `true`: only activities past their planned end and not completed; `false`: none of them.
     pub overdue: Option<bool>,
+    /// `true`: only activities with a milestone past its due day and not completed;
+    /// `false`: none of them (the pages' "Milestones overdue" filter).
+    pub milestones_overdue: Option<bool>,
     /// Full-text search over code, title, description, expected outputs and ACTIP/APA reference.
     #[param(max_length = 500)]
     pub q: Option<String>,
@@ -103,7 +106,7 @@ async fn list_activities(
         body: q.body,
         status: q.status,
         overdue: q.overdue,
-        milestones_overdue: None,
+        milestones_overdue: q.milestones_overdue,
         q: q.q,
         sort: q.sort,
         archived: q.archived,

@@ -86,6 +86,7 @@ impl RefreshRequest {
 async fn login(
     State(state): State<AppState>,
     client: ClientAddr,
+    headers: axum::http::HeaderMap,
     Json(input): Json<LoginRequest>,
 ) -> Result<Json<TokenPair>, ApiError> {
     let addr = client.0;
@@ -99,7 +100,19 @@ async fn login(
         .login_throttle
         .begin(client.bucket())
         .map_err(|retry_after| DbError::RateLimited { retry_after })?;
-    match sessions::login(&state.db, &state.auth, &input.email, &input.password, addr).await {
+    let user_agent = headers
+        .get(axum::http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok());
+    match sessions::login(
+        &state.db,
+        &state.auth,
+        &input.email,
+        &input.password,
+        addr,
+        user_agent,
+    )
+    .await
+    {
         Ok(pair) => Ok(Json(pair)),
         Err(err @ DbError::Unauthenticated(_)) => {
             attempt.failed();

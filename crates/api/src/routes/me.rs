@@ -16,7 +16,7 @@ use crate::extract::{Json, Path};
 /// The routes of this module.
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(get_me))
+        .routes(routes!(get_me, update_me))
         .routes(routes!(change_password))
         .routes(routes!(list_tokens, create_token))
         .routes(routes!(revoke_token))
@@ -26,7 +26,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 
 /// Who am I
 ///
-/// The caller's account: id, email, name, role and, for officers, their body's code.
+/// The caller's account: id, email, name, role, for officers their body's code, and
+/// the time zone the pages show times in.
 ///
 /// Who may call: any authenticated caller, about their own account. Changes nothing.
 #[utoipa::path(
@@ -43,6 +44,57 @@ async fn get_me(
     State(state): State<AppState>,
     CurrentActor(actor): CurrentActor,
 ) -> Result<Json<Me>, ApiError> {
+    Ok(Json(wpt_db::users::me(&state.db, &actor).await?))
+}
+
+/// A change of the caller's own account settings: only the keys given change.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"time_zone": "Asia/Jakarta"}))]
+pub struct MePatch {
+    /// The time zone the pages show times in: an IANA name (`Asia/Jakarta`, `UTC`);
+    /// `null` clears it (the pages then show UTC, saying so). Absent: unchanged.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 64, example = "Asia/Jakarta")]
+    pub time_zone: Option<Option<String>>,
+}
+
+/// A key that is present, even as `null`: `Some(None)`.
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+/// Change my account settings
+///
+/// Sets the caller's time zone (`time_zone`, an IANA name, or `null` to clear it), in
+/// which the web pages show times; the API's own times stay RFC 3339 in UTC. The first
+/// login in the pages sets it from the browser when it is still unset.
+///
+/// Who may call: any authenticated caller, for their own account; not with a read-only
+/// API token (403). An unknown zone is 422. Changes: the caller's time zone; audited as
+/// `user.time_zone`.
+#[utoipa::path(
+    patch,
+    path = "/me",
+    tag = "me",
+    security(("bearer" = [])),
+    request_body = MePatch,
+    responses(
+        (status = 200, description = "The caller, changed", body = Me),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "A read-only API token", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`time_zone` is not an IANA time zone name", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+async fn update_me(
+    State(state): State<AppState>,
+    CurrentActor(actor): CurrentActor,
+    Json(input): Json<MePatch>,
+) -> Result<Json<Me>, ApiError> {
+    let grant = actor.own_account()?;
+    if let Some(zone) = &input.time_zone {
+        wpt_db::time_zones::set_own(&state.db, &grant, zone.as_deref()).await?;
+    }
     Ok(Json(wpt_db::users::me(&state.db, &actor).await?))
 }
 

@@ -1,8 +1,10 @@
 //! Activities: the matrix rows, their assignments, the derived signal, the list with
 //! its filters and full-text search, the per-activity history, and the plan summary.
 //!
-//! Every list is a constant number of queries: one for the page, then one each for
-//! the page's areas, assignments and overdue milestones, however many rows.
+//! The list is one statement per page (`list_sql`: the page with its areas, bodies,
+//! statuses and overdue milestones). Other reads of rows (`views_as`) are a constant
+//! number of queries: one each for the rows' areas, assignments, accepted cycles and
+//! overdue milestones, however many rows.
 
 use chrono::{NaiveDate, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -18,6 +20,7 @@ use crate::{Database, DbError, DbResult};
 mod counters;
 mod history;
 mod list;
+mod list_sql;
 mod read;
 mod write;
 
@@ -117,13 +120,23 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
-/// One activity.
+/// One activity, through `lens`: from this process's cache when it holds it for today
+/// (no query), else read and kept (`crate::cache`; a write to the activity, its
+/// progress, milestones, assignments or accepted statuses drops it at once).
 pub async fn get(db: &Database, id: Uuid, lens: Lens) -> DbResult<Activity> {
+    let day = today();
+    let cache = db.cache();
+    if let Some(view) = cache.activity(db, id, lens, day) {
+        return Ok((*view).clone());
+    }
+    let ticket = cache.ticket(db);
     let row = activity::Entity::find_by_id(id)
         .one(db.conn())
         .await?
         .ok_or(DbError::NotFound("activity"))?;
-    Ok(views_as(db.conn(), vec![row], lens).await?.remove(0))
+    let view = views_as(db.conn(), vec![row], lens).await?.remove(0);
+    cache.put_activity(ticket, lens, day, std::sync::Arc::new(view.clone()));
+    Ok(view)
 }
 
 /// The ids of an activity's plan-level row, for other modules: its row and whether

@@ -17,13 +17,20 @@
 //! An unkeyed entry after a keyed one is `unkeyed_entry`; unkeyed entries that no keyed
 //! entry follows are `unsealed` (a chain rewritten as unkeyed from the start).
 //!
+//! Entries are appended unlinked and linked right after their commit by the sealer
+//! (`crate::write::seal`): an empty `prev_hash` marks the unlinked tail. Verification
+//! checks the linked chain, and reports the tail apart: how many entries, and when the
+//! oldest was written. Only the tail may be unlinked (`linked_after_unlinked` otherwise),
+//! and it is normally milliseconds old: one older than [`UNLINKED_LIMIT`] is reported
+//! as `unlinked_overdue` (no sealer ran: a process killed and not started again).
+//!
 //! What the chain alone cannot show is a cut tail: removing the newest entries leaves a
 //! shorter chain that verifies. Heads recorded outside the database ([`head`],
 //! `wpt audit head`) are checked by [`verify_against`]: a recorded head whose entry is
 //! gone is `checkpoint_missing`, one whose entry differs is `checkpoint_mismatch`.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryOrder, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::Deserialize;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -38,6 +45,10 @@ use crate::{Database, DbError, DbResult};
 pub const HASH_SHA256: &str = "sha256";
 /// `hash_kind` of keyed entries.
 pub const HASH_HMAC_SHA256: &str = "hmac-sha256";
+
+/// How old the unlinked tail may be before verification reports it: the sealer links
+/// entries milliseconds after their commit, and every second in the background.
+pub const UNLINKED_LIMIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The fields of a row that its hash covers, in the order they are hashed.
 pub(crate) struct Sealed<'a> {
@@ -133,10 +144,11 @@ pub struct Checkpoint {
     pub hash: String,
 }
 
-/// The newest entry: what to record outside the database as a checkpoint. `None` when
-/// the log is empty.
+/// The newest linked entry: what to record outside the database as a checkpoint.
+/// `None` when the log has none.
 pub async fn head(db: &Database) -> DbResult<Option<AuditHead>> {
     Ok(audit_log::Entity::find()
+        .filter(audit_log::Column::PrevHash.ne(crate::write::UNLINKED))
         .order_by_desc(audit_log::Column::Id)
         .limit(1)
         .one(db.conn())
@@ -154,14 +166,33 @@ pub async fn verify(db: &Database) -> DbResult<Verification> {
     verify_against(db, &[]).await
 }
 
-fn broken(checked: u64, id: i64, reason: &str) -> Verification {
-    Verification {
-        ok: false,
-        checked,
-        first_broken: Some(BrokenLink {
-            id,
-            reason: reason.to_owned(),
-        }),
+/// The unlinked tail seen so far: how many entries, the first, and the oldest time.
+#[derive(Default)]
+struct Tail {
+    count: u64,
+    first: Option<i64>,
+    oldest: Option<DateTime<Utc>>,
+}
+
+impl Tail {
+    fn broken(&self, checked: u64, id: i64, reason: &str) -> Verification {
+        Verification {
+            first_broken: Some(BrokenLink {
+                id,
+                reason: reason.to_owned(),
+            }),
+            ..self.verification(checked, false)
+        }
+    }
+
+    fn verification(&self, checked: u64, ok: bool) -> Verification {
+        Verification {
+            ok,
+            checked,
+            first_broken: None,
+            unlinked: self.count,
+            oldest_unlinked_at: self.oldest,
+        }
     }
 }
 
@@ -181,6 +212,7 @@ pub async fn verify_against(db: &Database, checkpoints: &[Checkpoint]) -> DbResu
     let mut unsealed: Option<i64> = None;
     let mut last_id = i64::MIN;
     let mut checked = 0;
+    let mut tail = Tail::default();
     loop {
         // At most BATCH entries and, past the first, VERIFY_BATCH_BYTES of their
         // states: the memory of a batch is bounded by size, not only by rows.
@@ -194,8 +226,21 @@ pub async fn verify_against(db: &Database, checkpoints: &[Checkpoint]) -> DbResu
         .await?;
         let done = !more;
         for row in rows {
+            last_id = row.id;
+            if row.prev_hash == crate::write::UNLINKED {
+                tail.count += 1;
+                tail.first.get_or_insert(row.id);
+                tail.oldest = Some(
+                    tail.oldest
+                        .map_or(row.occurred_at, |t| t.min(row.occurred_at)),
+                );
+                continue;
+            }
+            if tail.first.is_some() {
+                return Ok(tail.broken(checked, row.id, "linked_after_unlinked"));
+            }
             if let Some(cp) = next_checkpoint.next_if(|c| c.id < row.id) {
-                return Ok(broken(checked, cp.id, "checkpoint_missing"));
+                return Ok(tail.broken(checked, cp.id, "checkpoint_missing"));
             }
             checked += 1;
             let keyed = row.hash_kind == HASH_HMAC_SHA256;
@@ -209,11 +254,11 @@ pub async fn verify_against(db: &Database, checkpoints: &[Checkpoint]) -> DbResu
                 None
             };
             if let Some(reason) = reason {
-                return Ok(broken(checked, row.id, reason));
+                return Ok(tail.broken(checked, row.id, reason));
             }
             while let Some(cp) = next_checkpoint.next_if(|c| c.id == row.id) {
                 if cp.hash != row.hash {
-                    return Ok(broken(checked, cp.id, "checkpoint_mismatch"));
+                    return Ok(tail.broken(checked, cp.id, "checkpoint_mismatch"));
                 }
             }
             if keyed {
@@ -223,21 +268,25 @@ pub async fn verify_against(db: &Database, checkpoints: &[Checkpoint]) -> DbResu
                 unsealed.get_or_insert(row.id);
             }
             expected_prev = row.hash;
-            last_id = row.id;
         }
         if done {
             break;
         }
     }
     if let Some(id) = unsealed {
-        return Ok(broken(checked, id, "unsealed"));
+        return Ok(tail.broken(checked, id, "unsealed"));
     }
     if let Some(cp) = next_checkpoint.next() {
-        return Ok(broken(checked, cp.id, "checkpoint_missing"));
+        return Ok(tail.broken(checked, cp.id, "checkpoint_missing"));
     }
-    Ok(Verification {
-        ok: true,
-        checked,
-        first_broken: None,
-    })
+    if let (Some(first), Some(oldest)) = (tail.first, tail.oldest)
+        && Utc::now()
+            .signed_duration_since(oldest)
+            .to_std()
+            .unwrap_or_default()
+            > UNLINKED_LIMIT
+    {
+        return Ok(tail.broken(checked, first, "unlinked_overdue"));
+    }
+    Ok(tail.verification(checked, true))
 }

@@ -1,11 +1,14 @@
 //! Authentication: passwords, login sessions with rotating refresh tokens, access JWTs,
 //! personal API tokens and login throttling. Turning credentials into an
-//! [`wpt_domain::Actor`] happens here, from the database, on every request.
+//! [`wpt_domain::Actor`] happens here on every request, from the database or from the
+//! process's cache of it (`actors`, `crate::cache`).
 
+mod actors;
 mod jwt;
 pub mod links;
 mod password;
 pub mod sessions;
+mod sign_in_notice;
 pub mod throttle;
 pub mod tokens;
 

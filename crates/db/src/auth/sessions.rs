@@ -10,21 +10,23 @@
 use std::net::IpAddr;
 
 use chrono::{DateTime, Duration as ChronoDuration, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+use sea_orm::sea_query::{Expr, Query};
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, ConnectionTrait,
-    DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ActiveModelTrait, ActiveValue::Set, ColumnTrait, Condition, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 use wpt_domain::actor::SelfGrant;
 use wpt_domain::models::{SessionInfo, TokenPair};
-use wpt_domain::{Actor, ActorBody, Credential, Grant, Role};
+use wpt_domain::{Grant, Role};
 
 use super::throttle::Attempt;
 use super::{Auth, tokens};
 use crate::audit::{AuditAction, Change};
-use crate::entities::{api_token, login_failure, refresh_token, sectoral_body, session, user};
+use crate::entities::{login_failure, refresh_token, session, user};
 use crate::{Database, DbError, DbResult, Write, stored};
+
+pub use super::actors::{actor_for_access_token, actor_for_api_token, actor_for_cookie};
 
 const WRONG_CREDENTIALS: &str = "the email or password is wrong";
 
@@ -43,11 +45,13 @@ pub async fn login(
     email: &str,
     password: &str,
     client: IpAddr,
+    user_agent: Option<&str>,
 ) -> DbResult<TokenPair> {
-    let account = check_password(db, auth, email, password, client).await?;
+    let (account, role) = check_password(db, auth, email, password, client).await?;
     let mut txn = db.write().await?;
     let expires_at = Utc::now() + chrono(auth.settings.session_ttl);
     let session_id = open_session(&mut txn, account, expires_at, None, "api").await?;
+    super::sign_in_notice::tell_administrator(&mut txn, account, role, client, user_agent, "api");
     let refresh = new_refresh_token(&txn, auth, session_id, expires_at).await?;
     txn.commit().await?;
     pair(auth, account, session_id, refresh)
@@ -73,8 +77,9 @@ pub async fn login_web(
     email: &str,
     password: &str,
     client: IpAddr,
+    user_agent: Option<&str>,
 ) -> DbResult<WebSession> {
-    let account = check_password(db, auth, email, password, client).await?;
+    let (account, role) = check_password(db, auth, email, password, client).await?;
     let cookie = tokens::generate(tokens::WEB_SESSION_PREFIX)?;
     let mut txn = db.write().await?;
     let expires_at = Utc::now() + chrono(auth.settings.web_session_ttl);
@@ -86,6 +91,7 @@ pub async fn login_web(
         "web",
     )
     .await?;
+    super::sign_in_notice::tell_administrator(&mut txn, account, role, client, user_agent, "web");
     txn.commit().await?;
     Ok(WebSession {
         cookie,
@@ -94,7 +100,7 @@ pub async fn login_web(
     })
 }
 
-/// The account behind an email and password, checked under the limits of
+/// The account (and its role) behind an email and password, checked under the limits of
 /// [`throttle`](super::throttle) (the right password clears its counts). An unknown
 /// email costs one verification against a dummy hash and is not counted per account
 /// (there is none), only per address by the caller.
@@ -104,7 +110,7 @@ async fn check_password(
     email: &str,
     password: &str,
     client: IpAddr,
-) -> DbResult<Uuid> {
+) -> DbResult<(Uuid, Role)> {
     let email = email.trim().to_lowercase();
     let found = user::Entity::find()
         .filter(user::Column::Email.eq(&email))
@@ -130,7 +136,7 @@ async fn check_password(
         return Err(DbError::Unauthenticated(WRONG_CREDENTIALS.into()));
     }
     attempt.succeeded(db).await?;
-    Ok(account.id)
+    Ok((account.id, stored(&account.role)?))
 }
 
 /// Starts a session in `txn` and audits the login.
@@ -182,39 +188,6 @@ pub async fn logout_web(db: &Database, cookie: &str) -> DbResult<()> {
     Ok(())
 }
 
-/// The actor behind a web session cookie, in one query: the user must be active, the
-/// session must stand and must not have been idle longer than
-/// [`AuthSettings::web_idle_timeout`](super::AuthSettings). Its use is recorded at most
-/// once a minute, off the request's path.
-pub async fn actor_for_cookie(db: &Database, auth: &Auth, cookie: &str) -> DbResult<Actor> {
-    let now = Utc::now();
-    let idle_since = now - chrono(auth.settings.web_idle_timeout);
-    let last_seen = Expr::col((session::Entity, session::Column::LastSeenAt));
-    let mut q = active_user_via(session::Entity, (session::Entity, session::Column::UserId));
-    q.expr_as(
-        Expr::col((session::Entity, session::Column::Id)),
-        Alias::new("session_id"),
-    )
-    .column((session::Entity, session::Column::LastSeenAt))
-    .and_where(Expr::col((session::Entity, session::Column::CookieHash)).eq(tokens::hash(cookie)))
-    .and_where(Expr::col((session::Entity, session::Column::RevokedAt)).is_null())
-    .and_where(Expr::col((session::Entity, session::Column::ExpiresAt)).gt(now))
-    .and_where(
-        last_seen.clone().gt(idle_since).or(last_seen
-            .is_null()
-            .and(Expr::col((session::Entity, session::Column::CreatedAt)).gt(idle_since))),
-    );
-    let row =
-        db.conn().query_one(&q).await?.ok_or_else(|| {
-            DbError::Unauthenticated("the session has ended; log in again".into())
-        })?;
-    let user_id: Uuid = row.try_get("", "id")?;
-    let session_id: Uuid = row.try_get("", "session_id")?;
-    let last_seen: Option<DateTime<Utc>> = row.try_get("", "last_seen_at")?;
-    touch(db, session_id, last_seen, now);
-    actor_from_row(&row, user_id, Credential::Session { session_id })
-}
-
 /// Whose session the cookie named, however it ended (expired, idle, revoked): for the
 /// login page, which gives a form carried through it back only to that person.
 pub async fn owner_of_cookie(db: &Database, cookie: &str) -> DbResult<Option<Uuid>> {
@@ -223,25 +196,6 @@ pub async fn owner_of_cookie(db: &Database, cookie: &str) -> DbResult<Option<Uui
         .one(db.conn())
         .await?
         .map(|s| s.user_id))
-}
-
-/// Records a session's use, at most once a minute, off the request's path (like an API
-/// token's `last_used_at`): bookkeeping, not audited.
-fn touch(db: &Database, session_id: Uuid, last_seen: Option<DateTime<Utc>>, now: DateTime<Utc>) {
-    if last_seen.is_some_and(|t| now - t < ChronoDuration::minutes(1)) {
-        return;
-    }
-    let db = db.clone();
-    tokio::spawn(async move {
-        let result = session::Entity::update_many()
-            .col_expr(session::Column::LastSeenAt, Expr::value(now))
-            .filter(session::Column::Id.eq(session_id))
-            .exec(db.conn())
-            .await;
-        if let Err(e) = result {
-            tracing::warn!(error = %e, "could not record session use");
-        }
-    });
 }
 
 async fn new_refresh_token(
@@ -396,144 +350,6 @@ pub(crate) async fn revoke_all(
         revoke_session(txn, &sess, reason, actor).await?;
     }
     Ok(())
-}
-
-/// The actor behind an access token, read from the database in one query: the user
-/// must be active and the session must stand.
-pub async fn actor_for_access_token(db: &Database, auth: &Auth, token: &str) -> DbResult<Actor> {
-    let (user_id, session_id) = auth.jwt.check(token).map_err(|e| {
-        tracing::debug!(error = %e, "access token refused");
-        DbError::Unauthenticated("the access token is not valid; log in again".into())
-    })?;
-    let now = Utc::now();
-    let mut q = Query::select();
-    q.columns([
-        (user::Entity, user::Column::Role),
-        (user::Entity, user::Column::BodyId),
-    ])
-    .column((session::Entity, session::Column::LastSeenAt))
-    .expr_as(
-        Expr::col((sectoral_body::Entity, sectoral_body::Column::Code)),
-        Alias::new("body_code"),
-    )
-    .from(user::Entity)
-    .inner_join(
-        session::Entity,
-        Expr::col((session::Entity, session::Column::UserId))
-            .equals((user::Entity, user::Column::Id)),
-    )
-    .left_join(
-        sectoral_body::Entity,
-        Expr::col((sectoral_body::Entity, sectoral_body::Column::Id))
-            .equals((user::Entity, user::Column::BodyId)),
-    )
-    .and_where(Expr::col((user::Entity, user::Column::Id)).eq(user_id))
-    .and_where(Expr::col((user::Entity, user::Column::Active)).eq(true))
-    .and_where(Expr::col((session::Entity, session::Column::Id)).eq(session_id))
-    .and_where(Expr::col((session::Entity, session::Column::RevokedAt)).is_null())
-    .and_where(Expr::col((session::Entity, session::Column::ExpiresAt)).gt(now));
-    let row =
-        db.conn().query_one(&q).await?.ok_or_else(|| {
-            DbError::Unauthenticated("the session has ended; log in again".into())
-        })?;
-    let last_seen: Option<DateTime<Utc>> = row.try_get("", "last_seen_at")?;
-    touch(db, session_id, last_seen, now);
-    actor_from_row(&row, user_id, Credential::Session { session_id })
-}
-
-fn actor_from_row(
-    row: &sea_orm::QueryResult,
-    user_id: Uuid,
-    credential: Credential,
-) -> DbResult<Actor> {
-    let role: String = row.try_get("", "role")?;
-    let body_id: Option<Uuid> = row.try_get("", "body_id")?;
-    let body_code: Option<String> = row.try_get("", "body_code")?;
-    let role: Role = stored(&role)?;
-    Ok(Actor {
-        user_id,
-        role,
-        body: match (body_id, body_code) {
-            (Some(id), Some(code)) => Some(ActorBody { id, code }),
-            _ => None,
-        },
-        credential,
-    })
-}
-
-/// The start of the query that turns a credential row (`from`, whose `user_column` names
-/// the user) into an actor: the active user's id, role and body id and code. The caller
-/// adds its credential's columns and conditions.
-fn active_user_via(
-    from: impl sea_orm::sea_query::IntoTableRef,
-    user_column: (impl sea_orm::Iden + 'static, impl sea_orm::Iden + 'static),
-) -> sea_orm::sea_query::SelectStatement {
-    let mut q = Query::select();
-    q.columns([
-        (user::Entity, user::Column::Role),
-        (user::Entity, user::Column::BodyId),
-        (user::Entity, user::Column::Id),
-    ])
-    .expr_as(
-        Expr::col((sectoral_body::Entity, sectoral_body::Column::Code)),
-        Alias::new("body_code"),
-    )
-    .from(from)
-    .inner_join(
-        user::Entity,
-        Expr::col((user::Entity, user::Column::Id)).equals(user_column),
-    )
-    .left_join(
-        sectoral_body::Entity,
-        Expr::col((sectoral_body::Entity, sectoral_body::Column::Id))
-            .equals((user::Entity, user::Column::BodyId)),
-    )
-    .and_where(Expr::col((user::Entity, user::Column::Active)).eq(true));
-    q
-}
-
-/// The actor behind a personal API token, in one query; records its use at most once a
-/// minute, off the request's path.
-pub async fn actor_for_api_token(db: &Database, token: &str) -> DbResult<Actor> {
-    let now = Utc::now();
-    let mut q = active_user_via(
-        api_token::Entity,
-        (api_token::Entity, api_token::Column::UserId),
-    );
-    q.columns([
-        (api_token::Entity, api_token::Column::CanWrite),
-        (api_token::Entity, api_token::Column::LastUsedAt),
-    ])
-    .expr_as(
-        Expr::col((api_token::Entity, api_token::Column::Id)),
-        Alias::new("token_id"),
-    )
-    .and_where(Expr::col((api_token::Entity, api_token::Column::TokenHash)).eq(tokens::hash(token)))
-    .and_where(Expr::col((api_token::Entity, api_token::Column::RevokedAt)).is_null())
-    .and_where(Expr::col((api_token::Entity, api_token::Column::ExpiresAt)).gt(now));
-    let row = db
-        .conn()
-        .query_one(&q)
-        .await?
-        .ok_or_else(|| DbError::Unauthenticated("the API token is not valid".into()))?;
-    let user_id: Uuid = row.try_get("", "id")?;
-    let token_id: Uuid = row.try_get("", "token_id")?;
-    let write: bool = row.try_get("", "can_write")?;
-    let last_used: Option<DateTime<Utc>> = row.try_get("", "last_used_at")?;
-    if last_used.is_none_or(|t| now - t > ChronoDuration::minutes(1)) {
-        let db = db.clone();
-        tokio::spawn(async move {
-            let result = api_token::Entity::update_many()
-                .col_expr(api_token::Column::LastUsedAt, Expr::value(now))
-                .filter(api_token::Column::Id.eq(token_id))
-                .exec(db.conn())
-                .await;
-            if let Err(e) = result {
-                tracing::warn!(error = %e, "could not record API token use");
-            }
-        });
-    }
-    actor_from_row(&row, user_id, Credential::ApiToken { token_id, write })
 }
 
 /// The caller's standing sessions (neither ended nor expired), newest first, at most

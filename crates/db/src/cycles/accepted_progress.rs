@@ -100,9 +100,14 @@ pub(super) async fn record(
     if rows.is_empty() {
         return Ok(Vec::new());
     }
-    progress_update::Entity::insert_many(rows)
-        .exec(&**txn)
-        .await?;
+    // In chunks: SQLite takes at most 32,766 parameters per statement, and a body may
+    // lead thousands of activities (12 columns a row).
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        progress_update::Entity::insert_many(rows.by_ref().take(1000))
+            .exec(&**txn)
+            .await?;
+    }
     let backend = txn.get_database_backend();
     txn.execute_raw(Statement::from_sql_and_values(
         backend,
@@ -111,16 +116,18 @@ pub(super) async fn record(
     ))
     .await?;
     let activities: Vec<Uuid> = views.iter().map(|v| v.activity_id).collect();
-    activity::Entity::update_many()
-        .col_expr(
-            activity::Column::Version,
-            Expr::col(activity::Column::Version).add(1),
-        )
-        .col_expr(activity::Column::UpdatedAt, Expr::value(now))
-        .col_expr(activity::Column::LastProgressAt, Expr::value(now))
-        .filter(activity::Column::Id.is_in(activities.clone()))
-        .exec(&**txn)
-        .await?;
+    for chunk in activities.chunks(5000) {
+        activity::Entity::update_many()
+            .col_expr(
+                activity::Column::Version,
+                Expr::col(activity::Column::Version).add(1),
+            )
+            .col_expr(activity::Column::UpdatedAt, Expr::value(now))
+            .col_expr(activity::Column::LastProgressAt, Expr::value(now))
+            .filter(activity::Column::Id.is_in(chunk.to_vec()))
+            .exec(&**txn)
+            .await?;
+    }
     for view in views {
         txn.record(
             reviewer,

@@ -7,8 +7,8 @@ use sea_orm::{
 };
 use serde_json::Value;
 use uuid::Uuid;
-use wpt_domain::models::Amendment;
 use wpt_domain::models::Page;
+use wpt_domain::models::{Amendment, Attachment};
 use wpt_domain::page::{Cursor, PageRequest};
 use wpt_domain::validation::check_text;
 use wpt_domain::{Actor, ProgressStatus, ValidationErrors};
@@ -70,11 +70,22 @@ pub async fn propose_amendment(
     if open.is_some() {
         return Err(pending());
     }
+    let mut original = EntryValues::of(&entry)?;
+    if input.values.attachment_ids.is_some() {
+        // A change of files: the entry's files beside the proposed ones.
+        let files = crate::attachments::of_entries(&*txn, &[entry.id]).await?;
+        original.attachment_ids = Some(
+            files
+                .get(&entry.id)
+                .map(|f| f.iter().map(|a| a.id).collect())
+                .unwrap_or_default(),
+        );
+    }
     let row = amendment::ActiveModel {
         id: Set(Uuid::now_v7()),
         submission_id: Set(sub.id),
         activity_id: Set(input.activity_id),
-        original: Set(EntryValues::of(&entry)?.to_json()?),
+        original: Set(original.to_json()?),
         proposed: Set(EntryValues::from(&input.values).to_json()?),
         reason: Set(reason.trim().to_owned()),
         status: Set(AmendmentStatus::Proposed.as_str().to_owned()),
@@ -90,9 +101,23 @@ pub async fn propose_amendment(
         DbError::Conflict(_) => pending(),
         other => other,
     })?;
+    let files = match &input.values.attachment_ids {
+        Some(ids) => {
+            super::amendment_files::park(
+                &txn,
+                proposer.unwrap_or_default(),
+                entry.id,
+                row.id,
+                "",
+                ids,
+            )
+            .await?
+        }
+        None => Vec::new(),
+    };
     let cycle = find(&txn, cycle_id).await?;
     txn.notify(super::notices::amendment_proposed(&cycle, body_code));
-    let view = amendment_model(row)?;
+    let view = amendment_model(row, files)?;
     txn.record(
         proposer,
         Change::new::<(), _>(
@@ -118,6 +143,10 @@ struct EntryValues {
     challenges: Option<String>,
     next_steps: Option<String>,
     evidence_urls: Vec<String>,
+    /// The entry's files (`original`) or its proposed set (`proposed`); absent when the
+    /// amendment proposes no change of files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    attachment_ids: Option<Vec<Uuid>>,
 }
 
 impl EntryValues {
@@ -129,6 +158,7 @@ impl EntryValues {
             challenges: e.challenges.clone(),
             next_steps: e.next_steps.clone(),
             evidence_urls: crate::json::read(&e.evidence_urls, "submission_entry.evidence_urls")?,
+            attachment_ids: None,
         })
     }
 
@@ -150,11 +180,18 @@ impl From<&ProgressInput> for EntryValues {
             challenges: v.challenges.clone(),
             next_steps: v.next_steps.clone(),
             evidence_urls: v.evidence_urls.clone(),
+            attachment_ids: v.attachment_ids.clone(),
         }
     }
 }
 
-fn amendment_model(r: amendment::Model) -> DbResult<Amendment> {
+/// The proposed set of files of `r` (`None`: no change of files).
+fn proposed_ids(r: &amendment::Model) -> DbResult<Option<Vec<Uuid>>> {
+    Ok(EntryValues::read(&r.proposed)?.attachment_ids)
+}
+
+/// `r` as the read model, with the proposed files that still exist.
+fn amendment_model(r: amendment::Model, files: Vec<Attachment>) -> DbResult<Amendment> {
     let status: AmendmentStatus = stored(&r.status)?;
     Ok(Amendment {
         id: r.id,
@@ -162,6 +199,7 @@ fn amendment_model(r: amendment::Model) -> DbResult<Amendment> {
         activity_id: r.activity_id,
         original: r.original,
         proposed: r.proposed,
+        proposed_attachments: files,
         reason: r.reason,
         status: status.as_str().to_owned(),
         proposer_id: r.proposer_id,
@@ -194,11 +232,19 @@ pub async fn amendments(
         .limit(page.limit + 1)
         .all(db.conn())
         .await?;
+    let with_ids = rows
+        .iter()
+        .map(|r| Ok((r.clone(), proposed_ids(r)?)))
+        .collect::<DbResult<Vec<_>>>()?;
+    let mut files = super::amendment_files::proposed_files(db.conn(), &with_ids).await?;
     let page = paginate(rows, page.limit, |r| Cursor {
         key: String::new(),
         id: r.id,
     })?
-    .try_map(amendment_model)?;
+    .try_map(|r| {
+        let f = files.remove(&r.id).unwrap_or_default();
+        amendment_model(r, f)
+    })?;
     Ok(Page {
         items: policy::amendments_for(actor, facts.body_id, page.items),
         next_cursor: page.next_cursor,
@@ -242,6 +288,24 @@ pub async fn decide_amendment(
         },
     )?;
     let now = Utc::now();
+    let entry = super::amendment_files::entry_of(&*txn, &row).await?;
+    let before_files =
+        super::amendment_files::proposed_files(&*txn, &[(row.clone(), proposed_ids(&row)?)])
+            .await?
+            .remove(&row.id)
+            .unwrap_or_default();
+    let proposed_files = proposed_ids(&row)?;
+    super::amendment_files::decide(
+        &txn,
+        row.id,
+        entry.id,
+        if accept {
+            proposed_files.as_deref()
+        } else {
+            None
+        },
+    )
+    .await?;
     if accept {
         let p = EntryValues::read(&row.proposed)?;
         submission_entry::Entity::update_many()
@@ -272,7 +336,7 @@ pub async fn decide_amendment(
         )
         .await?;
     }
-    let before = amendment_model(row.clone())?;
+    let before = amendment_model(row.clone(), before_files)?;
     let decided = if accept {
         AmendmentStatus::Accepted
     } else {
@@ -297,12 +361,16 @@ pub async fn decide_amendment(
             "the amendment was decided by someone else at the same time".into(),
         ));
     }
-    let after = amendment_model(
-        amendment::Entity::find_by_id(row.id)
-            .one(&txn)
+    let decided_row = amendment::Entity::find_by_id(row.id)
+        .one(&txn)
+        .await?
+        .ok_or(DbError::NotFound("amendment"))?;
+    let after_files =
+        super::amendment_files::proposed_files(&*txn, &[(decided_row.clone(), proposed_files)])
             .await?
-            .ok_or(DbError::NotFound("amendment"))?,
-    )?;
+            .remove(&row.id)
+            .unwrap_or_default();
+    let after = amendment_model(decided_row, after_files)?;
     let body_code: String = crate::entities::sectoral_body::Entity::find_by_id(sub.body_id)
         .select_only()
         .column(crate::entities::sectoral_body::Column::Code)

@@ -94,6 +94,7 @@ async fn rows_of(
     let today = Utc::now().date_naive();
     let mut out = HashMap::new();
     for cycle in cycles {
+        let state: CycleState = stored(&cycle.state)?;
         let mut rows = Vec::new();
         for &body in bodies_of.get(&cycle.work_plan_id).into_iter().flatten() {
             let s = subs.get(&(cycle.id, body));
@@ -108,12 +109,12 @@ async fn rows_of(
                 body: codes.get(&body).cloned().unwrap_or_default(),
                 status: st,
                 late: s.is_some_and(|s| s.late),
-                missing: cycle.state == CycleState::Open.as_str()
-                    && deadline::missing(
-                        st,
-                        deadline::effective_due(cycle.due_on, s.and_then(|s| s.extended_due_on)),
-                        today,
-                    ),
+                missing: deadline::missing_in(
+                    state,
+                    st,
+                    deadline::effective_due(cycle.due_on, s.and_then(|s| s.extended_due_on)),
+                    today,
+                ),
                 extended_due_on: s.and_then(|s| s.extended_due_on),
                 extension_reason: s.and_then(|s| s.extension_reason.clone()),
                 entries: counts.get(&(cycle.id, body)).copied().unwrap_or(0),

@@ -403,7 +403,7 @@ pub async fn unresolved_by_body(db: &Database, cycle_id: Uuid) -> DbResult<HashM
         .await?
         .into_iter()
         .collect();
-    let codes = crate::bodies::codes(db.conn()).await?;
+    let codes = crate::bodies::code_map(db).await?;
     Ok(subs
         .into_iter()
         .filter_map(|(sub, body)| {

@@ -11,6 +11,7 @@ use crate::entities::reporting_cycle;
 use crate::{Database, DbError, DbResult, stored};
 
 mod accepted_progress;
+mod amendment_files;
 mod amendments;
 mod board;
 mod comments;
@@ -35,7 +36,9 @@ pub use extensions::{Extension, extend_deadline};
 pub use lifecycle::{close, get_edition, open, reopen};
 pub use paper::{LatestActual, OverdueMilestone, Paper, PaperActivity, PaperIndicator, paper};
 pub use reminders::{nudge, send_due_reminders};
-pub use report::{ReportRow, report_rows};
+pub use report::{
+    REPORT_PAGE, ReportCount, ReportOrder, ReportPages, ReportRow, report_counts, report_rows,
+};
 pub use schedule::{CyclePatch, create, delete, list, update};
 pub use submissions::{EntryInput, act, get_submission, get_submission_with_actions, save};
 

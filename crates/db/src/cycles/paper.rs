@@ -109,24 +109,33 @@ pub async fn paper(
         .all(conn)
         .await?;
     let codes: HashMap<Uuid, String> = rows.iter().map(|a| (a.id, a.code.clone())).collect();
-    let views = crate::activities::views_as(conn, rows, lens).await?;
-    let activities = views
-        .into_iter()
-        .map(|a| {
-            let signal = a
-                .signal_override
-                .as_ref()
-                .map_or(a.derived_signal, |o| o.signal);
-            (
-                a.id,
-                PaperActivity {
-                    planned_start: a.planned_start,
-                    planned_end: a.planned_end,
-                    signal,
-                },
-            )
-        })
-        .collect();
+    // The views a thousand activities at a time, keeping only their dates and signal:
+    // the plan's full views are never all held at once (issue 21).
+    let mut views = Vec::new();
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<activity::Model> = rows.by_ref().take(1000).collect();
+        views.extend(
+            crate::activities::views_as(conn, chunk, lens)
+                .await?
+                .into_iter()
+                .map(|a| {
+                    let signal = a
+                        .signal_override
+                        .as_ref()
+                        .map_or(a.derived_signal, |o| o.signal);
+                    (
+                        a.id,
+                        PaperActivity {
+                            planned_start: a.planned_start,
+                            planned_end: a.planned_end,
+                            signal,
+                        },
+                    )
+                }),
+        );
+    }
+    let activities: HashMap<Uuid, PaperActivity> = views.into_iter().collect();
     let of_plan = Query::select()
         .column(activity::Column::Id)
         .from(activity::Entity)

@@ -9,6 +9,7 @@ pub mod account_token;
 pub mod activity;
 pub mod activity_assignment;
 pub mod amendment;
+pub mod amendment_attachment;
 pub mod api_token;
 pub mod attachment;
 pub mod audit_log;

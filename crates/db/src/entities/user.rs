@@ -18,6 +18,7 @@ pub struct Model {
     pub body_id: Option<Uuid>,
     pub active: bool,
     pub password_hash: String,
+    pub time_zone: Option<String>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

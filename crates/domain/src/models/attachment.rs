@@ -24,7 +24,8 @@ pub struct Attachment {
     pub sha256: String,
     /// When it was uploaded.
     pub created_at: DateTime<Utc>,
-    /// Whether it is attached to a progress update or a report entry yet (an unattached
-    /// upload is visible to its uploader only and deleted after 24 hours).
+    /// Whether it is attached to a progress update or a report entry yet, or proposed by
+    /// an amendment waiting for its decision (an unattached upload is visible to its
+    /// uploader only and deleted after 24 hours).
     pub attached: bool,
 }

@@ -39,11 +39,13 @@ pub struct AuditEntry {
     /// choice, so never proof of anything).
     #[schema(example = "dashboard-sync-0042")]
     pub client_request_id: Option<String>,
-    /// The previous entry's hash.
+    /// The previous entry's hash; empty while the entry is not linked into the chain
+    /// yet (milliseconds after its write commits).
     #[schema(example = "210052abb9c4dfe1f0be501e9fad1ae21131afad489a688627326cf199aa770a")]
     pub prev_hash: String,
     /// This entry's hash: HMAC-SHA256 with the server's audit key, or SHA-256 for
-    /// entries written before keying started (see `hash_kind`).
+    /// entries written before keying started (see `hash_kind`). `unlinked:` and a
+    /// random id while the entry is not linked yet.
     #[schema(example = "ba2035551de625db131a625d4bd58d0c4f5cfa2cfe1b3ac9a4fa5f0d5fe6ed36")]
     pub hash: String,
     /// `hmac-sha256` (keyed) or `sha256` (written before keying started).
@@ -51,7 +53,7 @@ pub struct AuditEntry {
     pub hash_kind: String,
 }
 
-/// The newest entry of the audit log: a checkpoint to keep outside the database, which
+/// The newest linked entry of the audit log: a checkpoint to keep outside the database, which
 /// `GET /audit/verify` and `wpt audit verify --checkpoint` check the chain still reaches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct AuditHead {
@@ -67,7 +69,7 @@ pub struct AuditHead {
 
 /// The outcome of checking the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[schema(example = json!({"ok": true, "checked": 1041, "first_broken": null}))]
+#[schema(example = json!({"ok": true, "checked": 1041, "first_broken": null, "unlinked": 0, "oldest_unlinked_at": null}))]
 pub struct Verification {
     /// Whether every entry links to the one before and hashes to its stored hash.
     #[schema(example = true)]
@@ -77,6 +79,14 @@ pub struct Verification {
     pub checked: u64,
     /// The first entry that does not verify, if any.
     pub first_broken: Option<BrokenLink>,
+    /// Entries committed but not linked into the chain yet (the tail after the last
+    /// linked entry): writers append unlinked and the sealer links them milliseconds
+    /// after their commit, so this is normally 0 or a few. Not counted in `checked`.
+    #[schema(example = 0)]
+    pub unlinked: u64,
+    /// When the oldest unlinked entry was written; `null` when none is. Older than ten
+    /// seconds, `ok` is `false` with `unlinked_overdue`.
+    pub oldest_unlinked_at: Option<DateTime<Utc>>,
 }
 
 /// Where the chain breaks.
@@ -89,7 +99,9 @@ pub struct BrokenLink {
     /// `unkeyed_entry` (an unkeyed entry after keyed ones), `unsealed` (unkeyed entries
     /// that no keyed entry follows: the first of them), `checkpoint_missing` (a recorded
     /// head is gone: the tail was cut; `id` is the head's) or `checkpoint_mismatch` (a
-    /// recorded head's entry differs).
+    /// recorded head's entry differs), `linked_after_unlinked` (a linked entry after an
+    /// unlinked one: the log was altered) or `unlinked_overdue` (the unlinked tail is
+    /// older than ten seconds: no sealer has run since; `id` is its first entry).
     #[schema(example = "hash_mismatch")]
     pub reason: String,
 }

@@ -144,6 +144,16 @@ impl MaintenanceState {
 
     /// The state in one sentence at `now`; `None` when off.
     pub fn announcement(&self, now: DateTime<Utc>) -> Option<String> {
+        self.announcement_with(now, |t| moment(t, now))
+    }
+
+    /// [`Self::announcement`] with its moments written by `moment` (the pages write
+    /// them in the reader's time zone).
+    pub fn announcement_with(
+        &self,
+        now: DateTime<Utc>,
+        moment: impl Fn(DateTime<Utc>) -> String,
+    ) -> Option<String> {
         if !self.on {
             return None;
         }
@@ -151,15 +161,12 @@ impl MaintenanceState {
         let mut text = match (self.starts_at.filter(|s| *s > now), self.until) {
             (Some(start), Some(until)) => format!(
                 "Read-only from {} for {}",
-                moment(start, now),
+                moment(start),
                 about(until - start)
             ),
-            (Some(start), None) => format!("Read-only from {}", moment(start, now)),
+            (Some(start), None) => format!("Read-only from {}", moment(start)),
             (None, Some(until)) if until > now => {
-                format!(
-                    "Read-only for maintenance until about {}",
-                    moment(until, now)
-                )
+                format!("Read-only for maintenance until about {}", moment(until))
             }
             (None, Some(_)) => "Read-only for maintenance, taking longer than expected".into(),
             (None, None) => "Read-only for maintenance".into(),

@@ -61,8 +61,8 @@ pub struct SubmissionSummary {
     pub status: crate::SubmissionStatus,
     /// Submitted after the due day.
     pub late: bool,
-    /// Past the due day (the body's extended one, if granted) and not submitted or
-    /// accepted.
+    /// Not submitted or accepted: in an open cycle, past the due day (the body's
+    /// extended one, if granted); in a closed one, by the close.
     pub missing: bool,
     /// The later due day the secretariat granted this body, if any.
     #[schema(example = "2026-12-21")]
@@ -213,9 +213,16 @@ pub struct Amendment {
     /// The entry as accepted.
     #[schema(example = json!({"status": "on_track", "percent_complete": 60, "narrative": "58 immigration officers briefed."}))]
     pub original: Value,
-    /// The proposed values.
+    /// The proposed values. `attachment_ids`, when present, is the entry's proposed set
+    /// of files (absent: the files stay as they are); `original` then lists the entry's
+    /// files when it was proposed.
     #[schema(example = json!({"status": "on_track", "percent_complete": 60, "narrative": "85 immigration officers briefed."}))]
     pub proposed: Value,
+    /// The files of the proposed set that still exist, in its order: new uploads kept
+    /// with the amendment while it waits, and files on the entry. Empty when it proposes
+    /// no change of files. A rejected amendment's new files are not listed (they are
+    /// unattached uploads again, deleted after 24 hours).
+    pub proposed_attachments: Vec<super::Attachment>,
     /// Why.
     #[schema(example = "85 officers were briefed, not 58: a typing error in the accepted report.")]
     pub reason: String,

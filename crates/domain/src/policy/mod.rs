@@ -327,6 +327,14 @@ pub enum AttachedTo {
     ProgressUpdate,
     /// An entry of a body's report: seen by whoever may see that report.
     ReportEntry(SubmissionFacts),
+    /// Proposed by an amendment of an entry of a body's report (parked on it until the
+    /// decision): seen by whoever may see that amendment.
+    Amendment {
+        /// The amended report.
+        report: SubmissionFacts,
+        /// Where the amendment stands.
+        status: AmendmentStatus,
+    },
 }
 
 /// Whether `actor` may see an evidence file (its metadata and its bytes): exactly who
@@ -337,7 +345,16 @@ pub fn can_see_attachment(actor: &Actor, on: &AttachedTo) -> bool {
         AttachedTo::Nothing { uploader_id } => actor.user_id == *uploader_id,
         AttachedTo::ProgressUpdate => reads_unaccepted(actor).is_ok(),
         AttachedTo::ReportEntry(facts) => can_see(actor, facts),
+        AttachedTo::Amendment { report, status } => can_see_amendment(actor, report, *status),
     }
+}
+
+/// Whether `actor` sees an amendment of a report (and the files it proposes): whoever
+/// sees the report, once the amendment is accepted; before that, or rejected, only
+/// whoever [`sees_review`] of that body (as [`amendments_for`] lists them).
+pub fn can_see_amendment(actor: &Actor, report: &SubmissionFacts, status: AmendmentStatus) -> bool {
+    can_see(actor, report)
+        && (status == AmendmentStatus::Accepted || sees_review(actor, report.body_id))
 }
 
 /// Which recorded data a reader's lists, statuses and counts are computed from. The

@@ -114,7 +114,7 @@ pub async fn done(
             let message = format!(
                 "Milestone \"{}\" marked done on {}.",
                 m.title,
-                m.completed_on.unwrap_or(day_fallback()).format("%-d %b %Y")
+                crate::time::day_text(m.completed_on.unwrap_or(day_fallback()))
             );
             crate::flash::after_post(&viewer, htmx, &to, &message)
         }

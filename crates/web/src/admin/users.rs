@@ -292,10 +292,7 @@ fn invitation_page(
     user: &User,
     invitation: &wpt_db::auth::links::Invitation,
 ) -> Markup {
-    let until = invitation
-        .expires_at
-        .format("%-d %b %Y %H:%M UTC")
-        .to_string();
+    let until = crate::time::moment(invitation.expires_at);
     page(
         viewer,
         Section::Accounts,

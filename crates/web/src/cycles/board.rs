@@ -8,7 +8,7 @@ use wpt_domain::{CycleState, SubmissionStatus};
 
 use super::deadlines::long_day;
 use super::{countdown, state_word};
-use crate::html::{PageError, Section, day, page, submission_badge, when_opt};
+use crate::html::{PageError, Section, due, page, submission_badge, when_opt};
 use crate::session::Viewer;
 
 /// `GET /ui/cycles/{id}/board`: who has (not) submitted, late rows first.
@@ -54,7 +54,7 @@ pub async fn board(
         Section::Cycles,
         &format!("Who has submitted: {}", cycle.name),
         html! {
-            p #board-progress { strong { (submitted) " of " (rows.len()) " submitted" } " · due " (day(cycle.due_on))
+            p #board-progress { strong { (submitted) " of " (rows.len()) " submitted" } " · due " (due(cycle.due_on))
                 @if cycle.state == CycleState::Open { " (" (countdown(cycle.due_on)) ")" } " · " (state_word(cycle.state)) }
             table #board .cards {
                 caption { "One row per participating body; late and missing reports first" }

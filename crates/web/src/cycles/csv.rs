@@ -5,9 +5,11 @@
 //! keeps its codes for programs. Same rows, same formula neutralising
 //! (`wpt_api::report::neutralise`).
 
+use axum::body::Body;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use wpt_db::cycles::ReportRow;
+use wpt_api::AppState;
+use wpt_db::cycles::{ReportPages, ReportRow};
 use wpt_domain::models::Cycle;
 
 use crate::html::{self, PageError};
@@ -40,11 +42,28 @@ fn role_word(role: &str) -> &str {
     }
 }
 
-/// The CSV's bytes.
+/// The CSV's bytes, whole (the download streams them: [`response`]).
+#[cfg(test)]
 pub fn readable_csv(rows: &[ReportRow]) -> Result<Vec<u8>, String> {
+    let mut bytes = readable_header()?;
+    bytes.extend(readable_rows(rows)?);
+    Ok(bytes)
+}
+
+/// The byte-order mark and the header line.
+fn readable_header() -> Result<Vec<u8>, String> {
+    let mut w = wpt_api::report::csv_writer();
+    w.write_record(HEADERS).map_err(|e| e.to_string())?;
+    let body = w.into_inner().map_err(|e| e.to_string())?;
+    let mut bytes = BOM.as_bytes().to_vec();
+    bytes.extend(body);
+    Ok(bytes)
+}
+
+/// The lines of `rows` (a page of them: the CSV is written as it is read).
+fn readable_rows(rows: &[ReportRow]) -> Result<Vec<u8>, String> {
     let mut w = wpt_api::report::csv_writer();
     let text = |s: &str| wpt_api::report::neutralise(s).into_owned();
-    w.write_record(HEADERS).map_err(|e| e.to_string())?;
     for r in rows {
         let e = r.entry.as_ref();
         let record = [
@@ -68,10 +87,20 @@ pub fn readable_csv(rows: &[ReportRow]) -> Result<Vec<u8>, String> {
         ];
         w.write_record(&record).map_err(|e| e.to_string())?;
     }
-    let body = w.into_inner().map_err(|e| e.to_string())?;
-    let mut bytes = BOM.as_bytes().to_vec();
-    bytes.extend(body);
-    Ok(bytes)
+    w.into_inner().map_err(|e| e.to_string())
+}
+
+/// The readable CSV, a page of rows at a time.
+struct Readable;
+
+impl wpt_api::report::Encode for Readable {
+    fn page(&mut self, rows: Vec<ReportRow>) -> Result<Vec<u8>, wpt_api::report::BoxError> {
+        Ok(readable_rows(&rows)?)
+    }
+
+    fn end(&mut self) -> Result<Vec<u8>, wpt_api::report::BoxError> {
+        Ok(Vec::new())
+    }
 }
 
 /// A file name that reads well: "30th SOMTC - consolidated report.csv" (ASCII letters,
@@ -91,37 +120,46 @@ pub fn file_name(cycle: &Cycle, ext: &str) -> String {
     format!("{} - consolidated report.{ext}", name.trim())
 }
 
-/// The download's response.
-pub fn response(cycle: &Cycle, rows: &[ReportRow]) -> Response {
-    match readable_csv(rows) {
-        Ok(bytes) => (
-            StatusCode::OK,
-            [
-                (
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("text/csv; charset=utf-8"),
-                ),
-                (
-                    header::CONTENT_DISPOSITION,
-                    HeaderValue::from_str(&format!(
-                        "attachment; filename=\"{}\"",
-                        file_name(cycle, "csv")
-                    ))
-                    .unwrap_or(HeaderValue::from_static("attachment")),
-                ),
-            ],
-            bytes,
-        )
-            .into_response(),
+/// The download's response: the rows of `pages` written to the socket as they are read
+/// (issue 21: constant memory); `pages` was opened, so the cycle exists, before the
+/// first byte.
+pub fn response(state: &AppState, cycle: &Cycle, pages: ReportPages) -> Response {
+    let first = match readable_header() {
+        Ok(first) => first,
         Err(e) => {
             tracing::error!(error = %e, "report CSV");
-            PageError::new(
+            return PageError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "The CSV could not be written; it has been logged.",
             )
-            .into_response()
+            .into_response();
         }
-    }
+    };
+    let body = Body::from_stream(wpt_api::report::streamed(
+        state.db.clone(),
+        pages,
+        first,
+        Readable,
+    ));
+    (
+        StatusCode::OK,
+        [
+            (
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/csv; charset=utf-8"),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                HeaderValue::from_str(&format!(
+                    "attachment; filename=\"{}\"",
+                    file_name(cycle, "csv")
+                ))
+                .unwrap_or(HeaderValue::from_static("attachment")),
+            ),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 #[cfg(test)]

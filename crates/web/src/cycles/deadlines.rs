@@ -32,7 +32,7 @@ pub struct ExtensionForm {
 
 /// "21 Dec 2026".
 pub(super) fn long_day(d: NaiveDate) -> String {
-    d.format("%-d %b %Y").to_string()
+    crate::time::day_text(d)
 }
 
 async fn form_page(

@@ -456,7 +456,7 @@ fn stale_wording(mut e: PageError, s: Option<&Submission>) -> PageError {
         e.message = match s.and_then(last_change) {
             Some(t) => format!(
                 "Changed by someone else at {}; reload to see it. Your text below was not saved.",
-                t.format("%Y-%m-%d %H:%M UTC")
+                crate::time::moment_text(t, crate::time::current())
             ),
             None => {
                 "Changed by someone else; reload to see it. Your text below was not saved.".into()

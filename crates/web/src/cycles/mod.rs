@@ -10,6 +10,7 @@
 //! `wpt_api::report`), `deadlines` (a body's deadline extended). The small shared
 //! pieces are here.
 
+mod amend;
 mod board;
 mod conversation;
 mod csv;
@@ -30,6 +31,7 @@ use wpt_domain::models::SubmissionEntry;
 use wpt_domain::page::PageRequest;
 use wpt_domain::{CycleKind, CycleState};
 
+pub use amend::{amend_form, propose as propose_amendment};
 pub use board::board;
 pub use conversation::{CommentForm, ResolveForm, add_comment, resolve_comment};
 pub use deadlines::{ExtensionForm, extend, extension_form, remind};

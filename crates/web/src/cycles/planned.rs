@@ -145,7 +145,12 @@ pub async fn edit(
             "/ui/cycles",
             &format!(
                 "Saved {}: covers {} to {}, open for submissions on {}, due {}, meeting {}.",
-                c.name, c.period_start, c.period_end, c.opens_on, c.due_on, c.meeting_date
+                c.name,
+                crate::time::day_text(c.period_start),
+                crate::time::day_text(c.period_end),
+                crate::time::day_text(c.opens_on),
+                crate::time::day_text(c.due_on),
+                crate::time::day_text(c.meeting_date)
             ),
         ),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {

@@ -273,7 +273,7 @@ pub async fn open(
             p { strong { "Open " (cycle.name) " for submissions?" } }
             ul {
                 li { "Every body taking part in the plan gets its report for this cycle, prefilled from its latest progress, and its officers can write and submit it." }
-                li { "Submissions are due on " (day(cycle.due_on)) " (" (countdown(cycle.due_on)) ")." }
+                li { "Submissions are due on " (crate::html::due(cycle.due_on)) " (" (countdown(cycle.due_on)) ")." }
                 li { "An open cycle cannot go back to planned; it can only be closed." }
             }
         };
@@ -294,8 +294,9 @@ pub async fn open(
         &viewer,
         &format!("/ui/cycles/{id}/board"),
         &format!(
-            "{} is open: every body can now write and submit its report, due {}.",
-            c.name, c.due_on
+            "{} is open: every body can now write and submit its report, due {} (end of day UTC).",
+            c.name,
+            crate::time::day_text(c.due_on)
         ),
     ))
 }

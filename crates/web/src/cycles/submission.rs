@@ -98,6 +98,7 @@ pub(super) async fn submission_page(
     let own = viewer.actor.body.as_ref().is_some_and(|b| b.code == body);
     // What the one policy lets this person do now; the use cases ask it again on post.
     let editable = allowed.contains(&Act::Edit);
+    let amendable = allowed.contains(&Act::ProposeAmendment);
     let reviewable = allowed.contains(&Act::Accept);
     let reviewer = viewer.actor.secretariat().is_ok();
     let prev = if reviewer {
@@ -161,7 +162,7 @@ pub(super) async fn submission_page(
             }
             dl.facts {
                 dt { "Status" } dd #submission-status { (submission_badge(s.status)) @if s.late { " " span.late { "Late" } } }
-                dt { "Due" } dd { (day(cycle.due_on)) @if cycle.state == CycleState::Open && !matches!(s.status, SubmissionStatus::Submitted | SubmissionStatus::Accepted) { " · " strong #countdown { (countdown(cycle.due_on)) } } }
+                dt { "Due" } dd { (crate::html::due(cycle.due_on)) @if cycle.state == CycleState::Open && !matches!(s.status, SubmissionStatus::Submitted | SubmissionStatus::Accepted) { " · " strong #countdown { (countdown(cycle.due_on)) } } }
                 dt { "Author" } dd { (who_when(name(s.author_id), s.authored_at)) }
                 dt { "Submitted by" } dd { (who_when(name(s.submitter_id), s.submitted_at)) }
                 dt { "Reviewed by" } dd #reviewed-by {
@@ -232,7 +233,8 @@ pub(super) async fn submission_page(
                 }
             } @else {
                 @for e in &s.entries {
-                    section.block { h3 { (e.activity_code) " " (e.activity_title) } (entry_readonly(e)) (context(e)) @if let Some(n) = note(e) { (n) } }
+                    section.block { h3 { (e.activity_code) " " (e.activity_title) } (entry_readonly(e)) (context(e)) @if let Some(n) = note(e) { (n) }
+                        @if amendable { p { a href={(base) "/amend/" (e.activity_id)} { "Propose a correction" } } } }
                 }
             }
             @if reviewable {

@@ -421,7 +421,13 @@ pub async fn create_milestone(
         &viewer,
         (plan_id, id),
         result,
-        |m| format!("Added the milestone {}, due {}.", m.title, m.due_on),
+        |m| {
+            format!(
+                "Added the milestone {}, due {}.",
+                m.title,
+                crate::time::day_text(m.due_on)
+            )
+        },
         (&form, Kind::Milestone),
     )
     .await

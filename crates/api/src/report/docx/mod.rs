@@ -22,7 +22,9 @@ use wpt_db::cycles::Paper;
 use wpt_domain::{CycleKind, CycleState};
 
 use self::ooxml::{Doc, labelled, para, run};
-use super::{CycleReport, ReportBody};
+use wpt_db::cycles::ReportRow;
+
+use super::{Nest, Nested, ReportActivity, ReportBody, ReportHead};
 
 /// The media type of Word documents (the meeting paper).
 pub const DOCX: &str = "application/vnd.openxmlformats-officedocument.wordprocessingml.document";
@@ -74,7 +76,7 @@ fn counts(by_status: &BTreeMap<String, i64>) -> String {
 
 /// The paper's header lines: the cycle, and either the draft notice or the frozen
 /// edition with its SHA-256.
-fn header_lines(report: &CycleReport, paper: &Paper) -> Vec<String> {
+fn header_lines(report: &ReportHead, paper: &Paper) -> Vec<String> {
     let name = &report.cycle.name;
     match (&report.cycle.state, &paper.edition_sha256) {
         (CycleState::Closed, Some(sha)) => {
@@ -86,8 +88,13 @@ fn header_lines(report: &CycleReport, paper: &Paper) -> Vec<String> {
 }
 
 /// The meeting paper of `report`, with what `paper` adds (plan, edition, dates and
-/// signals, milestones, indicators).
-pub fn docx(report: &CycleReport, paper: &Paper) -> zip::result::ZipResult<Vec<u8>> {
+/// signals, milestones, indicators): the summary from the report's head, then `rows`
+/// (in area order) written as they come, an activity at a time.
+pub fn docx(
+    report: &ReportHead,
+    paper: &Paper,
+    rows: impl IntoIterator<Item = ReportRow>,
+) -> zip::result::ZipResult<Vec<u8>> {
     let c = &report.cycle;
     let title = format!("{}: consolidated report", c.name);
     let mut doc = Doc::new(
@@ -132,12 +139,12 @@ pub fn docx(report: &CycleReport, paper: &Paper) -> zip::result::ZipResult<Vec<u
     doc.page_break()?;
 
     summary(&mut doc, report)?;
-    activities(&mut doc, report, paper)?;
+    activities(&mut doc, rows, paper)?;
     annex(&mut doc, paper)?;
     doc.finish(&header_lines(report, paper))
 }
 
-fn summary(doc: &mut Doc, report: &CycleReport) -> zip::result::ZipResult<()> {
+fn summary(doc: &mut Doc, report: &ReportHead) -> zip::result::ZipResult<()> {
     doc.heading(1, "Summary")?;
     doc.heading(2, "Accepted entries by status")?;
     doc.table(
@@ -150,19 +157,7 @@ fn summary(doc: &mut Doc, report: &CycleReport) -> zip::result::ZipResult<()> {
             .map(|(s, n)| vec![cell(&words(s)), cell(&n.to_string())]),
     )?;
 
-    // Accepted entries by status per area and per body, from the areas themselves.
-    let mut per_area: BTreeMap<&str, BTreeMap<String, i64>> = BTreeMap::new();
-    let mut per_body: BTreeMap<&str, BTreeMap<String, i64>> = BTreeMap::new();
-    for area in &report.areas {
-        for b in area.activities.iter().flat_map(|a| &a.bodies) {
-            let by_area = per_area.entry(&area.code).or_default();
-            let by_body = per_body.entry(&b.body).or_default();
-            if let Some(e) = &b.entry {
-                *by_area.entry(e.status.as_str().to_owned()).or_default() += 1;
-                *by_body.entry(e.status.as_str().to_owned()).or_default() += 1;
-            }
-        }
-    }
+    // Accepted entries by status per area and per body, counted with the totals.
     doc.heading(2, "By area")?;
     doc.table(
         &[34, 16, 14, 36],
@@ -172,19 +167,14 @@ fn summary(doc: &mut Doc, report: &CycleReport) -> zip::result::ZipResult<()> {
             "Accepted",
             "Accepted entries by status",
         ],
-        report.areas.iter().map(|a| {
-            let t = report
-                .totals
-                .by_area
-                .get(&a.code)
-                .cloned()
-                .unwrap_or_default();
+        report.area_titles.iter().map(|(code, title)| {
+            let t = report.totals.by_area.get(code).cloned().unwrap_or_default();
             vec![
-                cell(&format!("{} {}", a.code, a.title)),
+                cell(&format!("{code} {title}")),
                 cell(&t.rows.to_string()),
                 cell(&t.accepted.to_string()),
                 cell(&counts(
-                    &per_area.get(a.code.as_str()).cloned().unwrap_or_default(),
+                    &report.area_statuses.get(code).cloned().unwrap_or_default(),
                 )),
             ]
         }),
@@ -204,7 +194,11 @@ fn summary(doc: &mut Doc, report: &CycleReport) -> zip::result::ZipResult<()> {
                 cell(&words(b.status.as_str())),
                 cell(deadline),
                 cell(&counts(
-                    &per_body.get(b.body.as_str()).cloned().unwrap_or_default(),
+                    &report
+                        .body_statuses
+                        .get(&b.body)
+                        .cloned()
+                        .unwrap_or_default(),
                 )),
             ]
         }),
@@ -267,54 +261,79 @@ fn entry_cells(doc: &mut Doc, b: &ReportBody) -> Vec<String> {
     vec![who, cell(&status), text]
 }
 
-fn activities(doc: &mut Doc, report: &CycleReport, paper: &Paper) -> zip::result::ZipResult<()> {
+fn activities(
+    doc: &mut Doc,
+    rows: impl IntoIterator<Item = ReportRow>,
+    paper: &Paper,
+) -> zip::result::ZipResult<()> {
     doc.heading(1, "Activities by area")?;
-    for area in &report.areas {
-        doc.heading(2, &format!("Area {}: {}", area.code, area.title))?;
-        for a in &area.activities {
-            doc.heading(3, &format!("{} {}", a.code, a.title))?;
-            if let Some(r) = a.actip_reference.as_deref().filter(|r| !r.is_empty()) {
-                doc.push(&labelled("ACTIP / APA", r))?;
+    let mut nest = Nest::default();
+    let mut nested = Vec::new();
+    let mut rows = rows.into_iter();
+    loop {
+        let row = rows.next();
+        let done = row.is_none();
+        match row {
+            Some(r) => nest.push(r, &mut nested),
+            None => nest.finish(&mut nested),
+        }
+        for n in nested.drain(..) {
+            match n {
+                Nested::Area(code, title) => {
+                    doc.heading(2, &format!("Area {code}: {title}"))?;
+                }
+                Nested::Activity(a) => activity(doc, &a, paper)?,
             }
-            let lead: Vec<&str> = a
-                .bodies
-                .iter()
-                .filter(|b| b.role == "lead")
-                .map(|b| b.body.as_str())
-                .collect();
-            let cooperating: Vec<&str> = a
-                .bodies
-                .iter()
-                .filter(|b| b.role != "lead")
-                .map(|b| b.body.as_str())
-                .collect();
-            let mut bodies = format!("{} (lead)", lead.join(", "));
-            if !cooperating.is_empty() {
-                bodies.push_str(&format!("; cooperating: {}", cooperating.join(", ")));
-            }
-            doc.push(&labelled("Bodies", &bodies))?;
-            if let Some(facts) = paper.activities.get(&a.id) {
-                let planned = match (facts.planned_start, facts.planned_end) {
-                    (Some(s), Some(e)) => format!("{} to {}", day(s), day(e)),
-                    (Some(s), None) => format!("from {}", day(s)),
-                    (None, Some(e)) => format!("until {}", day(e)),
-                    (None, None) => "not set".to_owned(),
-                };
-                doc.push(&para(
-                    None,
-                    &format!(
-                        "{}{}{}{}",
-                        run("Planned: ", true),
-                        run(&planned, false),
-                        run("   Signal: ", true),
-                        run(&words(facts.signal.as_str()), false)
-                    ),
-                ))?;
-            }
-            let rows: Vec<Vec<String>> = a.bodies.iter().map(|b| entry_cells(doc, b)).collect();
-            doc.table(&[18, 18, 64], &["Body", "Status", "Progress"], rows)?;
+        }
+        if done {
+            return Ok(());
         }
     }
+}
+
+/// One activity: its heading, reference, bodies, plan and each body's entry.
+fn activity(doc: &mut Doc, a: &ReportActivity, paper: &Paper) -> zip::result::ZipResult<()> {
+    doc.heading(3, &format!("{} {}", a.code, a.title))?;
+    if let Some(r) = a.actip_reference.as_deref().filter(|r| !r.is_empty()) {
+        doc.push(&labelled("ACTIP / APA", r))?;
+    }
+    let lead: Vec<&str> = a
+        .bodies
+        .iter()
+        .filter(|b| b.role == "lead")
+        .map(|b| b.body.as_str())
+        .collect();
+    let cooperating: Vec<&str> = a
+        .bodies
+        .iter()
+        .filter(|b| b.role != "lead")
+        .map(|b| b.body.as_str())
+        .collect();
+    let mut bodies = format!("{} (lead)", lead.join(", "));
+    if !cooperating.is_empty() {
+        bodies.push_str(&format!("; cooperating: {}", cooperating.join(", ")));
+    }
+    doc.push(&labelled("Bodies", &bodies))?;
+    if let Some(facts) = paper.activities.get(&a.id) {
+        let planned = match (facts.planned_start, facts.planned_end) {
+            (Some(s), Some(e)) => format!("{} to {}", day(s), day(e)),
+            (Some(s), None) => format!("from {}", day(s)),
+            (None, Some(e)) => format!("until {}", day(e)),
+            (None, None) => "not set".to_owned(),
+        };
+        doc.push(&para(
+            None,
+            &format!(
+                "{}{}{}{}",
+                run("Planned: ", true),
+                run(&planned, false),
+                run("   Signal: ", true),
+                run(&words(facts.signal.as_str()), false)
+            ),
+        ))?;
+    }
+    let rows: Vec<Vec<String>> = a.bodies.iter().map(|b| entry_cells(doc, b)).collect();
+    doc.table(&[18, 18, 64], &["Body", "Status", "Progress"], rows)?;
     Ok(())
 }
 

@@ -67,8 +67,15 @@ pub struct AmendmentRequest {
 /// One proposal at a time per entry: while one waits for the secretariat's decision,
 /// another for the same activity is a 409 `amendment_pending`.
 ///
+/// Files change like the other fields: `entry.attachment_ids`, when given, is the
+/// entry's proposed set of files, each a file already on the entry or the caller's own
+/// upload not attached yet (422 naming it otherwise). New uploads are kept with the
+/// amendment while it waits (not deleted after 24 hours) and are visible exactly to
+/// whoever sees the amendment; accepted, the entry's files become the proposed set;
+/// rejected, the new uploads are unattached again. Absent, the files stay as they are.
+///
 /// Who may call: officers of that body only. Changes: adds the proposed amendment; the
-/// accepted entry keeps its values until the secretariat accepts it. Audited.
+/// accepted entry keeps its values and files until the secretariat accepts it. Audited.
 #[utoipa::path(post, path = "/cycles/{id}/submissions/{body_code}/amendments", tag = "submissions", security(("bearer" = [])),
     params(("id" = Uuid, Path, description = "The cycle's id"), ("body_code" = String, Path, description = "The body's code")),
     request_body = AmendmentRequest,
@@ -113,8 +120,8 @@ pub struct AmendmentDecision {
 
 /// Accept an amendment
 ///
-/// Applies the proposed values to the accepted entry; the original stays beside it in
-/// the amendment.
+/// Applies the proposed values (and proposed set of files, if any) to the accepted
+/// entry; the original stays beside it in the amendment.
 ///
 /// Who may call: administrators and the secretariat (403 for officers and viewers).
 /// Changes: the amendment's status and note, the entry (marked `amended`) and the
@@ -141,7 +148,8 @@ pub(super) async fn accept_amendment(
 
 /// Reject an amendment
 ///
-/// Turns the proposal down with an optional note for the body.
+/// Turns the proposal down with an optional note for the body. Files it proposed that
+/// were not on the entry are unattached uploads again (deleted after 24 hours).
 ///
 /// Who may call: administrators and the secretariat (403 for officers and viewers).
 /// Changes: the amendment's status and note; the entry keeps its accepted values.
