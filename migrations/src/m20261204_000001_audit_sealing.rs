@@ -3,7 +3,8 @@
 //! (`crates/db/src/write/seal.rs` says how and why that is safe).
 //!
 //! An unlinked entry has an empty `prev_hash` and a unique placeholder `hash`
-//! (`unlinked:` and a random id): the columns stay `NOT NULL` and `hash` stays unique, so
+//! (`unlinked:`, a random nonce and the writer's MAC of the entry with the audit key,
+//! 64 characters, which the sealer checks before linking): the columns stay `NOT NULL` and `hash` stays unique, so
 //! neither backend has to rebuild the table. What changes:
 //!
 //! - The trigger `audit_log_no_update` now lets exactly one update through: linking an

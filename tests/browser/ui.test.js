@@ -184,7 +184,7 @@ test('two windows on one draft: the first save is kept and the second is told', 
   await first.locator('.saved').waitFor();
   await second.getByLabel('What was done (required)').fill('Lost: saved second on a stale page');
   await second.getByRole('button', { name: /^Save draft of / }).click();
-  await second.getByRole('alert').filter({ hasText: /Changed by someone else at \d{4}-\d\d-\d\d \d\d:\d\d UTC; reload/ }).waitFor();
+  await second.getByRole('alert').filter({ hasText: /Changed by someone else at \d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d UTC[^;]*; reload/ }).waitFor();
   await check(two, 'stale-draft-told');
   const sub = await get(`/cycles/${cycle.id}/submissions/SOMTC`);
   assert.equal(sub.entries[0].narrative, 'Kept: saved first');

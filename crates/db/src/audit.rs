@@ -18,9 +18,10 @@ mod key;
 
 pub use crate::write::UNLINKED;
 pub use chain::{
-    Checkpoint, HASH_HMAC_SHA256, HASH_SHA256, expected_hash, head, verify, verify_against,
+    Checkpoint, HASH_HMAC_SHA256, HASH_SHA256, expected_hash, head, unlinked_placeholder, verify,
+    verify_against,
 };
-pub(crate) use chain::{Sealed, no_key};
+pub(crate) use chain::{Sealed, no_key, placeholder_ok};
 pub use key::AuditKey;
 
 use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -361,7 +362,8 @@ impl From<audit_log::Model> for AuditEntry {
 /// every write appends an entry. While some entry is still unlinked, an id no longer
 /// names a state (an entry with a lower id may be about to commit: `MAX(id)` would not
 /// move), so the position is then a fresh negative number, equal to no other position:
-/// nothing computed meanwhile is ever reused. One indexed query (`MAX(id)` and the
+/// nothing computed meanwhile is ever reused, and nothing computed at a negative
+/// position is stored (`SummaryCache::put`, the report cache). One indexed query (`MAX(id)` and the
 /// partial index of unlinked entries).
 pub async fn position(db: &Database) -> DbResult<i64> {
     static UNNAMED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);

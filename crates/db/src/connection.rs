@@ -67,6 +67,11 @@ impl SummaryCache {
         key: SummaryKey,
         summary: Arc<wpt_domain::models::WorkPlanSummary>,
     ) {
+        // A negative position names no state (`crate::audit::position`): nothing is
+        // kept at it.
+        if key.0 < 0 {
+            return;
+        }
         if let Ok(mut map) = self.0.lock() {
             // Keep the newest: a slower request must not replace a fresher summary.
             let newer = map.get(&plan).is_some_and(|(k, _)| *k > key);

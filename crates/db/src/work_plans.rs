@@ -160,7 +160,9 @@ pub async fn summary(
     let conn = db.conn();
     let today = chrono::Utc::now().date_naive();
     let key = (crate::audit::position(db).await?, today);
-    if let Some(hit) = db.summaries().get((id, lens), key) {
+    if key.0 >= 0
+        && let Some(hit) = db.summaries().get((id, lens), key)
+    {
         return Ok((*hit).clone());
     }
     ensure_exists(db, id).await?;
@@ -258,8 +260,12 @@ pub async fn summary(
         milestones,
         bodies,
     };
-    db.summaries()
-        .put((id, lens), key, std::sync::Arc::new(summary.clone()));
+    // A negative position (some entry unlinked) names no state and is never read
+    // again: storing at it would only evict the summary of a real position.
+    if key.0 >= 0 {
+        db.summaries()
+            .put((id, lens), key, std::sync::Arc::new(summary.clone()));
+    }
     Ok(summary)
 }
 

@@ -337,7 +337,8 @@ enum Head {
 }
 
 /// Appends `changes` in order, unlinked, each to be keyed with `key` by the sealer
-/// ([`seal`]); returns the id of the last one.
+/// ([`seal`]), its placeholder `hash` a MAC of its content with `key` that the sealer
+/// checks before linking it; returns the id of the last one.
 ///
 /// On PostgreSQL the audit advisory lock is taken *shared* first (before any id is
 /// drawn) and held to the commit: writers never wait for each other here, and the
@@ -354,7 +355,7 @@ async fn append_all(
     key: Option<&AuditKey>,
     accept: Head,
 ) -> DbResult<i64> {
-    key.ok_or_else(audit::no_key)?;
+    let key = key.ok_or_else(audit::no_key)?;
     let backend = txn.get_database_backend();
     let head_kind = "(SELECT hash_kind FROM audit_log WHERE prev_hash <> '' \
                      ORDER BY id DESC LIMIT 1) AS kind";
@@ -381,18 +382,34 @@ async fn append_all(
     for (actor, change) in changes {
         // Microseconds: what both backends store exactly, so the hash recomputes.
         let occurred_at = Utc::now().trunc_subsecs(6);
+        let (before, after) = (audit::redact(change.before), audit::redact(change.after));
+        // The placeholder carries a MAC of the content with the key: the sealer links
+        // no entry inserted by someone without it (`audit::placeholder_ok`).
+        let placeholder = audit::Sealed {
+            prev_hash: UNLINKED,
+            occurred_at: &occurred_at,
+            actor_id: actor,
+            action: change.action.as_str(),
+            resource_type: change.resource_type,
+            resource_id: &change.resource_id,
+            before: before.as_ref(),
+            after: after.as_ref(),
+            request_id: request_id.as_deref(),
+            client_request_id: client_request_id.as_deref(),
+        }
+        .placeholder(HASH_HMAC_SHA256, key);
         let row = audit_log::ActiveModel {
             occurred_at: Set(occurred_at),
             actor_id: Set(actor),
             action: Set(change.action.as_str().to_owned()),
             resource_type: Set(change.resource_type.to_owned()),
             resource_id: Set(change.resource_id),
-            before: Set(audit::redact(change.before)),
-            after: Set(audit::redact(change.after)),
+            before: Set(before),
+            after: Set(after),
             request_id: Set(request_id.clone()),
             client_request_id: Set(client_request_id.clone()),
             prev_hash: Set(UNLINKED.to_owned()),
-            hash: Set(seal::unlinked_hash()),
+            hash: Set(placeholder),
             hash_kind: Set(HASH_HMAC_SHA256.to_owned()),
             ..Default::default()
         }

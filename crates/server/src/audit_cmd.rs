@@ -72,6 +72,10 @@ pub async fn audit(db: Database, action: AuditAction) -> anyhow::Result<()> {
                             ": entries committed but not linked for too long; start `wpt serve` \
                              (it links them at start-up)"
                         }
+                        "forged_unlinked" => {
+                            ": an unlinked entry not written with the audit key (inserted by \
+                             someone without it); it and the entries after it are not linked"
+                        }
                         "linked_after_unlinked" => {
                             ": a linked entry after an unlinked one, the log was altered"
                         }

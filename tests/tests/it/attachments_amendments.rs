@@ -316,6 +316,7 @@ async fn amendments_propose_files_kept_for_who_sees_them_and_applied_only_when_a
     second.assert_status(StatusCode::CREATED);
     let second = second.json()["id"].as_str().expect("id").to_owned();
     assert_eq!(status_of(&app, &sec.token, &annex).await, StatusCode::OK);
+    let rejected_at = chrono::Utc::now();
     app.request(Method::POST, &format!("/api/v1/amendments/{second}/reject"))
         .bearer(&sec.token)
         .json(&json!({"note": "The annex is not needed"}))
@@ -335,6 +336,14 @@ async fn amendments_propose_files_kept_for_who_sees_them_and_applied_only_when_a
         .await
         .json();
     assert_eq!(meta["attached"], false);
+    // Its 24 hours start at the rejection, not at its upload: a sweep of what is older
+    // than the moment of the rejection keeps it.
+    app.state
+        .attachments
+        .sweep_before(app.database(), rejected_at)
+        .await
+        .expect("sweep");
+    assert_eq!(status_of(&app, &dgicm.token, &annex).await, StatusCode::OK);
     let later = chrono::Utc::now() + chrono::Duration::seconds(5);
     app.state
         .attachments

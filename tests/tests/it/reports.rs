@@ -389,6 +389,95 @@ async fn the_streamed_json_and_csv_say_what_the_whole_report_said() {
     assert!(page.body.starts_with(&[0xef, 0xbb, 0xbf]));
     let mut readable = csv::Reader::from_reader(&page.body[3..]);
     assert_eq!(readable.records().count(), expected.len());
+
+    // An activity moved to another area while the report is read in area order comes
+    // in the area the order put it in: each area is one run of rows (the JSON opens
+    // each area once), as the report built whole merged them.
+    let mut pages = ReportPages::open(
+        db.conn(),
+        cycle.parse().expect("uuid"),
+        ReportOrder::Area,
+        1,
+    )
+    .await
+    .expect("pages");
+    let first = pages.next(db.conn()).await.expect("a page").expect("rows");
+    assert_eq!(first[0].activity_code, "A.a.1");
+    let mut areas: Vec<String> = first.iter().map(|r| r.area.clone()).collect();
+    let moved = format!("/api/v1/activities/{}", ids["C.a.1"]);
+    let seen = app.get_as(&sec.token, &moved).await;
+    app.request(Method::PATCH, &moved)
+        .bearer(&sec.token)
+        .header("if-match", seen.header("etag").expect("etag"))
+        .json(&json!({"area": "A"}))
+        .send()
+        .await
+        .assert_status(StatusCode::OK);
+    let mut codes_read = vec![first[0].activity_code.clone()];
+    while let Some(page) = pages.next(db.conn()).await.expect("a page") {
+        areas.extend(page.iter().map(|r| r.area.clone()));
+        codes_read.extend(page.iter().map(|r| r.activity_code.clone()));
+    }
+    areas.dedup();
+    assert_eq!(areas, ["A", "B", "C"]);
+    codes_read.dedup();
+    assert_eq!(codes_read, ["A.a.1", "A.b.2", "B.a.1", "C.a.1"]);
+}
+
+#[tokio::test]
+async fn downloads_the_client_does_not_read_hold_no_render_slot() {
+    use tower::ServiceExt;
+    let app = TestApp::spawn().await;
+    let sec = app.caller(Role::Secretariat, None).await;
+    create_activities(&app, &sec).await;
+    let created = app
+        .request(Method::POST, "/api/v1/cycles")
+        .bearer(&sec.token)
+        .json(&json!({"work_plan_id": plan_id(), "kind": "somtc", "name": "Stalled", "meeting_date": "2099-06-20",
+                      "period_start": "2098-07-01", "period_end": "2099-06-30", "opens_on": "2026-01-01"}))
+        .send()
+        .await;
+    created.assert_status(StatusCode::CREATED);
+    let cycle = created.json()["id"].as_str().expect("id").to_owned();
+    let slots = app.state.reports.slots().clone();
+    let total = u32::try_from(slots.available_permits()).expect("few");
+    // As many JSON and CSV downloads as there are slots, none of them read: each is a
+    // render (an answer never read whole is never cached).
+    let mut stalled = Vec::new();
+    for i in 0..total {
+        let format = if i % 2 == 0 { "json" } else { "csv" };
+        let request = axum::http::Request::builder()
+            .uri(format!("/api/v1/cycles/{cycle}/report?format={format}"))
+            .header("authorization", format!("Bearer {}", sec.token))
+            .body(axum::body::Body::empty())
+            .expect("a request");
+        let response = app
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        assert_eq!(response.status(), StatusCode::OK);
+        stalled.push(response);
+    }
+    // Their reads are done, so every slot comes back while their clients still wait
+    // (the bound only keeps a broken build from hanging the suite).
+    let all = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        slots.clone().acquire_many_owned(total),
+    )
+    .await
+    .expect("the stalled downloads gave their slots back")
+    .expect("slots");
+    drop(all);
+    // And another report renders.
+    app.get_as(
+        &sec.token,
+        &format!("/api/v1/cycles/{cycle}/report?format=csv"),
+    )
+    .await
+    .assert_status(StatusCode::OK);
+    drop(stalled);
 }
 
 #[tokio::test]

@@ -676,10 +676,19 @@ async fn a_token_made_on_the_page_works_against_the_api_until_revoked() {
         listed.contains(&format!("/ui/account/tokens/{id}/revoke")),
         "a revoke button"
     );
-    let last = wpt_db::api_tokens::list_own(app.database(), _officer.id)
-        .await
-        .expect("tokens")[0]
-        .last_used_at;
+    // The use is recorded off the request's path (a spawned update): wait for it, up to
+    // five seconds, rather than racing it.
+    let mut last = None;
+    for _ in 0..50 {
+        last = wpt_db::api_tokens::list_own(app.database(), _officer.id)
+            .await
+            .expect("tokens")[0]
+            .last_used_at;
+        if last.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     assert!(last.is_some(), "its use is recorded and listed");
 
     let res = app

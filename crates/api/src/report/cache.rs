@@ -11,16 +11,23 @@
 //!   [`CACHED_TOTAL`] together, in memory (the finished bytes: a hit is sent with no
 //!   disk or database read but the position; the bounds keep the memory target). A
 //!   streamed answer (JSON, CSV) is kept as its pieces, shared with the response, once
-//!   it has been sent whole; one cut short or failed is not kept.
+//!   it has been sent whole, if it stayed within [`KEPT_STREAM`] (past it the copy is
+//!   dropped at once, so a stream takes constant memory whatever its size); one cut
+//!   short or failed is not kept, nor one whose audit position moved while its pages
+//!   were read (its head and its rows may then be of different states), nor one read
+//!   at a negative position (an unlinked entry: no state to name it by).
 //! - **Bounded renders**: at most `WPT_REPORT_RENDERS` renders run at once in this
 //!   process; a render that cannot start within [`RENDER_WAIT`] is refused 503 with
 //!   `Retry-After` (`DbError::Busy`), so many XLSX or DOCX requests at once cannot take
-//!   every core and all the memory.
+//!   every core and all the memory. The slot bounds database and CPU work, not sockets:
+//!   a streamed answer holds it while it reads and encodes a page, gives it back while
+//!   it waits for a slow client, and gives it up for good once its last page is read
+//!   (`super::stream`).
 
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -52,6 +59,10 @@ pub const CACHED_REPORTS: usize = 64;
 /// about 10.5 MB).
 pub const CACHED_BYTES: usize = 16 * 1024 * 1024;
 
+/// A streamed answer is copied for the cache only while it is at most this large: a
+/// larger one is sent, not kept, and its copy is dropped as soon as it passes it.
+pub const KEPT_STREAM: usize = 2 * 1024 * 1024;
+
 /// All the answers kept, together, at most: older positions leave first.
 pub const CACHED_TOTAL: usize = 32 * 1024 * 1024;
 
@@ -64,6 +75,62 @@ type At = (i64, NaiveDate);
 /// A stream of the answer's pieces.
 type Pieces = Pin<Box<dyn Stream<Item = Result<Bytes, BoxError>> + Send>>;
 
+/// Starts a streamed answer's reader, given its [`Reading`].
+type StartReading = Box<dyn FnOnce(Reading) -> Pieces + Send>;
+
+/// What the reader of a streamed answer holds: the render slot, taken while it reads
+/// and encodes, and the audit position the answer was started at, to say whether the
+/// state moved while the pages were read.
+pub struct Reading {
+    slot: Option<OwnedSemaphorePermit>,
+    /// `None`: a reader outside the render slots (nothing to hold, nothing kept).
+    slots: Option<Arc<Semaphore>>,
+    position: Option<i64>,
+    moved: Arc<AtomicBool>,
+}
+
+impl Reading {
+    /// A reader that takes no render slot and whose answer is not cached.
+    pub(crate) fn unbounded() -> Self {
+        Self {
+            slot: None,
+            slots: None,
+            position: None,
+            moved: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// The render slot, before a page is read: waits for it (at most `wait`; `false`
+    /// when it did not come).
+    pub(crate) async fn hold(&mut self, wait: Duration) -> bool {
+        let Some(slots) = self.slots.as_ref().filter(|_| self.slot.is_none()) else {
+            return true;
+        };
+        match tokio::time::timeout(wait, slots.clone().acquire_owned()).await {
+            Ok(Ok(slot)) => {
+                self.slot = Some(slot);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Gives the render slot back (while waiting for the client, and once read).
+    pub(crate) fn release(&mut self) {
+        self.slot = None;
+    }
+
+    /// The audit position the answer was started at, when it may be cached.
+    pub(crate) fn position(&self) -> Option<i64> {
+        self.position
+    }
+
+    /// The state moved while the pages were read: the answer is sent, not kept.
+    pub(crate) fn moved(&self) {
+        self.moved.store(true, Ordering::Release);
+    }
+}
+
 /// What a render answers: its headers and either the whole file (XLSX, DOCX: written
 /// from the rows as they were read, about a megabyte) or the pieces as they are
 /// written (JSON, CSV: sent as they come).
@@ -74,7 +141,7 @@ pub(crate) struct Rendering {
 
 enum RenderedBody {
     Whole(Bytes),
-    Streamed(Pieces),
+    Streamed(StartReading),
 }
 
 impl Rendering {
@@ -99,15 +166,19 @@ impl Rendering {
         }
     }
 
-    /// An answer sent as it is written.
-    pub(crate) fn streamed(
+    /// An answer sent as it is written: `start` starts its reader with its [`Reading`]
+    /// (the render slot and the audit position).
+    pub(crate) fn streamed<S>(
         content_type: HeaderValue,
         disposition: Option<HeaderValue>,
-        pieces: impl Stream<Item = Result<Bytes, BoxError>> + Send + 'static,
-    ) -> Self {
+        start: impl FnOnce(Reading) -> S + Send + 'static,
+    ) -> Self
+    where
+        S: Stream<Item = Result<Bytes, BoxError>> + Send + 'static,
+    {
         Self {
             headers: Self::headers(content_type, disposition),
-            body: RenderedBody::Streamed(Box::pin(pieces)),
+            body: RenderedBody::Streamed(Box::new(move |reading| Box::pin(start(reading)))),
         }
     }
 }
@@ -184,9 +255,10 @@ impl ReportRenders {
     }
 
     /// The answer for `actor`'s `format` of cycle `id` at audit `position`: the cached
-    /// one, or `render`'s, run in a render slot. A streamed answer holds its slot until
-    /// its last piece is sent (or the client leaves), and is kept once it has been
-    /// sent whole, if it was within [`CACHED_BYTES`].
+    /// one, or `render`'s, run in a render slot. A streamed answer's reader holds the
+    /// slot while it reads (not while the client is slow to take a piece), and the
+    /// answer is kept once it has been sent whole, if it was within [`KEPT_STREAM`] and
+    /// the audit position did not move while it was read.
     pub(crate) async fn answer<F>(
         self: &Arc<Self>,
         actor: &Actor,
@@ -213,24 +285,33 @@ impl ReportRenders {
                     size: bytes.len(),
                     body: vec![bytes],
                 });
+                drop(slot);
                 if rendered.size <= CACHED_BYTES {
                     self.put(of, at, rendered.clone());
                 }
                 Ok(rendered.response())
             }
-            RenderedBody::Streamed(pieces) => {
-                let kept = Kept {
+            RenderedBody::Streamed(start) => {
+                let moved = Arc::new(AtomicBool::new(false));
+                let pieces = start(Reading {
+                    slot: Some(slot),
+                    slots: Some(self.slots.clone()),
+                    position: Some(position),
+                    moved: moved.clone(),
+                });
+                // No copy at a negative position: it could never be kept.
+                let kept = (position >= 0).then(|| Kept {
                     renders: self.clone(),
                     of,
                     at,
                     headers: headers.clone(),
                     pieces: Some(Vec::new()),
                     size: 0,
-                };
+                    moved,
+                });
                 let mut response = Response::new(Body::from_stream(Tee {
                     inner: pieces,
-                    kept: Some(kept),
-                    _slot: slot,
+                    kept,
                 }));
                 *response.headers_mut() = headers;
                 Ok(response)
@@ -247,6 +328,10 @@ impl ReportRenders {
     }
 
     fn put(&self, of: Of, at: At, rendered: Arc<Rendered>) {
+        // A negative position names no state (an entry was unlinked): never kept.
+        if at.0 < 0 {
+            return;
+        }
         let Ok(mut cached) = self.cached.lock() else {
             return;
         };
@@ -276,7 +361,7 @@ impl ReportRenders {
     }
 }
 
-/// A streamed answer's copy for the cache, while it is within [`CACHED_BYTES`].
+/// A streamed answer's copy for the cache, while it is within [`KEPT_STREAM`].
 struct Kept {
     renders: Arc<ReportRenders>,
     of: Of,
@@ -284,14 +369,15 @@ struct Kept {
     headers: HeaderMap,
     pieces: Option<Vec<Bytes>>,
     size: usize,
+    /// Set by the reader when the audit position moved while it read.
+    moved: Arc<AtomicBool>,
 }
 
 /// The pieces of a streamed answer on their way to the client, copied (by reference:
-/// `Bytes` are shared) for the cache; it holds the render slot until it is dropped.
+/// `Bytes` are shared) for the cache while they stay small.
 struct Tee {
     inner: Pieces,
     kept: Option<Kept>,
-    _slot: OwnedSemaphorePermit,
 }
 
 impl Stream for Tee {
@@ -301,20 +387,23 @@ impl Stream for Tee {
         let polled = self.inner.as_mut().poll_next(cx);
         match &polled {
             Poll::Ready(Some(Ok(piece))) => {
-                if let Some(kept) = self.kept.as_mut() {
+                let too_large = self.kept.as_mut().is_some_and(|kept| {
                     kept.size += piece.len();
-                    if kept.size > CACHED_BYTES {
-                        kept.pieces = None;
-                    }
                     if let Some(pieces) = kept.pieces.as_mut() {
                         pieces.push(piece.clone());
                     }
+                    kept.size > KEPT_STREAM
+                });
+                if too_large {
+                    // Too large to keep: the copy goes now (constant memory).
+                    self.kept = None;
                 }
             }
             // A failed answer is not kept.
             Poll::Ready(Some(Err(_))) => self.kept = None,
             Poll::Ready(None) => {
                 if let Some(kept) = self.kept.take()
+                    && !kept.moved.load(Ordering::Acquire)
                     && let Some(pieces) = kept.pieces
                 {
                     kept.renders.put(

@@ -12,7 +12,7 @@ use wpt_domain::Actor;
 use wpt_domain::models::{Cycle, SubmissionSummary};
 
 use super::cache::Rendering;
-use super::stream::{CsvReport, JsonReport, streamed};
+use super::stream::{CsvReport, JsonReport, streamed_in};
 use super::{DOCX, ReportHead, XLSX};
 use crate::AppState;
 use crate::error::{ApiError, ErrorCode};
@@ -179,18 +179,20 @@ async fn render(
     Ok(match format {
         ReportFormat::Json => {
             let first = JsonReport::head(&head).map_err(ApiError::internal)?;
-            Rendering::streamed(
-                HeaderValue::from_static("application/json"),
-                None,
-                streamed(db.clone(), pages, first, JsonReport::default()),
-            )
+            Rendering::streamed(HeaderValue::from_static("application/json"), None, {
+                let db = db.clone();
+                move |reading| streamed_in(db, pages, first, JsonReport::default(), reading)
+            })
         }
         ReportFormat::Csv => {
             let first = super::csv_header().map_err(ApiError::internal)?;
             Rendering::streamed(
                 HeaderValue::from_static("text/csv; charset=utf-8"),
                 Some(disposition(&head.cycle, "csv")),
-                streamed(db.clone(), pages, first, CsvReport),
+                {
+                    let db = db.clone();
+                    move |reading| streamed_in(db, pages, first, CsvReport, reading)
+                },
             )
         }
         ReportFormat::Xlsx => {

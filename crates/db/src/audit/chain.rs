@@ -20,7 +20,11 @@
 //! Entries are appended unlinked and linked right after their commit by the sealer
 //! (`crate::write::seal`): an empty `prev_hash` marks the unlinked tail. Verification
 //! checks the linked chain, and reports the tail apart: how many entries, and when the
-//! oldest was written. Only the tail may be unlinked (`linked_after_unlinked` otherwise),
+//! oldest was written. Each unlinked entry's placeholder must be the writer's MAC of its
+//! content with the key (`forged_unlinked` otherwise: inserted without the key; the
+//! sealer refuses to link it too). Only the tail may be unlinked
+//! (`linked_after_unlinked` otherwise, checked in one statement so that the sealer
+//! linking between two batches of the verification is no fault),
 //! and it is normally milliseconds old: one older than [`UNLINKED_LIMIT`] is reported
 //! as `unlinked_overdue` (no sealer ran: a process killed and not started again).
 //!
@@ -100,6 +104,75 @@ impl Sealed<'_> {
         canonical_json(&Value::Array(fields), &mut text);
         key.mac_hex(text.as_bytes())
     }
+}
+
+/// The domain tag of an unlinked entry's placeholder MAC: never a final hash's input.
+const UNLINKED_TAG: &str = "wpt.audit.unlinked.v1";
+
+impl Sealed<'_> {
+    /// The MAC of an unlinked entry's placeholder: HMAC-SHA256 with `key` over the
+    /// canonical JSON array of the tag, `nonce`, `hash_kind` and every field the final
+    /// hash covers (`prev_hash` is empty). Only the key's holder (the writer) can make
+    /// it, so the sealer links no entry someone inserted without the key.
+    fn placeholder_message(&self, nonce: &str, hash_kind: &str) -> String {
+        let mut fields = vec![
+            Value::from(UNLINKED_TAG),
+            Value::from(nonce),
+            Value::from(hash_kind),
+        ];
+        fields.extend(self.fields());
+        fields.push(self.client_request_id.map_or(Value::Null, Value::from));
+        let mut text = String::new();
+        canonical_json(&Value::Array(fields), &mut text);
+        text
+    }
+
+    /// A fresh placeholder `hash` for an unlinked entry of these fields:
+    /// `unlinked:<nonce>:<MAC>`, 64 characters as the column holds on PostgreSQL: a
+    /// random nonce of 14 hex digits (56 bits: placeholders stay unique, as the column
+    /// must, among the few entries unlinked at a time) and the MAC's first 160 bits in
+    /// hex (HMAC truncated to at least half its output, as RFC 2104 allows). Never a
+    /// hash (64 hex digits).
+    pub(crate) fn placeholder(&self, hash_kind: &str, key: &AuditKey) -> String {
+        let nonce = &Uuid::new_v4().simple().to_string()[..PLACEHOLDER_NONCE];
+        let mac = key.mac_hex(self.placeholder_message(nonce, hash_kind).as_bytes());
+        format!("{UNLINKED_PREFIX}{nonce}:{}", &mac[..PLACEHOLDER_MAC])
+    }
+}
+
+/// Hex digits of a placeholder's nonce and of its (truncated) MAC.
+const PLACEHOLDER_NONCE: usize = 14;
+const PLACEHOLDER_MAC: usize = 40;
+
+/// How every unlinked entry's placeholder `hash` begins.
+const UNLINKED_PREFIX: &str = "unlinked:";
+
+/// A placeholder `hash` for the unlinked entry `row` (its `prev_hash` empty), as the
+/// writer makes it with `key`. Public for tests that leave entries as a killed process
+/// would; whatever `row.hash` holds is ignored.
+pub fn unlinked_placeholder(row: &audit_log::Model, key: &AuditKey) -> String {
+    sealed(row).placeholder(&row.hash_kind, key)
+}
+
+/// Whether the unlinked entry `row` carries a placeholder made with `key` for exactly
+/// its content: `false` for one inserted or altered without the key (`forged_unlinked`).
+pub(crate) fn placeholder_ok(row: &audit_log::Model, key: &AuditKey) -> bool {
+    let Some((nonce, mac)) = row
+        .hash
+        .strip_prefix(UNLINKED_PREFIX)
+        .and_then(|rest| rest.split_once(':'))
+    else {
+        return false;
+    };
+    row.prev_hash == crate::write::UNLINKED
+        && nonce.len() == PLACEHOLDER_NONCE
+        && mac.len() == PLACEHOLDER_MAC
+        && key.mac_matches(
+            sealed(row)
+                .placeholder_message(nonce, &row.hash_kind)
+                .as_bytes(),
+            mac,
+        )
 }
 
 fn sealed(row: &audit_log::Model) -> Sealed<'_> {
@@ -196,6 +269,22 @@ impl Tail {
     }
 }
 
+/// The first linked entry after the first unlinked one, read in one statement (one
+/// snapshot, which the sealer's transactions change only as a whole).
+async fn linked_after_unlinked(db: &Database) -> DbResult<Option<i64>> {
+    use sea_orm::ConnectionTrait;
+    let backend = db.conn().get_database_backend();
+    let row = db
+        .conn()
+        .query_one_raw(sea_orm::Statement::from_string(
+            backend,
+            "SELECT MIN(l.id) AS id FROM audit_log l WHERE l.prev_hash <> '' AND l.id > \
+             (SELECT MIN(u.id) FROM audit_log u WHERE u.prev_hash = '')",
+        ))
+        .await?;
+    Ok(row.and_then(|r| r.try_get::<Option<i64>>("", "id").ok().flatten()))
+}
+
 /// [`verify`], and also that the chain still reaches every recorded head in
 /// `checkpoints` with the hash recorded: a cut tail is named by the first recorded head
 /// that is gone (`checkpoint_missing`), history rewritten under a recorded head by
@@ -213,7 +302,7 @@ pub async fn verify_against(db: &Database, checkpoints: &[Checkpoint]) -> DbResu
     let mut last_id = i64::MIN;
     let mut checked = 0;
     let mut tail = Tail::default();
-    loop {
+    'batches: loop {
         // At most BATCH entries and, past the first, VERIFY_BATCH_BYTES of their
         // states: the memory of a batch is bounded by size, not only by rows.
         let (rows, more) = super::sized_batch(
@@ -228,6 +317,11 @@ pub async fn verify_against(db: &Database, checkpoints: &[Checkpoint]) -> DbResu
         for row in rows {
             last_id = row.id;
             if row.prev_hash == crate::write::UNLINKED {
+                // Only the writer, holding the key, makes a placeholder that verifies.
+                if !placeholder_ok(&row, key.ok_or_else(no_key)?) {
+                    tail.count += 1;
+                    return Ok(tail.broken(checked, row.id, "forged_unlinked"));
+                }
                 tail.count += 1;
                 tail.first.get_or_insert(row.id);
                 tail.oldest = Some(
@@ -236,8 +330,17 @@ pub async fn verify_against(db: &Database, checkpoints: &[Checkpoint]) -> DbResu
                 );
                 continue;
             }
-            if tail.first.is_some() {
-                return Ok(tail.broken(checked, row.id, "linked_after_unlinked"));
+            if let Some(first) = tail.first {
+                // Batches are separate statements: the sealer may have linked the tail
+                // seen so far since. Only a linked entry after an unlinked one in one
+                // snapshot is a fault; otherwise go on from the first entry seen
+                // unlinked (everything before it was checked and is linked for good).
+                if let Some(id) = linked_after_unlinked(db).await? {
+                    return Ok(tail.broken(checked, id, "linked_after_unlinked"));
+                }
+                last_id = first - 1;
+                tail = Tail::default();
+                continue 'batches;
             }
             if let Some(cp) = next_checkpoint.next_if(|c| c.id < row.id) {
                 return Ok(tail.broken(checked, cp.id, "checkpoint_missing"));
@@ -289,4 +392,54 @@ pub async fn verify_against(db: &Database, checkpoints: &[Checkpoint]) -> DbResu
         return Ok(tail.broken(checked, first, "unlinked_overdue"));
     }
     Ok(tail.verification(checked, true))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(key: &AuditKey) -> audit_log::Model {
+        let mut row = audit_log::Model {
+            id: 7,
+            occurred_at: Utc::now(),
+            actor_id: None,
+            action: "user.update".to_owned(),
+            resource_type: "user".to_owned(),
+            resource_id: "u1".to_owned(),
+            before: None,
+            after: Some(serde_json::json!({ "role": "viewer" })),
+            request_id: Some("r1".to_owned()),
+            client_request_id: None,
+            prev_hash: crate::write::UNLINKED.to_owned(),
+            hash: String::new(),
+            hash_kind: HASH_HMAC_SHA256.to_owned(),
+        };
+        row.hash = unlinked_placeholder(&row, key);
+        row
+    }
+
+    #[test]
+    fn a_placeholder_fits_the_column_verifies_and_covers_the_content() {
+        let key = AuditKey::new(&[3; 32]).expect("key");
+        let good = row(&key);
+        // PostgreSQL's `hash` is varchar(64); never 64 hex digits (a final hash).
+        assert_eq!(good.hash.len(), 64);
+        assert!(good.hash.starts_with("unlinked:"));
+        assert!(placeholder_ok(&good, &key));
+        assert_ne!(good.hash, row(&key).hash, "a fresh nonce each time");
+        let other = AuditKey::new(&[4; 32]).expect("key");
+        assert!(!placeholder_ok(&good, &other), "another key");
+        let mut moved = good.clone();
+        moved.after = Some(serde_json::json!({ "role": "admin" }));
+        assert!(!placeholder_ok(&moved, &key), "other content");
+        let mut kind = good.clone();
+        kind.hash_kind = HASH_SHA256.to_owned();
+        assert!(!placeholder_ok(&kind, &key), "other kind");
+        let mut shape = good.clone();
+        shape.hash = format!("unlinked:{}", Uuid::new_v4().simple());
+        assert!(!placeholder_ok(&shape, &key), "the old random placeholder");
+        let mut short = good;
+        short.hash.truncate(40);
+        assert!(!placeholder_ok(&short, &key), "a truncated MAC");
+    }
 }

@@ -46,6 +46,18 @@ impl AuditKey {
         hex::encode(mac.finalize().into_bytes())
     }
 
+    /// Whether `hex_mac` is the HMAC-SHA256 of `message`, or its leftmost bytes
+    /// (compared in constant time).
+    pub(crate) fn mac_matches(&self, message: &[u8], hex_mac: &str) -> bool {
+        let Ok(expected) = hex::decode(hex_mac) else {
+            return false;
+        };
+        let mut mac = <HmacSha256 as KeyInit>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+        mac.update(message);
+        !expected.is_empty() && mac.verify_truncated_left(&expected).is_ok()
+    }
+
     /// The signature of an edition: HMAC-SHA256 over the canonical JSON
     /// `["wpt.edition.v1", cycle id, edition sha256]`, so it vouches for the content
     /// (through its SHA-256) and for the cycle it belongs to.

@@ -239,10 +239,14 @@ impl Invalidation {
                 }
                 self.activities.extend(ids);
             }
+            // A report's draft, its submission and its return change the submission and
+            // its entries only: an activity view reads the accepted status (moved by an
+            // accept, `sql::RECORD_ACCEPTED`), never a submission's own rows, and the
+            // workflow returns only a submitted report, never an accepted one.
+            SubmissionEdit | SubmissionSubmit | SubmissionReturn => {}
             // Accepted statuses, cycle names and assignments across many activities.
             AmendmentAccept | CycleUpdate | CycleDelete | CycleOpen | CycleClose | CycleReopen
-            | SubmissionEdit | SubmissionSubmit | SubmissionReturn | SubmissionAccept
-            | SubmissionExtend => self.all_activities = true,
+            | SubmissionAccept | SubmissionExtend => self.all_activities = true,
             BodyCreate => self.bodies = true,
             SessionRevoke => self.push(id, |s| &mut s.sessions),
             ApiTokenRevoke => self.push(id, |s| &mut s.tokens),
@@ -634,6 +638,14 @@ mod tests {
         assert!(of(change(AuditAction::SessionRevoke, "session", "?")).everything);
         assert!(of(change(AuditAction::MilestoneCreate, "milestone", "m")).all_activities);
         assert!(of(change(AuditAction::SubmissionAccept, "submission", "s")).all_activities);
+        // A draft, its submission and its return change no activity view.
+        for action in [
+            AuditAction::SubmissionEdit,
+            AuditAction::SubmissionSubmit,
+            AuditAction::SubmissionReturn,
+        ] {
+            assert!(of(change(action, "submission", "s")).is_empty());
+        }
         assert!(of(change(AuditAction::BodyUpdate, "body", "b")).everything);
         assert!(of(change(AuditAction::BodyCreate, "body", "b")).bodies);
         assert!(of(change(AuditAction::SessionCreate, "session", "s")).is_empty());

@@ -6,10 +6,12 @@
 //! [`AttachedTo::Amendment`](wpt_domain::policy::AttachedTo)). Accepted: the entry's
 //! files become the proposed set (files dropped from it are unattached, and swept like
 //! any file dropped from an entry); rejected: the parked files are unattached uploads
-//! again. Either way the amendment's parking rows go.
+//! again, their 24 hours before the sweep counted from the decision. Either way the
+//! amendment's parking rows go.
 
 use std::collections::{HashMap, HashSet};
 
+use chrono::SubsecRound;
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -98,15 +100,15 @@ pub(super) async fn decide(
     entry: Uuid,
     accepted: Option<&[Uuid]>,
 ) -> DbResult<()> {
+    let parked: HashSet<Uuid> = amendment_attachment::Entity::find()
+        .filter(amendment_attachment::Column::AmendmentId.eq(amendment_id))
+        .all(&**txn)
+        .await?
+        .into_iter()
+        .map(|r| r.attachment_id)
+        .collect();
     if let Some(ids) = accepted {
         let current = on_entry(txn, entry).await?;
-        let parked: HashSet<Uuid> = amendment_attachment::Entity::find()
-            .filter(amendment_attachment::Column::AmendmentId.eq(amendment_id))
-            .all(&**txn)
-            .await?
-            .into_iter()
-            .map(|r| r.attachment_id)
-            .collect();
         let keep: HashSet<Uuid> = ids.iter().copied().collect();
         let drop: Vec<Uuid> = current.difference(&keep).copied().collect();
         if !drop.is_empty() {
@@ -137,6 +139,21 @@ pub(super) async fn decide(
         .filter(amendment_attachment::Column::AmendmentId.eq(amendment_id))
         .exec(&**txn)
         .await?;
+    // A parked file released now (rejected, or left out of the accepted set) is an
+    // unattached upload from now: its 24 hours before the sweep start at the decision,
+    // not at its upload (the sweep reads `created_at`).
+    if !parked.is_empty() {
+        attachment::Entity::update_many()
+            .col_expr(
+                attachment::Column::CreatedAt,
+                Expr::value(chrono::Utc::now().trunc_subsecs(6)),
+            )
+            .filter(attachment::Column::Id.is_in(parked))
+            .filter(attachment::Column::SubmissionEntryId.is_null())
+            .filter(attachment::Column::ProgressUpdateId.is_null())
+            .exec(&**txn)
+            .await?;
+    }
     Ok(())
 }
 

@@ -76,7 +76,10 @@ pub struct ReportPages {
     areas: HashMap<Uuid, (String, String)>,
     subs: HashMap<Uuid, Sub>,
     accepted: Vec<Uuid>,
-    order: Vec<Uuid>,
+    /// Each activity and the area it is reported in: the area read with the order, so
+    /// that an activity moved to another area while the report is read still comes in
+    /// the area the order put it in (each area comes once, as one run of rows).
+    order: Vec<(Uuid, Uuid)>,
     next: usize,
     page: usize,
 }
@@ -123,15 +126,17 @@ impl ReportPages {
             subs.insert(s.body_id, Sub { id: s.id, status });
         }
         let order = match order {
-            ReportOrder::Code => ids.into_iter().map(|(id, _)| id).collect(),
+            ReportOrder::Code => ids,
             ReportOrder::Area => {
                 let mut ids = ids;
                 // Stable: activity codes stay in the database's order within an area.
+                // By the area code the rows will carry (an area not the plan's is ""),
+                // as the whole report merged and sorted its areas.
                 ids.sort_by(|(_, a), (_, b)| {
                     let code = |area: &Uuid| areas.get(area).map(|(c, _)| c.as_str());
                     code(a).unwrap_or("").cmp(code(b).unwrap_or(""))
                 });
-                ids.into_iter().map(|(id, _)| id).collect()
+                ids
             }
         };
         Ok(Self {
@@ -160,8 +165,9 @@ impl ReportPages {
     async fn rows_of(
         &self,
         db: &impl ConnectionTrait,
-        chunk: Vec<Uuid>,
+        chunk_areas: Vec<(Uuid, Uuid)>,
     ) -> DbResult<Vec<ReportRow>> {
+        let chunk: Vec<Uuid> = chunk_areas.iter().map(|(id, _)| *id).collect();
         let mut activities: HashMap<Uuid, activity::Model> = activity::Entity::find()
             .filter(activity::Column::Id.is_in(chunk.clone()))
             .all(db)
@@ -204,11 +210,11 @@ impl ReportPages {
         let entry_ids: Vec<Uuid> = entries.values().map(|e| e.id).collect();
         let mut files = crate::attachments::of_entries(db, &entry_ids).await?;
         let mut rows = Vec::new();
-        for id in chunk {
+        for (id, area_id) in chunk_areas {
             let Some(a) = activities.remove(&id) else {
                 continue;
             };
-            let (area, area_title) = self.areas.get(&a.area_id).cloned().unwrap_or_default();
+            let (area, area_title) = self.areas.get(&area_id).cloned().unwrap_or_default();
             let mut assigned = assignments.remove(&a.id).unwrap_or_default();
             assigned.sort_by_key(|(b, role)| {
                 (*role != AssignmentRole::Lead, self.codes.get(b).cloned())

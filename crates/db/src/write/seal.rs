@@ -5,7 +5,7 @@
 //! their own entries they had to take one lock for the chain and hold it through their
 //! commit: every audited write waited for the commit flush of the one before it. Now a
 //! writer appends its entries with an empty `prev_hash` and a placeholder `hash`
-//! ([`unlinked_hash`]) in its own transaction and commits with everyone else (group
+//! (`unlinked:<nonce>:<MAC>`, see `crate::audit::chain`) in its own transaction and commits with everyone else (group
 //! commit shares the flushes); the sealer links what has committed, many entries per
 //! transaction.
 //!
@@ -31,6 +31,14 @@
 //! computing `prev_hash` and `hash` for the unlinked entries after it in id order, and
 //! updating them: the trigger of `m20261204_000001_audit_sealing` lets exactly that
 //! update through. Several instances may run their sealers at once: they take turns.
+//!
+//! **Never an entry made without the key.** The placeholder is a MAC, with the audit
+//! key, over the entry's content and a random nonce: only the writer (which holds the
+//! key) can make it. The sealer checks it before linking (`audit::placeholder_ok`): a
+//! row inserted or altered by someone without the key (the database role of the app, a
+//! leaked credential) is refused, and nothing after it is linked either, so it and the
+//! tail after it stay unlinked, and `verify` names it (`forged_unlinked`). Linking it
+//! would have vouched for it with the key.
 //!
 //! **When it runs.** After every audited commit ([`Database::await_sealed`]: the write
 //! nudges the sealer and waits, a few milliseconds, for its entries to be linked, so an
@@ -77,10 +85,28 @@ const UPDATE_CHUNK: usize = 100;
 /// anyway (they are committed; the background sealer links them later).
 const SEAL_WAIT: Duration = Duration::from_secs(2);
 
-/// The `hash` of an entry not linked yet: unique, as the column must be, and never a
-/// hash (64 hex digits).
-pub(crate) fn unlinked_hash() -> String {
-    format!("unlinked:{}", uuid::Uuid::new_v4().simple())
+/// What one batch did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Batch {
+    /// Linked everything up to the bound.
+    Done,
+    /// Linked a batch; more remain.
+    More,
+    /// Linked what came before entry `.0`, whose placeholder was not made with the key,
+    /// and stopped there.
+    Forged(i64),
+}
+
+fn forged(id: i64) -> DbError {
+    tracing::error!(
+        id,
+        "audit entry {id} was not written with the audit key: not linked, nor anything \
+         after it; run `wpt audit verify`"
+    );
+    DbError::internal(format!(
+        "audit entry {id} was not written with the audit key (forged_unlinked): it and the \
+         entries after it are left unlinked; run `wpt audit verify`"
+    ))
 }
 
 /// The sealer of one process, shared by the clones of a [`Database`].
@@ -211,10 +237,12 @@ async fn round(db: &Database) -> DbResult<i64> {
             None => max_id(&txn).await?,
         };
         bound = Some(through);
-        let more = link_batch(&txn, through, key).await?;
+        let batch = link_batch(&txn, through, key).await?;
         txn.commit().await?;
-        if !more {
-            return Ok(through);
+        match batch {
+            Batch::More => {}
+            Batch::Done => return Ok(through),
+            Batch::Forged(id) => return Err(forged(id)),
         }
     }
 }
@@ -246,8 +274,13 @@ pub(super) async fn exclusive(txn: &DatabaseTransaction) -> DbResult<()> {
 /// flight: under [`exclusive`] on PostgreSQL, in a write transaction on SQLite.
 pub(super) async fn link_in(txn: &DatabaseTransaction, key: &AuditKey) -> DbResult<()> {
     let bound = max_id(txn).await?;
-    while link_batch(txn, bound, key).await? {}
-    Ok(())
+    loop {
+        match link_batch(txn, bound, key).await? {
+            Batch::More => {}
+            Batch::Done => return Ok(()),
+            Batch::Forged(id) => return Err(forged(id)),
+        }
+    }
 }
 
 async fn max_id(txn: &DatabaseTransaction) -> DbResult<i64> {
@@ -261,8 +294,9 @@ async fn max_id(txn: &DatabaseTransaction) -> DbResult<i64> {
         .unwrap_or(0))
 }
 
-/// Links the next batch of unlinked entries up to `bound`; whether more remain.
-async fn link_batch(txn: &DatabaseTransaction, bound: i64, key: &AuditKey) -> DbResult<bool> {
+/// Links the next batch of unlinked entries up to `bound`, up to the first whose
+/// placeholder was not made with `key`.
+async fn link_batch(txn: &DatabaseTransaction, bound: i64, key: &AuditKey) -> DbResult<Batch> {
     let unlinked = audit_log::Column::PrevHash.eq(UNLINKED);
     let sizes: Vec<(i64, i64)> = audit_log::Entity::find()
         .filter(unlinked.clone())
@@ -276,7 +310,7 @@ async fn link_batch(txn: &DatabaseTransaction, bound: i64, key: &AuditKey) -> Db
         .all(txn)
         .await?;
     let Some(&(first, _)) = sizes.first() else {
-        return Ok(false);
+        return Ok(Batch::Done);
     };
     let take = audit::within(&sizes[..sizes.len().min(BATCH_ROWS as usize)], BATCH_BYTES);
     let more = sizes.len() > take;
@@ -323,7 +357,13 @@ async fn link_batch(txn: &DatabaseTransaction, bound: i64, key: &AuditKey) -> Db
         .all(txn)
         .await?;
     let mut links: Vec<(i64, String, String)> = Vec::with_capacity(rows.len());
+    let mut outcome = if more { Batch::More } else { Batch::Done };
     for row in &rows {
+        // Before anything else: an entry not written with the key is never vouched for.
+        if !audit::placeholder_ok(row, key) {
+            outcome = Batch::Forged(row.id);
+            break;
+        }
         // An unkeyed head is linked onto only by the seal of keying (see
         // `Database::seal_unkeyed`): after keying started it can only be the work of
         // someone who rewrote the log without the key, and linking onto it would vouch
@@ -360,7 +400,7 @@ async fn link_batch(txn: &DatabaseTransaction, bound: i64, key: &AuditKey) -> Db
     for chunk in links.chunks(UPDATE_CHUNK) {
         update_links(txn, chunk).await?;
     }
-    Ok(more)
+    Ok(outcome)
 }
 
 /// `UPDATE audit_log SET prev_hash = CASE id ..., hash = CASE id ... WHERE id IN (...)

@@ -44,8 +44,9 @@ pub struct AuditEntry {
     #[schema(example = "210052abb9c4dfe1f0be501e9fad1ae21131afad489a688627326cf199aa770a")]
     pub prev_hash: String,
     /// This entry's hash: HMAC-SHA256 with the server's audit key, or SHA-256 for
-    /// entries written before keying started (see `hash_kind`). `unlinked:` and a
-    /// random id while the entry is not linked yet.
+    /// entries written before keying started (see `hash_kind`). While the entry is not
+    /// linked yet, `unlinked:<nonce>:<MAC>`: a random nonce and the writer's
+    /// HMAC-SHA256, with the audit key, of the entry's content.
     #[schema(example = "ba2035551de625db131a625d4bd58d0c4f5cfa2cfe1b3ac9a4fa5f0d5fe6ed36")]
     pub hash: String,
     /// `hmac-sha256` (keyed) or `sha256` (written before keying started).
@@ -100,8 +101,11 @@ pub struct BrokenLink {
     /// that no keyed entry follows: the first of them), `checkpoint_missing` (a recorded
     /// head is gone: the tail was cut; `id` is the head's) or `checkpoint_mismatch` (a
     /// recorded head's entry differs), `linked_after_unlinked` (a linked entry after an
-    /// unlinked one: the log was altered) or `unlinked_overdue` (the unlinked tail is
-    /// older than ten seconds: no sealer has run since; `id` is its first entry).
+    /// unlinked one: the log was altered), `forged_unlinked` (an unlinked entry whose
+    /// placeholder `hash` is not the writer's MAC of its content with the audit key:
+    /// inserted or altered without the key; the sealer does not link it nor anything
+    /// after it) or `unlinked_overdue` (the unlinked tail is older than ten seconds: no
+    /// sealer has run since; `id` is its first entry).
     #[schema(example = "hash_mismatch")]
     pub reason: String,
 }

@@ -39,17 +39,55 @@ fn assert_linked_in_id_order(rows: &[audit_log::Model]) {
     }
 }
 
-/// An entry as a process killed between its commit and its sealer's round leaves it.
+/// An entry as a process killed between its commit and its sealer's round leaves it:
+/// its placeholder made with the audit key, as the writer makes it.
 fn unlinked_entry(resource_id: &str, occurred_at: chrono::DateTime<Utc>) -> audit_log::ActiveModel {
+    let mut row = unlinked_model(resource_id, occurred_at);
+    row.hash = audit::unlinked_placeholder(&row, &wpt_tests::test_audit_key());
+    active(row)
+}
+
+/// The same entry inserted by someone without the key (the app's database role, a
+/// leaked credential): a placeholder of the right shape, but not the writer's MAC.
+fn forged_entry(resource_id: &str, occurred_at: chrono::DateTime<Utc>) -> audit_log::ActiveModel {
+    let mut row = unlinked_model(resource_id, occurred_at);
+    let other_key = audit::AuditKey::new(&[0x5a; 32]).expect("key");
+    row.hash = audit::unlinked_placeholder(&row, &other_key);
+    active(row)
+}
+
+fn unlinked_model(resource_id: &str, occurred_at: chrono::DateTime<Utc>) -> audit_log::Model {
+    audit_log::Model {
+        id: 0,
+        occurred_at: occurred_at.trunc_subsecs(6),
+        actor_id: None,
+        action: "api_token.create".to_owned(),
+        resource_type: "api_token".to_owned(),
+        resource_id: resource_id.to_owned(),
+        before: None,
+        after: Some(json!({ "name": resource_id })),
+        request_id: None,
+        client_request_id: None,
+        prev_hash: audit::UNLINKED.to_owned(),
+        hash: String::new(),
+        hash_kind: audit::HASH_HMAC_SHA256.to_owned(),
+    }
+}
+
+fn active(row: audit_log::Model) -> audit_log::ActiveModel {
     audit_log::ActiveModel {
-        occurred_at: Set(occurred_at.trunc_subsecs(6)),
-        action: Set("api_token.create".to_owned()),
-        resource_type: Set("api_token".to_owned()),
-        resource_id: Set(resource_id.to_owned()),
-        after: Set(Some(json!({ "name": resource_id }))),
-        prev_hash: Set(audit::UNLINKED.to_owned()),
-        hash: Set(format!("unlinked:{}", uuid::Uuid::new_v4().simple())),
-        hash_kind: Set(audit::HASH_HMAC_SHA256.to_owned()),
+        occurred_at: Set(row.occurred_at),
+        actor_id: Set(row.actor_id),
+        action: Set(row.action),
+        resource_type: Set(row.resource_type),
+        resource_id: Set(row.resource_id),
+        before: Set(row.before),
+        after: Set(row.after),
+        request_id: Set(row.request_id),
+        client_request_id: Set(row.client_request_id),
+        prev_hash: Set(row.prev_hash),
+        hash: Set(row.hash),
+        hash_kind: Set(row.hash_kind),
         ..Default::default()
     }
 }
@@ -234,6 +272,157 @@ async fn the_sealer_never_links_past_an_entry_still_in_flight() {
     let all = rows(&app).await;
     assert_linked_in_id_order(&all);
     assert!(all.iter().any(|r| r.id == early.id));
+    let v = audit::verify(app.database()).await.expect("verify");
+    assert!(v.ok && v.unlinked == 0, "{v:?}");
+}
+
+/// Someone with only `INSERT` on the log (no audit key) adds a backdated unlinked entry,
+/// with raw SQL: the sealer refuses to link it, and anything after it, and verification
+/// names it; a genuine write after it commits but stays unlinked and is reported.
+#[tokio::test]
+async fn an_unlinked_entry_inserted_without_the_key_is_never_linked_and_is_reported() {
+    let app = TestApp::spawn().await;
+    let admin = app.caller(Role::Admin, None).await;
+    app.database().seal_audit().await.expect("seal");
+    let linked = audit::verify(app.database()).await.expect("verify");
+    assert!(linked.ok && linked.unlinked == 0, "{linked:?}");
+    let conn = app.database().conn();
+    let backend = conn.get_database_backend();
+
+    // The placeholder's shape alone, a random one as before the fix, in raw SQL.
+    let forged = forged_entry("someone", Utc::now() - Duration::days(30));
+    let forged_hash = match &forged.hash {
+        sea_orm::ActiveValue::Set(h) => h.clone(),
+        _ => unreachable!(),
+    };
+    let insert = "INSERT INTO audit_log (occurred_at, action, resource_type, resource_id, \
+                  after, prev_hash, hash, hash_kind) VALUES ($1, $2, $3, $4, $5, '', $6, $7)";
+    let sql = match backend {
+        DbBackend::Postgres => insert.to_owned(),
+        _ => insert.replace('$', "?"),
+    };
+    let occurred = (Utc::now() - Duration::days(30)).trunc_subsecs(6);
+    conn.execute_raw(Statement::from_sql_and_values(
+        backend,
+        sql,
+        [
+            occurred.into(),
+            "user.update".into(),
+            "user".into(),
+            "someone".into(),
+            json!({ "role": "admin" }).into(),
+            forged_hash.into(),
+            audit::HASH_HMAC_SHA256.into(),
+        ],
+    ))
+    .await
+    .expect("raw insert");
+    let forged_id = rows(&app).await.pop().expect("entries").id;
+
+    // The sealer stops at it: not linked, nothing linked past it.
+    assert!(
+        app.database().seal_audit().await.is_err(),
+        "the sealer refuses"
+    );
+    let all = rows(&app).await;
+    let row = all.iter().find(|r| r.id == forged_id).expect("forged row");
+    assert_eq!(
+        row.prev_hash,
+        audit::UNLINKED,
+        "the forged entry is not linked"
+    );
+    let v = app
+        .get_as(&admin.token, "/api/v1/audit/verify")
+        .await
+        .json();
+    assert_eq!(v["ok"], false, "{v}");
+    assert_eq!(
+        v["first_broken"],
+        json!({ "id": forged_id, "reason": "forged_unlinked" })
+    );
+
+    // A genuine write after it commits, but is not linked past the forged entry.
+    app.request(Method::POST, "/api/v1/me/tokens")
+        .bearer(&admin.token)
+        .json(&json!({ "name": "after the forgery" }))
+        .send()
+        .await
+        .assert_status(StatusCode::CREATED);
+    assert!(app.database().seal_audit().await.is_err(), "still refused");
+    let all = rows(&app).await;
+    let after: Vec<_> = all.iter().filter(|r| r.id > forged_id).collect();
+    assert!(!after.is_empty(), "the genuine write appended its entry");
+    assert!(
+        after.iter().all(|r| r.prev_hash == audit::UNLINKED),
+        "nothing after the forged entry is linked"
+    );
+    let v = audit::verify(app.database()).await.expect("verify");
+    assert!(!v.ok, "{v:?}");
+    assert_eq!(
+        v.first_broken.as_ref().map(|b| (b.id, b.reason.as_str())),
+        Some((forged_id, "forged_unlinked"))
+    );
+}
+
+/// The placeholder's MAC covers the entry's content: an entry whose content differs
+/// from what the key's holder wrote (here, made for one resource and inserted for
+/// another) is refused as well.
+#[tokio::test]
+async fn an_unlinked_entry_whose_content_differs_from_its_mac_is_refused() {
+    let app = TestApp::spawn().await;
+    app.database().seal_audit().await.expect("seal");
+    let mut moved = unlinked_model("mine", Utc::now());
+    moved.hash = audit::unlinked_placeholder(&moved, &wpt_tests::test_audit_key());
+    moved.resource_id = "someone else".to_owned();
+    let moved = active(moved)
+        .insert(app.database().conn())
+        .await
+        .expect("insert");
+    assert!(
+        app.database().seal_audit().await.is_err(),
+        "the sealer refuses"
+    );
+    let v = audit::verify(app.database()).await.expect("verify");
+    assert_eq!(
+        v.first_broken.as_ref().map(|b| (b.id, b.reason.as_str())),
+        Some((moved.id, "forged_unlinked")),
+        "{v:?}"
+    );
+    let row = rows(&app).await.pop().expect("entries");
+    assert_eq!(
+        (row.id, row.prev_hash.as_str()),
+        (moved.id, audit::UNLINKED)
+    );
+}
+
+/// Verification reads in batches, separate statements: the sealer linking the tail
+/// between two of them is no fault. A tail longer than one batch of verification, linked
+/// by the sealer while verification runs: never `linked_after_unlinked`. (Whether the
+/// sealer lands between two batches varies from run to run; when it does, the old
+/// verification reported the log altered.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn verification_beside_the_sealer_never_reports_a_linked_entry_after_the_tail() {
+    let app = Arc::new(TestApp::spawn().await);
+    app.database().seal_audit().await.expect("seal");
+    let conn = app.database().conn();
+    let tail: Vec<audit_log::ActiveModel> = (0..1600)
+        .map(|n| unlinked_entry(&format!("tail {n}"), Utc::now()))
+        .collect();
+    for chunk in tail.chunks(400) {
+        audit_log::Entity::insert_many(chunk.to_vec())
+            .exec(conn)
+            .await
+            .expect("insert the tail");
+    }
+    let sealer = {
+        let app = app.clone();
+        tokio::spawn(async move { app.database().seal_audit().await })
+    };
+    for _ in 0..3 {
+        let v = audit::verify(app.database()).await.expect("verify");
+        assert!(v.ok, "{v:?}");
+    }
+    sealer.await.expect("task").expect("seal");
     let v = audit::verify(app.database()).await.expect("verify");
     assert!(v.ok && v.unlinked == 0, "{v:?}");
 }
