@@ -136,6 +136,18 @@ pub struct CycleReport {
     pub areas: Vec<ReportArea>,
 }
 
+/// The codes of the board's bodies for which `pick` holds (late, missing), in board order.
+fn bodies_where(
+    board: &[SubmissionSummary],
+    pick: impl Fn(&SubmissionSummary) -> bool,
+) -> Vec<String> {
+    board
+        .iter()
+        .filter(|b| pick(b))
+        .map(|b| b.body.clone())
+        .collect()
+}
+
 /// Builds the JSON report.
 pub fn build(cycle: Cycle, rows: &[ReportRow], board: Vec<SubmissionSummary>) -> CycleReport {
     let mut by_status = BTreeMap::new();
@@ -180,16 +192,8 @@ pub fn build(cycle: Cycle, rows: &[ReportRow], board: Vec<SubmissionSummary>) ->
     }
     areas.sort_by(|a, b| a.code.cmp(&b.code));
     CycleReport {
-        late_bodies: board
-            .iter()
-            .filter(|b| b.late)
-            .map(|b| b.body.clone())
-            .collect(),
-        missing_bodies: board
-            .iter()
-            .filter(|b| b.missing)
-            .map(|b| b.body.clone())
-            .collect(),
+        late_bodies: bodies_where(&board, |b| b.late),
+        missing_bodies: bodies_where(&board, |b| b.missing),
         cycle,
         generated_at: Utc::now(),
         totals: ReportTotals {
@@ -246,16 +250,8 @@ pub fn head(cycle: Cycle, counts: &[ReportCount], board: Vec<SubmissionSummary>)
         }
     }
     ReportHead {
-        late_bodies: board
-            .iter()
-            .filter(|b| b.late)
-            .map(|b| b.body.clone())
-            .collect(),
-        missing_bodies: board
-            .iter()
-            .filter(|b| b.missing)
-            .map(|b| b.body.clone())
-            .collect(),
+        late_bodies: bodies_where(&board, |b| b.late),
+        missing_bodies: bodies_where(&board, |b| b.missing),
         cycle,
         generated_at: Utc::now(),
         totals: ReportTotals {
