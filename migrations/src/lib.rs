@@ -30,6 +30,7 @@ mod m20261204_000001_audit_sealing;
 mod m20261204_000002_list_indexes;
 mod m20261204_000003_amendment_attachments;
 mod m20261204_000004_user_time_zone;
+mod m20261205_000021_returned_entries;
 
 /// The ordered list of the tracker's migrations.
 pub struct Migrator;
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000002_list_indexes::Migration),
             Box::new(m20261204_000003_amendment_attachments::Migration),
             Box::new(m20261204_000004_user_time_zone::Migration),
+            Box::new(m20261205_000021_returned_entries::Migration),
         ]
     }
 }

@@ -132,6 +132,26 @@ test('an officer attaches a PDF to an update and to a report entry; the secretar
   assert.deepEqual(proposed.map((f) => f.filename), ['Signed annex.pdf'], 'the MoU dropped, the annex proposed');
   assert.equal(proposed[0].sha256, sha(annex));
 
+  // The secretariat decides it in the pages: the accepted values beside the proposed
+  // ones, a question before the one-way step, then a message in words.
+  await sec.goto(`${BASE}/ui/cycles/${cycle.id}/submissions/DGICM`);
+  const corrections = sec.locator('#amendments');
+  await corrections.getByRole('heading', { name: 'Corrections proposed after acceptance' }).waitFor();
+  await corrections.getByText('The MoU attached was the unsigned draft').waitFor();
+  await check(sec, 'amendment-to-decide');
+  await narrow(sec, 'amendment-to-decide');
+  await corrections.getByRole('button', { name: 'Accept the correction' }).first().click();
+  const yes = sec.getByRole('button', { name: /^Yes, accept the correction to / });
+  await yes.waitFor();
+  await check(sec, 'amendment-accept-confirm');
+  await narrow(sec, 'amendment-accept-confirm');
+  await yes.click();
+  await sec.getByText(/^Correction to .+ accepted/).first().waitFor();
+  await check(sec, 'amendment-accepted');
+  await narrow(sec, 'amendment-accepted');
+  const decided = (await asOfficer(`/cycles/${cycle.id}/submissions/DGICM/amendments`)).items.at(-1);
+  assert.equal(decided.status, 'accepted');
+
   await sec.context().close();
   await officer.context().close();
   assertClean();

@@ -218,6 +218,7 @@ pub(crate) async fn past_cycles(db: &Database, plan_id: Uuid) -> DbResult<usize>
                 extended_due_on: Set(extended),
                 extension_reason: Set(extended
                     .map(|_| "National consultations took longer than planned (demo).".to_owned())),
+                returned_entries: Set(None),
                 version: Set(events.len() as i32 + 1),
                 created_at: Set(at(opens, 8)),
                 updated_at: Set(review),

@@ -23,7 +23,8 @@ mod reporting;
 pub use conversation::Comment;
 pub mod trends;
 pub use reporting::{
-    Amendment, Cycle, Edition, Submission, SubmissionEntry, SubmissionEvent, SubmissionSummary,
+    Amendment, Cycle, Edition, FieldChange, Submission, SubmissionEntry, SubmissionEvent,
+    SubmissionSummary,
 };
 pub use trends::{
     ActivityTrend, ActivityTrendCycle, ActivityTrendPoint, BodyCycleRecord, BodyTimeliness,

@@ -164,6 +164,10 @@ pub fn pages() -> Router<AppState> {
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         )
         .route(
+            "/ui/cycles/{id}/submissions/{body}/amendments/{amendment}/decide",
+            post(cycles::decide_amendment),
+        )
+        .route(
             "/ui/cycles/{id}/submissions/{body}/extension",
             get(cycles::extension_form).post(cycles::extend),
         )

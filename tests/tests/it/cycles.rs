@@ -652,6 +652,15 @@ async fn amendments_keep_the_original_beside_the_correction() {
         .send()
         .await
         .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    // A note too long for the body to read is refused, and nothing is decided.
+    let long = app
+        .request(Method::POST, &format!("/api/v1/amendments/{id}/accept"))
+        .bearer(&w.sec.token)
+        .json(&json!({"note": "x".repeat(5001)}))
+        .send()
+        .await;
+    long.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
+    assert!(long.text().contains("note"), "{}", long.text());
     let decided = app
         .request(Method::POST, &format!("/api/v1/amendments/{id}/accept"))
         .bearer(&w.sec.token)

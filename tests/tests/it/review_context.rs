@@ -191,7 +191,7 @@ async fn the_reviewer_sees_each_entry_beside_the_last_accepted_values_with_flags
         cb.contains("Please check: Was completed in the last accepted report, now Not started"),
         "{cb}"
     );
-    assert!(cb.contains("Not changed since the return"), "{cb}");
+    assert!(cb.contains("Unchanged since the return"), "{cb}");
     // The review of the returned version is not shown as the review of this one.
     assert!(
         html.contains("Not yet reviewed since it was resubmitted"),

@@ -1,8 +1,12 @@
 //! One truth per status (issue 24): accepting a body's report makes each of its entries
 //! that body's latest progress on the activity, recorded as a progress update that names
 //! the cycle (`from_cycle_id`), unless the body has something newer: a progress update
-//! made after it submitted the report, or an accepted report of a later period. Runs in
-//! the accept's own transaction (the one write path), in a constant number of queries.
+//! of its own made after it submitted the report, or an accepted report of a later
+//! period. Accepting an amendment does the same for the amended entry, the proposal
+//! standing for the submission. Runs in the accept's (or the decision's) own transaction
+//! (the one write path), in a constant number of queries.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait};
@@ -32,115 +36,209 @@ pub(super) async fn record(
     reviewer: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> DbResult<Vec<Uuid>> {
-    let entries = submission_entry::Entity::find()
-        .filter(submission_entry::Column::SubmissionId.eq(sub.id))
-        .all(&**txn)
-        .await?;
-    // The body's part of each activity of the report that is not archived.
-    let parts: Vec<activity_assignment::Model> = activity_assignment::Entity::find()
-        .join(
-            sea_orm::JoinType::InnerJoin,
-            activity_assignment::Relation::Activity.def(),
-        )
-        .filter(activity_assignment::Column::BodyId.eq(sub.body_id))
-        .filter(activity::Column::ArchivedAt.is_null())
-        .filter(activity::Column::WorkPlanId.eq(cycle.work_plan_id))
-        .all(&**txn)
-        .await?;
-    let submitted_at = sub.submitted_at.unwrap_or(now);
-    let mut rows = Vec::new();
-    let mut views = Vec::new();
-    for e in entries {
-        let Some(part) = parts.iter().find(|p| p.activity_id == e.activity_id) else {
-            continue;
-        };
-        let reported_since = part.latest_reported_at.is_some_and(|t| t > submitted_at);
-        let later_accepted = part
-            .accepted_period_end
-            .is_some_and(|end| end > cycle.period_end);
-        if reported_since || later_accepted {
-            continue;
-        }
-        // The one who wrote the entry, else who submitted it, else who accepts it.
-        let Some(author) = e.updated_by.or(sub.submitter_id).or(reviewer) else {
-            continue;
-        };
-        let id = Uuid::now_v7();
-        views.push(ProgressUpdate {
-            id,
-            activity_id: e.activity_id,
-            body: body_code.to_owned(),
-            status: stored(&e.status)?,
-            percent_complete: e.percent_complete,
-            narrative: e.narrative.clone(),
-            challenges: e.challenges.clone(),
-            next_steps: e.next_steps.clone(),
-            evidence_urls: crate::json::read(&e.evidence_urls, "evidence_urls")?,
-            // The files stay on the report's entry, where the report's readers see them.
-            attachments: Vec::new(),
-            author_id: author,
-            created_at: now,
-            from_cycle_id: Some(cycle.id),
-        });
-        rows.push(progress_update::ActiveModel {
-            id: Set(id),
-            activity_id: Set(e.activity_id),
-            body_id: Set(sub.body_id),
-            status: Set(e.status),
-            percent_complete: Set(e.percent_complete),
-            narrative: Set(e.narrative),
-            challenges: Set(e.challenges),
-            next_steps: Set(e.next_steps),
-            evidence_urls: Set(e.evidence_urls),
-            author_id: Set(author),
-            created_at: Set(now),
-            from_cycle_id: Set(Some(cycle.id)),
-        });
+    let stated = sub.submitted_at.unwrap_or(now);
+    Recorder {
+        sub,
+        cycle,
+        body_code,
+        reviewer,
+        now,
     }
-    if rows.is_empty() {
-        return Ok(Vec::new());
+    .record(txn, None, stated)
+    .await
+}
+
+/// Records the entry of `sub` on `activity_id` (its values just amended by an accepted
+/// amendment proposed at `proposed_at`, decided now by `reviewer`) as its body's latest
+/// progress, under the accept's rule with the proposal in place of the submission: not
+/// when the body reported after it proposed the amendment, nor when a report of a later
+/// period was accepted. Returns the activity when it set its latest progress.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each part of the decision, named"
+)]
+pub(super) async fn record_amended(
+    txn: &mut Write,
+    sub: &submission::Model,
+    cycle: &reporting_cycle::Model,
+    body_code: &str,
+    activity_id: Uuid,
+    proposed_at: DateTime<Utc>,
+    reviewer: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> DbResult<Vec<Uuid>> {
+    Recorder {
+        sub,
+        cycle,
+        body_code,
+        reviewer,
+        now,
     }
-    // In chunks: SQLite takes at most 32,766 parameters per statement, and a body may
-    // lead thousands of activities (12 columns a row).
-    let mut rows = rows.into_iter().peekable();
-    while rows.peek().is_some() {
-        progress_update::Entity::insert_many(rows.by_ref().take(1000))
-            .exec(&**txn)
-            .await?;
-    }
-    let backend = txn.get_database_backend();
-    txn.execute_raw(Statement::from_sql_and_values(
-        backend,
-        portable(backend, LATEST_FROM_ACCEPTED),
-        [cycle.id.into(), now.into(), sub.body_id.into()],
-    ))
-    .await?;
-    let activities: Vec<Uuid> = views.iter().map(|v| v.activity_id).collect();
-    for chunk in activities.chunks(5000) {
-        activity::Entity::update_many()
-            .col_expr(
-                activity::Column::Version,
-                Expr::col(activity::Column::Version).add(1),
-            )
-            .col_expr(activity::Column::UpdatedAt, Expr::value(now))
-            .col_expr(activity::Column::LastProgressAt, Expr::value(now))
-            .filter(activity::Column::Id.is_in(chunk.to_vec()))
-            .exec(&**txn)
-            .await?;
-    }
-    for view in views {
-        txn.record(
+    .record(txn, Some(activity_id), proposed_at)
+    .await
+}
+
+/// What [`record`] and [`record_amended`] share: the accepted report, its cycle and
+/// body, who accepts and when.
+struct Recorder<'a> {
+    sub: &'a submission::Model,
+    cycle: &'a reporting_cycle::Model,
+    body_code: &'a str,
+    reviewer: Option<Uuid>,
+    now: DateTime<Utc>,
+}
+
+impl Recorder<'_> {
+    /// Records the report's entries (`only`: its entry on that one activity), which the
+    /// body stated at `stated` (when it submitted the report, or proposed the
+    /// amendment), as its latest progress on each activity where it has nothing newer.
+    async fn record(
+        &self,
+        txn: &mut Write,
+        only: Option<Uuid>,
+        stated: DateTime<Utc>,
+    ) -> DbResult<Vec<Uuid>> {
+        let Self {
+            sub,
+            cycle,
+            body_code,
             reviewer,
-            Change::new::<(), _>(
-                AuditAction::ProgressCreate,
-                "activity",
-                view.activity_id,
-                None,
-                Some(&view),
-            )?,
-        );
+            now,
+        } = *self;
+        let mut entries = submission_entry::Entity::find()
+            .filter(submission_entry::Column::SubmissionId.eq(sub.id));
+        if let Some(id) = only {
+            entries = entries.filter(submission_entry::Column::ActivityId.eq(id));
+        }
+        let entries = entries.all(&**txn).await?;
+        if entries.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The body's part of each activity of the report that is not archived.
+        let mut parts = activity_assignment::Entity::find()
+            .join(
+                sea_orm::JoinType::InnerJoin,
+                activity_assignment::Relation::Activity.def(),
+            )
+            .filter(activity_assignment::Column::BodyId.eq(sub.body_id))
+            .filter(activity::Column::ArchivedAt.is_null())
+            .filter(activity::Column::WorkPlanId.eq(cycle.work_plan_id));
+        if let Some(id) = only {
+            parts = parts.filter(activity_assignment::Column::ActivityId.eq(id));
+        }
+        let parts: Vec<activity_assignment::Model> = parts.all(&**txn).await?;
+        // Where the body itself reported after it stated these values: its own updates,
+        // not those recorded from accepted reports (an earlier period's report accepted
+        // later must not keep a later period's from becoming the latest).
+        let mut since = progress_update::Entity::find()
+            .select_only()
+            .column(progress_update::Column::ActivityId)
+            .distinct()
+            .filter(progress_update::Column::BodyId.eq(sub.body_id))
+            .filter(progress_update::Column::FromCycleId.is_null())
+            .filter(progress_update::Column::CreatedAt.gt(stated));
+        if let Some(id) = only {
+            since = since.filter(progress_update::Column::ActivityId.eq(id));
+        }
+        let reported_since: HashSet<Uuid> = since
+            .into_tuple::<Uuid>()
+            .all(&**txn)
+            .await?
+            .into_iter()
+            .collect();
+        let mut rows = Vec::new();
+        let mut views = Vec::new();
+        for e in entries {
+            let Some(part) = parts.iter().find(|p| p.activity_id == e.activity_id) else {
+                continue;
+            };
+            let later_accepted = part
+                .accepted_period_end
+                .is_some_and(|end| end > cycle.period_end);
+            if reported_since.contains(&e.activity_id) || later_accepted {
+                continue;
+            }
+            // The one who wrote the entry, else who submitted it, else who accepts it.
+            let Some(author) = e.updated_by.or(sub.submitter_id).or(reviewer) else {
+                continue;
+            };
+            let id = Uuid::now_v7();
+            views.push(ProgressUpdate {
+                id,
+                activity_id: e.activity_id,
+                body: body_code.to_owned(),
+                status: stored(&e.status)?,
+                percent_complete: e.percent_complete,
+                narrative: e.narrative.clone(),
+                challenges: e.challenges.clone(),
+                next_steps: e.next_steps.clone(),
+                evidence_urls: crate::json::read(&e.evidence_urls, "evidence_urls")?,
+                // The files stay on the report's entry, where the report's readers see them.
+                attachments: Vec::new(),
+                author_id: author,
+                created_at: now,
+                from_cycle_id: Some(cycle.id),
+            });
+            rows.push(progress_update::ActiveModel {
+                id: Set(id),
+                activity_id: Set(e.activity_id),
+                body_id: Set(sub.body_id),
+                status: Set(e.status),
+                percent_complete: Set(e.percent_complete),
+                narrative: Set(e.narrative),
+                challenges: Set(e.challenges),
+                next_steps: Set(e.next_steps),
+                evidence_urls: Set(e.evidence_urls),
+                author_id: Set(author),
+                created_at: Set(now),
+                from_cycle_id: Set(Some(cycle.id)),
+            });
+        }
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        // In chunks: SQLite takes at most 32,766 parameters per statement, and a body may
+        // lead thousands of activities (12 columns a row).
+        let mut rows = rows.into_iter().peekable();
+        while rows.peek().is_some() {
+            progress_update::Entity::insert_many(rows.by_ref().take(1000))
+                .exec(&**txn)
+                .await?;
+        }
+        let backend = txn.get_database_backend();
+        txn.execute_raw(Statement::from_sql_and_values(
+            backend,
+            portable(backend, LATEST_FROM_ACCEPTED),
+            [cycle.id.into(), now.into(), sub.body_id.into()],
+        ))
+        .await?;
+        let activities: Vec<Uuid> = views.iter().map(|v| v.activity_id).collect();
+        for chunk in activities.chunks(5000) {
+            activity::Entity::update_many()
+                .col_expr(
+                    activity::Column::Version,
+                    Expr::col(activity::Column::Version).add(1),
+                )
+                .col_expr(activity::Column::UpdatedAt, Expr::value(now))
+                .col_expr(activity::Column::LastProgressAt, Expr::value(now))
+                .filter(activity::Column::Id.is_in(chunk.to_vec()))
+                .exec(&**txn)
+                .await?;
+        }
+        for view in views {
+            txn.record(
+                reviewer,
+                Change::new::<(), _>(
+                    AuditAction::ProgressCreate,
+                    "activity",
+                    view.activity_id,
+                    None,
+                    Some(&view),
+                )?,
+            );
+        }
+        Ok(activities)
     }
-    Ok(activities)
 }
 
 /// A body's status and percent on an activity in its latest accepted report.

@@ -261,6 +261,12 @@ pub async fn decide_amendment(
     note: Option<String>,
 ) -> DbResult<Amendment> {
     let reviewer = policy::granted(actor, Act::DecideAmendment)?;
+    // The note is shown to the body's officers and kept: the same rule as a reason.
+    let mut errors = ValidationErrors::new();
+    if let Some(n) = note.as_deref() {
+        check_text(&mut errors, "note", n, false, 5000);
+    }
+    errors.finish()?;
     let mut txn = db.write().await?;
     let row = amendment::Entity::find_by_id(id)
         .one(&txn)
@@ -288,6 +294,13 @@ pub async fn decide_amendment(
         },
     )?;
     let now = Utc::now();
+    let body_code: String = crate::entities::sectoral_body::Entity::find_by_id(sub.body_id)
+        .select_only()
+        .column(crate::entities::sectoral_body::Column::Code)
+        .into_tuple()
+        .one(&txn)
+        .await?
+        .unwrap_or_default();
     let entry = super::amendment_files::entry_of(&*txn, &row).await?;
     let before_files =
         super::amendment_files::proposed_files(&*txn, &[(row.clone(), proposed_ids(&row)?)])
@@ -324,6 +337,19 @@ pub async fn decide_amendment(
             .filter(submission_entry::Column::ActivityId.eq(row.activity_id))
             .exec(&txn)
             .await?;
+        // The amended values become the body's latest progress on the activity, under
+        // the accept's rule (before the accepted status moves, as the accept does).
+        super::accepted_progress::record_amended(
+            &mut txn,
+            &sub,
+            &cycle,
+            &body_code,
+            row.activity_id,
+            row.proposed_at,
+            reviewer,
+            now,
+        )
+        .await?;
         // The accepted entry changed: so does what viewers read, if this report is the
         // body's latest accepted one.
         crate::sql::record_accepted(
@@ -371,13 +397,6 @@ pub async fn decide_amendment(
             .remove(&row.id)
             .unwrap_or_default();
     let after = amendment_model(decided_row, after_files)?;
-    let body_code: String = crate::entities::sectoral_body::Entity::find_by_id(sub.body_id)
-        .select_only()
-        .column(crate::entities::sectoral_body::Column::Code)
-        .into_tuple()
-        .one(&txn)
-        .await?
-        .unwrap_or_default();
     txn.notify(super::notices::amendment_decided(
         &cycle,
         &body_code,

@@ -109,6 +109,7 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
             late: Set(false),
             extended_due_on: Set(None),
             extension_reason: Set(None),
+            returned_entries: Set(None),
             version: Set(1),
             created_at: Set(now),
             updated_at: Set(now),

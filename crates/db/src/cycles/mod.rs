@@ -12,6 +12,7 @@ use crate::{Database, DbError, DbResult, stored};
 
 mod accepted_progress;
 mod amendment_files;
+mod amendment_list;
 mod amendments;
 mod board;
 mod comments;
@@ -21,11 +22,13 @@ mod notices;
 mod paper;
 mod reminders;
 mod report;
+mod returned;
 mod schedule;
 mod submission_audit;
 mod submissions;
 
 pub use accepted_progress::{LastAccepted, last_accepted};
+pub use amendment_list::{AmendmentValues, pending_by_body};
 pub use amendments::{amendments, decide_amendment, propose_amendment};
 pub use board::{board, boards};
 pub use comments::{

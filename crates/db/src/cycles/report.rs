@@ -237,6 +237,7 @@ impl ReportPages {
                         updated_by: e.updated_by,
                         updated_at: e.updated_at,
                         amended: amended.contains(&(s.id, a.id)),
+                        changes_since_return: None,
                     }),
                     None => None,
                 };

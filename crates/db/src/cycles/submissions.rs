@@ -129,10 +129,12 @@ pub(super) async fn view(
                 updated_by: e.updated_by,
                 updated_at: e.updated_at,
                 amended: amended.contains(&e.activity_id),
+                changes_since_return: None,
             })
         })
         .collect::<DbResult<_>>()?;
     entries.sort_by(|a, b| a.activity_code.cmp(&b.activity_code));
+    super::returned::compare(sub.returned_entries.as_ref(), &mut entries)?;
     let events = submission_event::Entity::find()
         .filter(submission_event::Column::SubmissionId.eq(sub.id))
         .order_by_asc(submission_event::Column::Id)
@@ -431,6 +433,9 @@ pub async fn act(
             changes.push((submission::Column::ReviewedAt, now.into()));
             if action == SubmissionAction::Return {
                 changes.push((submission::Column::ReturnReason, reason.clone().into()));
+                // The entries as returned, to show what changed when it comes back.
+                let kept = super::returned::snapshot(&*txn, sub.id).await?;
+                changes.push((submission::Column::ReturnedEntries, kept.into()));
             }
         }
     }

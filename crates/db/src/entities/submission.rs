@@ -21,6 +21,7 @@ pub struct Model {
     pub late: bool,
     pub extended_due_on: Option<Date>,
     pub extension_reason: Option<String>,
+    pub returned_entries: Option<Json>,
     pub version: i32,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,

@@ -134,6 +134,27 @@ pub struct SubmissionEntry {
     pub updated_at: DateTime<Utc>,
     /// Whether an accepted amendment changed it after acceptance.
     pub amended: bool,
+    /// What changed in the entry since the secretariat last returned the report, field
+    /// by field, compared with the entries as they were at that return (empty: nothing
+    /// changed). `null` when the report was never returned or the entry was not in it
+    /// then, and for readers who do not see the review (viewers, other bodies' officers).
+    #[schema(example = json!([{"field": "percent_complete", "before": 40, "after": 60}]))]
+    pub changes_since_return: Option<Vec<FieldChange>>,
+}
+
+/// A field of a report's entry that changed since the report was returned.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct FieldChange {
+    /// `status`, `percent_complete`, `narrative`, `challenges`, `next_steps`,
+    /// `evidence_urls` or `attachments`.
+    #[schema(example = "status")]
+    pub field: String,
+    /// Its value when the report was returned (`attachments`: the files' ids).
+    #[schema(example = "delayed")]
+    pub before: Value,
+    /// Its value now.
+    #[schema(example = "on_track")]
+    pub after: Value,
 }
 
 /// One step of a submission's workflow.

@@ -419,7 +419,7 @@ pub fn sees_review(actor: &Actor, body_id: Uuid) -> bool {
 }
 
 /// A body's report as `actor` reads it: without [`sees_review`], the return reason, the
-/// reviewer and the reasons in its history are left out.
+/// reviewer, the reasons in its history and what changed since the return are left out.
 pub fn submission_for(
     actor: &Actor,
     body_id: Uuid,
@@ -432,6 +432,9 @@ pub fn submission_for(
         report.extension_reason = None;
         for event in &mut report.events {
             event.reason = None;
+        }
+        for entry in &mut report.entries {
+            entry.changes_since_return = None;
         }
     }
     report

@@ -49,6 +49,23 @@ pub async fn board(
         (viewer.actor.reads_everything() || mine)
             .then(|| unresolved.get(body).copied().unwrap_or(0))
     };
+    // Corrections of accepted reports waiting for the secretariat, for whom the one
+    // policy shows them (the secretariat: every body's; an officer: its own body's).
+    let corrections = wpt_db::cycles::pending_by_body(&state.db, &viewer.actor, id).await?;
+    let corrections_link = |body: &str| {
+        let n = corrections.get(body).copied().unwrap_or(0);
+        let plural = if n == 1 { "correction" } else { "corrections" };
+        let words = match (reviewer, cycle.state == CycleState::Closed) {
+            (_, true) => format!("{n} {plural} not decided (the cycle is closed)"),
+            (true, false) => format!("{n} {plural} to decide"),
+            (false, false) => format!("{n} {plural} waiting for the secretariat"),
+        };
+        (n > 0).then(|| {
+            html! {
+                div.corrections { a href={"/ui/cycles/" (id) "/submissions/" (body) "#amendments"} { (words) } }
+            }
+        })
+    };
     Ok(page(
         &viewer,
         Section::Cycles,
@@ -67,7 +84,7 @@ pub async fn board(
                     @for r in &rows {
                         tr data-body=(r.body) {
                             th scope="row" { (r.body) }
-                            td data-label="Status" { (submission_badge(r.status)) }
+                            td data-label="Status" { (submission_badge(r.status)) @if let Some(c) = corrections_link(&r.body) { (c) } }
                             td data-label="Late" {
                                 @if r.missing { span.late { "Missing (past due)" } } @else if r.late { span.late { "Late" } } @else { "No" }
                                 @if let Some(d) = r.extended_due_on {

@@ -184,6 +184,7 @@ mod tests {
             updated_by: None,
             updated_at: chrono::Utc::now(),
             amended: false,
+            changes_since_return: None,
         };
         assert_eq!(entry.status, ProgressStatus::OnTrack);
         let row = ReportRow {

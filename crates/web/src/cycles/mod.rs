@@ -11,6 +11,8 @@
 //! pieces are here.
 
 mod amend;
+mod amendment_decide;
+mod amendments;
 mod board;
 mod conversation;
 mod csv;
@@ -32,6 +34,7 @@ use wpt_domain::page::PageRequest;
 use wpt_domain::{CycleKind, CycleState};
 
 pub use amend::{amend_form, propose as propose_amendment};
+pub use amendment_decide::{DecideForm, decide as decide_amendment};
 pub use board::board;
 pub use conversation::{CommentForm, ResolveForm, add_comment, resolve_comment};
 pub use deadlines::{ExtensionForm, extend, extension_form, remind};

@@ -137,6 +137,17 @@ pub(super) async fn submission_page(
             .unwrap_or_else(|| "—".into())
     };
     let conversation = super::conversation::Conversation::load(state, viewer, id, &s.body).await?;
+    // Corrections after acceptance: for the secretariat (deciding them while the cycle
+    // is open) and the body's own officers.
+    let amendments = super::amendments::Amendments::load(
+        state,
+        viewer,
+        id,
+        &s,
+        reviewer || own,
+        allowed.contains(&Act::DecideAmendment),
+    )
+    .await?;
     let note = |e: &wpt_domain::models::SubmissionEntry| {
         conversation
             .as_ref()
@@ -222,7 +233,7 @@ pub(super) async fn submission_page(
                         @for e in &s.entries {
                             tr {
                                 th scope="row" { (e.activity_code) " " (e.activity_title) @if let Some(n) = note(e) { (n) } }
-                                td { (entry_readonly(e)) (context(e)) }
+                                td { (entry_readonly(e)) (context(e)) (amendments.entry_note(e, false, &base)) }
                                 td { @match ps.entries.iter().find(|x| x.activity_id == e.activity_id) {
                                     Some(p) => (entry_readonly(p)),
                                     None => "Not in that report",
@@ -234,7 +245,7 @@ pub(super) async fn submission_page(
             } @else {
                 @for e in &s.entries {
                     section.block { h3 { (e.activity_code) " " (e.activity_title) } (entry_readonly(e)) (context(e)) @if let Some(n) = note(e) { (n) }
-                        @if amendable { p { a href={(base) "/amend/" (e.activity_id)} { "Propose a correction" } } } }
+                        (amendments.entry_note(e, amendable, &base)) }
                 }
             }
             @if reviewable {
@@ -252,6 +263,7 @@ pub(super) async fn submission_page(
                     }
                 }
             }
+            (amendments.section(&base, &s))
             @if let Some(c) = &conversation { (c.section(&base, &s)) }
             h2 { "History" }
             ol.timeline {

@@ -134,6 +134,7 @@ pub struct AmendmentDecision {
         (status = 403, description = "Neither secretariat nor administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such amendment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already decided, or the cycle is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields: a body not of the schema, or a note over 5,000 characters or with control characters", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn accept_amendment(
     State(state): State<AppState>,
@@ -162,6 +163,7 @@ pub(super) async fn accept_amendment(
         (status = 403, description = "Neither secretariat nor administrator", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such amendment", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Already decided, or the cycle is closed", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields: a body not of the schema, or a note over 5,000 characters or with control characters", body = Problem, content_type = "application/problem+json"),
     ))]
 pub(super) async fn reject_amendment(
     State(state): State<AppState>,

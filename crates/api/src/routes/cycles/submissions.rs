@@ -68,7 +68,9 @@ pub(super) async fn list_submissions(
 /// Get a body's report
 ///
 /// Another body's unsubmitted report is not found for officers; viewers see accepted
-/// reports only.
+/// reports only. Once the secretariat has returned the report, each entry's
+/// `changes_since_return` lists what changed since that return, field by field, for the
+/// secretariat, administrators and the body's own officers (`null` for other readers).
 ///
 /// Who may call: administrators and the secretariat; the body's own officers; other
 /// bodies' officers once it is submitted; viewers once it is accepted (404 before).
