@@ -365,7 +365,10 @@ impl TestApp {
     pub fn on(mut db: TestDb) -> Self {
         let statements = std::sync::Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
-        db.db.observe_statements(move |_| {
+        db.db.observe_statements(move |sql| {
+            if std::env::var_os("WPT_TEST_PRINT_SQL").is_some() {
+                eprintln!("SQL: {sql}");
+            }
             counter.fetch_add(1, Ordering::Relaxed);
         });
         let mut app = Self::with_state(AppState::new(db.db.clone(), test_auth()), db);

@@ -354,36 +354,61 @@ impl From<audit_log::Model> for AuditEntry {
 
 /// The audit position: a number that names a state of the data, so that what was
 /// computed at one position is still right while the position has not moved (how the
-/// summaries and the rendered reports are cached), on any number of instances.
+/// summaries, the list pages and the rendered reports are cached), on any number of
+/// instances; a later state has a larger position.
 ///
-/// It is the id of the last entry (0 for an empty log) when every entry is linked:
-/// entries are linked in id order and only once every id below is final (see
-/// `crate::write::seal`), so no change can commit later with an id at or below it, and
-/// every write appends an entry. While some entry is still unlinked, an id no longer
-/// names a state (an entry with a lower id may be about to commit: `MAX(id)` would not
-/// move), so the position is then a fresh negative number, equal to no other position:
-/// nothing computed meanwhile is ever reused, and nothing computed at a negative
-/// position is stored (`SummaryCache::put`, the report cache). One indexed query (`MAX(id)` and the
-/// partial index of unlinked entries).
+/// It is made of two counts read in one statement: `linked`, the id of the last linked
+/// entry, and `unlinked`, how many entries are committed but not linked yet. Entries are
+/// linked in id order and only once every id below is final (see `crate::write::seal`),
+/// so no change can commit later at or below `linked`; every write appends an entry,
+/// above it, which adds one to `unlinked` (whatever its id: on PostgreSQL an entry with a
+/// lower id may commit after one with a higher id, and `MAX(id)` alone would not move);
+/// and `unlinked` only falls when the sealer moves `linked` up. So each change of the
+/// data changes the pair, and the pair only grows in its order (`linked` first). The
+/// number is `linked * 2^20 + unlinked` ([`position_of`]). A tail of 2^20 unlinked
+/// entries or more (a sealer stopped for a long time) names no state: the position is
+/// then a fresh negative number, equal to no other, and nothing computed at a negative
+/// position is stored (`SummaryCache::put`, the report and list caches). One statement
+/// over the id index and the partial index of unlinked entries.
 pub async fn position(db: &Database) -> DbResult<i64> {
     static UNNAMED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
-    let (max, unlinked) = audit_log::Entity::find()
+    let (linked, unlinked) = audit_log::Entity::find()
         .select_only()
-        .column_as(audit_log::Column::Id.max(), "m")
         .column_as(
             sea_orm::sea_query::Expr::cust(
-                "(SELECT MIN(u.id) FROM audit_log u WHERE u.prev_hash = '')",
+                "(SELECT l.id FROM audit_log l WHERE l.prev_hash <> '' \
+                 ORDER BY l.id DESC LIMIT 1)",
+            ),
+            "l",
+        )
+        .column_as(
+            sea_orm::sea_query::Expr::cust(
+                "(SELECT COUNT(*) FROM audit_log u WHERE u.prev_hash = '')",
             ),
             "u",
         )
-        .into_tuple::<(Option<i64>, Option<i64>)>()
+        .limit(1)
+        .into_tuple::<(Option<i64>, i64)>()
         .one(db.conn())
         .await?
-        .unwrap_or((None, None));
-    Ok(match unlinked {
-        None => max.unwrap_or(0),
-        Some(_) => UNNAMED.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) - 1,
-    })
+        .unwrap_or((None, 0));
+    Ok(position_of(linked.unwrap_or(0), unlinked)
+        .unwrap_or_else(|| UNNAMED.fetch_sub(1, std::sync::atomic::Ordering::Relaxed) - 1))
+}
+
+/// Bits of the position that count the unlinked entries.
+const UNLINKED_BITS: u32 = 20;
+
+/// The position of a log whose last linked entry is `linked` (0 for none) with
+/// `unlinked` entries after it not linked yet; `None` when the tail is too long to be
+/// named (see [`position`]).
+pub fn position_of(linked: i64, unlinked: i64) -> Option<i64> {
+    (0..1 << UNLINKED_BITS)
+        .contains(&unlinked)
+        .then(|| linked.checked_shl(UNLINKED_BITS))
+        .flatten()
+        .filter(|l| l >> UNLINKED_BITS == linked)
+        .map(|l| l | unlinked)
 }
 
 /// Filters of the audit list.

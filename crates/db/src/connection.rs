@@ -26,6 +26,7 @@ pub struct Database {
     conn: DatabaseConnection,
     backend: Backend,
     summaries: SummaryCache,
+    lists: crate::activities::ListCache,
     audit_key: Option<crate::audit::AuditKey>,
     maintenance: crate::maintenance::MaintenanceCache,
     write_rate: Option<Arc<crate::write_rate::WriteRate>>,
@@ -38,8 +39,16 @@ pub struct Database {
 /// it reflects. Every write appends to the audit log in its own transaction, so the last
 /// audit id names the state of the data: a summary is reused only while it is unchanged
 /// (one indexed `MAX(id)` instead of the aggregates), on any number of instances.
+///
+/// One summary is computed at a time in a process ([`SummaryCache::computing`]): when
+/// many requests miss at once (the first requests after a write), one computes and the
+/// others wait for it and read what it kept, instead of all computing the same
+/// aggregates side by side (on SQLite, 32 of them took the two cores for seconds).
 #[derive(Debug, Clone, Default)]
-pub(crate) struct SummaryCache(Arc<Mutex<HashMap<SummaryOf, CachedSummary>>>);
+pub(crate) struct SummaryCache {
+    kept: Arc<Mutex<HashMap<SummaryOf, CachedSummary>>>,
+    computing: Arc<tokio::sync::Mutex<()>>,
+}
 
 /// A plan and the lens its summary was computed through.
 pub(crate) type SummaryOf = (Uuid, wpt_domain::policy::Lens);
@@ -55,10 +64,16 @@ impl SummaryCache {
         plan: SummaryOf,
         key: SummaryKey,
     ) -> Option<Arc<wpt_domain::models::WorkPlanSummary>> {
-        let map = self.0.lock().ok()?;
+        let map = self.kept.lock().ok()?;
         map.get(&plan)
             .filter(|(k, _)| *k == key)
             .map(|(_, s)| s.clone())
+    }
+
+    /// The right to compute a summary in this process, held until it is kept: whoever
+    /// waited for it looks in the cache again first.
+    pub(crate) async fn computing(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.computing.lock().await
     }
 
     pub(crate) fn put(
@@ -72,7 +87,7 @@ impl SummaryCache {
         if key.0 < 0 {
             return;
         }
-        if let Ok(mut map) = self.0.lock() {
+        if let Ok(mut map) = self.kept.lock() {
             // Keep the newest: a slower request must not replace a fresher summary.
             let newer = map.get(&plan).is_some_and(|(k, _)| *k > key);
             if !newer {
@@ -142,6 +157,7 @@ impl Database {
             conn,
             backend,
             summaries: SummaryCache::default(),
+            lists: Default::default(),
             audit_key: None,
             maintenance: Default::default(),
             write_rate: None,
@@ -190,6 +206,11 @@ impl Database {
 
     pub(crate) fn summaries(&self) -> &SummaryCache {
         &self.summaries
+    }
+
+    /// The activity list pages this process keeps (`crate::activities::list`).
+    pub(crate) fn list_pages(&self) -> &crate::activities::ListCache {
+        &self.lists
     }
 
     pub(crate) fn cache(&self) -> &crate::cache::Cache {

@@ -113,11 +113,36 @@ pub(crate) const PLAN_BODY_LAST_UPDATES: &str = "SELECT b.code AS body, COUNT(s.
               GROUP BY b.code
               ORDER BY b.code";
 
-/// Each body's latest progress update on each activity of plan $1 (what a new cycle's
-/// entries are prefilled with).
-pub(crate) const LATEST_PROGRESS_OF_PLAN: &str = "SELECT p.activity_id, p.body_id, p.narrative, p.challenges, p.next_steps, p.evidence_urls FROM progress_updates p
-              JOIN activities a ON a.id = p.activity_id
-             WHERE a.work_plan_id = $1 AND p.created_at = (SELECT MAX(q.created_at) FROM progress_updates q WHERE q.activity_id = p.activity_id AND q.body_id = p.body_id)";
+/// One slice of what a new cycle's entries are prefilled with: at most $2 assignments of
+/// the active activities of plan $1, in id order (after assignment `after`, bound as $3,
+/// when given), each with its body's latest status and percent and the texts of its
+/// latest progress update (NULL when it has none; of two at the same instant, the later
+/// id, as [`LATEST_FROM_ACCEPTED`] picks).
+macro_rules! prefill_slice {
+    ($after:literal) => {
+        concat!(
+            "SELECT x.id, x.activity_id, x.body_id, x.latest_status, x.latest_percent,
+                    p.narrative, p.challenges, p.next_steps, p.evidence_urls
+               FROM (SELECT s.id, s.activity_id, s.body_id, s.latest_status, s.latest_percent,
+                            (SELECT q.id FROM progress_updates q
+                              WHERE q.activity_id = s.activity_id AND q.body_id = s.body_id
+                              ORDER BY q.created_at DESC, q.id DESC LIMIT 1) AS progress_id
+                       FROM activity_assignments s
+                       JOIN activities a ON a.id = s.activity_id
+                      WHERE a.work_plan_id = $1 AND a.archived_at IS NULL",
+            $after,
+            " ORDER BY s.id LIMIT $2) x
+               LEFT JOIN progress_updates p ON p.id = x.progress_id
+              ORDER BY x.id"
+        )
+    };
+}
+
+/// The first prefill slice (above): plan $1, at most $2 assignments.
+pub(crate) const PREFILL_FIRST: &str = prefill_slice!("");
+
+/// A following prefill slice (above): plan $1, at most $2 assignments after $3.
+pub(crate) const PREFILL_AFTER: &str = prefill_slice!(" AND s.id > $3");
 
 /// An officer's counters for body $1 on day $2: assigned, at risk, overdue milestones.
 pub(crate) const BODY_COUNTERS: &str = "SELECT COUNT(*) AS assigned,

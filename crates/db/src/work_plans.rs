@@ -165,6 +165,14 @@ pub async fn summary(
     {
         return Ok((*hit).clone());
     }
+    // One computation at a time; those who waited find it kept.
+    let summaries = db.summaries().clone();
+    let _computing = summaries.computing().await;
+    if key.0 >= 0
+        && let Some(hit) = db.summaries().get((id, lens), key)
+    {
+        return Ok((*hit).clone());
+    }
     ensure_exists(db, id).await?;
     let backend = conn.get_database_backend();
     // Viewers' counts read each body's latest accepted status instead of its latest

@@ -90,8 +90,26 @@ struct Listed {
     bodies: Vec<ActivityBody>,
 }
 
-/// The activity list: filters, search, order and keyset pagination, in one statement.
+/// The activity list: the page from this process's list cache when nothing was written
+/// since it was read (`super::list_cache`: one indexed query, the audit position), else
+/// read by [`list_from_database`] and kept.
 pub async fn list(
+    db: &Database,
+    filter: &ActivityFilter,
+    page: &PageRequest,
+) -> DbResult<Page<Activity>> {
+    let at = (crate::audit::position(db).await?, today());
+    let key = format!("{filter:?}|{page:?}");
+    if let Some(hit) = db.list_pages().get(&key, at) {
+        return Ok((*hit).clone());
+    }
+    let fresh = list_from_database(db, filter, page).await?;
+    db.list_pages().put(key, at, std::sync::Arc::new(fresh.clone()));
+    Ok(fresh)
+}
+
+/// The activity list: filters, search, order and keyset pagination, in one statement.
+pub async fn list_from_database(
     db: &Database,
     filter: &ActivityFilter,
     page: &PageRequest,

@@ -20,13 +20,15 @@ use crate::{Database, DbError, DbResult};
 mod counters;
 mod history;
 mod list;
+mod list_cache;
 mod list_sql;
 mod read;
 mod write;
 
 pub use counters::{BodyCounters, body_counters};
 pub use history::{entries_query as history_query, history};
-pub use list::{list, search_words};
+pub use list::{list, list_from_database, search_words};
+pub(crate) use list_cache::ListCache;
 pub(crate) use read::{views, views_as};
 pub(crate) use write::{
     check_fields, known_bodies, new_row, participants, reassign, resolve_bodies, write_assignments,

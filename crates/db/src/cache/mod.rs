@@ -556,10 +556,11 @@ impl Cache {
 
 impl Database {
     /// Drops everything this process keeps in memory of the database's rows (the caller
-    /// and activity caches, the maintenance state): for a change made behind the write
+    /// and activity caches, the list pages, the maintenance state): for a change made behind the write
     /// path's back, such as a test's direct SQL.
     pub fn drop_caches(&self) {
         self.cache().clear();
+        self.list_pages().clear();
         self.maintenance_cache().invalidate();
     }
 

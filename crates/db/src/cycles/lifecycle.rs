@@ -14,13 +14,10 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 use wpt_domain::actor::SecretariatGrant;
 use wpt_domain::models::{Cycle, Edition};
-use wpt_domain::{CycleState, Grant, ProgressStatus, SubmissionStatus};
+use wpt_domain::{CycleState, Grant, SubmissionStatus};
 
 use crate::audit::{AuditAction, Change};
-use crate::entities::{
-    activity, activity_assignment, edition, plan_participation, reporting_cycle, submission,
-    submission_entry, work_plan,
-};
+use crate::entities::{edition, plan_participation, reporting_cycle, submission, work_plan};
 use crate::{Database, DbError, DbResult};
 
 use super::report::report_rows;
@@ -47,53 +44,12 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
         .into_tuple()
         .all(&txn)
         .await?;
-    let assignments: Vec<(Uuid, Uuid, Option<String>, Option<i32>)> =
-        activity_assignment::Entity::find()
-            .inner_join(activity::Entity)
-            .filter(activity::Column::WorkPlanId.eq(row.work_plan_id))
-            .filter(activity::Column::ArchivedAt.is_null())
-            .select_only()
-            .columns([
-                activity_assignment::Column::ActivityId,
-                activity_assignment::Column::BodyId,
-                activity_assignment::Column::LatestStatus,
-                activity_assignment::Column::LatestPercent,
-            ])
-            .into_tuple()
-            .all(&txn)
-            .await?;
-    // The latest narrative of each (activity, body), in one query.
-    let latest = txn
-        .query_all_raw(sea_orm::Statement::from_sql_and_values(
-            txn.get_database_backend(),
-            crate::sql::portable(
-                txn.get_database_backend(),
-                crate::sql::LATEST_PROGRESS_OF_PLAN,
-            ),
-            [row.work_plan_id.into()],
-        ))
-        .await?;
-    /// Narrative, challenges, next steps and evidence of a body's latest update.
-    type Texts = (String, Option<String>, Option<String>, Value);
-    let mut texts: HashMap<(Uuid, Uuid), Texts> = HashMap::new();
-    for r in latest {
-        let key = (r.try_get("", "activity_id")?, r.try_get("", "body_id")?);
-        let urls: Value = r.try_get("", "evidence_urls").unwrap_or(json!([]));
-        texts.insert(
-            key,
-            (
-                r.try_get("", "narrative")?,
-                r.try_get("", "challenges")?,
-                r.try_get("", "next_steps")?,
-                urls,
-            ),
-        );
-    }
     let now = Utc::now();
     let mut subs = Vec::new();
-    let mut entries = Vec::new();
+    let mut sids = HashMap::with_capacity(bodies.len());
     for body in &bodies {
         let sid = Uuid::now_v7();
+        sids.insert(*body, sid);
         subs.push(submission::ActiveModel {
             id: Set(sid),
             cycle_id: Set(id),
@@ -114,37 +70,14 @@ pub async fn open(db: &Database, grant: &SecretariatGrant, id: Uuid) -> DbResult
             created_at: Set(now),
             updated_at: Set(now),
         });
-        for (activity_id, _, status, percent) in assignments.iter().filter(|a| a.1 == *body) {
-            let (narrative, challenges, next_steps, urls) = texts
-                .remove(&(*activity_id, *body))
-                .unwrap_or_else(|| (String::new(), None, None, json!([])));
-            entries.push(submission_entry::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                submission_id: Set(sid),
-                activity_id: Set(*activity_id),
-                status: Set(status
-                    .clone()
-                    .unwrap_or_else(|| ProgressStatus::NotStarted.as_str().to_owned())),
-                percent_complete: Set(*percent),
-                narrative: Set(narrative),
-                challenges: Set(challenges),
-                next_steps: Set(next_steps),
-                evidence_urls: Set(urls),
-                updated_by: Set(None),
-                updated_at: Set(now),
-            });
-        }
     }
     for chunk in subs.chunks(400) {
         submission::Entity::insert_many(chunk.to_vec())
             .exec(&txn)
             .await?;
     }
-    for chunk in entries.chunks(400) {
-        submission_entry::Entity::insert_many(chunk.to_vec())
-            .exec(&txn)
-            .await?;
-    }
+    // The entries a slice at a time: memory bounded whatever the plan's size.
+    super::prefill::insert_entries(&txn, row.work_plan_id, &sids, now).await?;
     for body in &bodies {
         txn.notify(super::notices::cycle_opened(&row, *body));
     }

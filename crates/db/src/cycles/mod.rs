@@ -20,6 +20,7 @@ mod extensions;
 mod lifecycle;
 mod notices;
 mod paper;
+mod prefill;
 mod reminders;
 mod report;
 mod returned;
@@ -38,6 +39,7 @@ pub use comments::{
 pub use extensions::{Extension, extend_deadline};
 pub use lifecycle::{close, get_edition, open, reopen};
 pub use paper::{LatestActual, OverdueMilestone, Paper, PaperActivity, PaperIndicator, paper};
+pub use prefill::OPEN_SLICE;
 pub use reminders::{nudge, send_due_reminders};
 pub use report::{
     REPORT_PAGE, ReportCount, ReportOrder, ReportPages, ReportRow, report_counts, report_rows,

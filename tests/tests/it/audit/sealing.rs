@@ -125,7 +125,7 @@ async fn many_concurrent_writers_leave_every_entry_linked_in_id_order() {
     let last = all.last().expect("entries").id;
     assert_eq!(
         audit::position(app.database()).await.expect("position"),
-        last
+        audit::position_of(last, 0).expect("named")
     );
 }
 
@@ -136,6 +136,7 @@ async fn the_unlinked_tail_is_reported_and_linked_at_the_next_round() {
     let conn = app.database().conn();
     let linked = audit::verify(app.database()).await.expect("verify");
     assert!(linked.ok && linked.unlinked == 0, "{linked:?}");
+    let p0 = audit::position(app.database()).await.expect("position");
 
     // A tail just written: reported, not a fault.
     let fresh = unlinked_entry("fresh", Utc::now())
@@ -150,10 +151,12 @@ async fn the_unlinked_tail_is_reported_and_linked_at_the_next_round() {
     assert_eq!(v["unlinked"], 1, "{v}");
     assert_eq!(v["checked"], linked.checked, "{v}");
     assert!(v["oldest_unlinked_at"].is_string(), "{v}");
-    // While an entry is unlinked, the audit position names no state: never the same.
+    // An unlinked entry moves the audit position (by the count of the unlinked tail),
+    // which then stays put while nothing changes.
     let p1 = audit::position(app.database()).await.expect("position");
     let p2 = audit::position(app.database()).await.expect("position");
-    assert!(p1 < 0 && p2 < 0 && p1 != p2, "{p1} {p2}");
+    assert!(p1 > p0 && p1 == p2, "{p0} {p1} {p2}");
+    assert_eq!(p1, p0 + 1, "the linked head, one unlinked entry");
 
     // A tail left for an hour (no sealer ran): overdue, named by its first entry.
     let stale = unlinked_entry("stale", Utc::now() - Duration::hours(1))
@@ -187,10 +190,12 @@ async fn the_unlinked_tail_is_reported_and_linked_at_the_next_round() {
         .assert_status(StatusCode::CREATED);
     let all = rows(&app).await;
     assert_linked_in_id_order(&all);
+    let p3 = audit::position(app.database()).await.expect("position");
     assert_eq!(
-        audit::position(app.database()).await.expect("position"),
-        all.last().expect("entries").id
+        p3,
+        audit::position_of(all.last().expect("entries").id, 0).expect("named")
     );
+    assert!(p3 > p2, "linking moves the position forward: {p2} {p3}");
     assert!(audit::verify(app.database()).await.expect("verify").ok);
 }
 
