@@ -46,7 +46,11 @@ async fn walk(app: &TestApp, filter: &ActivityFilter) -> Vec<Value> {
     for _ in 0..50 {
         let page = PageRequest::parse(Some(2), cursor.as_deref()).expect("page");
         let (listed, statements) = app
-            .count_statements(wpt_db::activities::list_from_database(app.database(), filter, &page))
+            .count_statements(wpt_db::activities::list_from_database(
+                app.database(),
+                filter,
+                &page,
+            ))
             .await;
         let listed = listed.expect("list");
         assert_eq!(statements, 1, "one statement per page: {filter:?}");

@@ -65,10 +65,15 @@ async fn a_repeated_page_is_one_statement_and_a_write_on_any_instance_is_read_at
     let officer = app.caller(Role::Officer, Some("DGICM")).await;
     let plan = wpt_domain::reference_id("work_plan", PLAN);
     let res = app
-        .request(Method::POST, &format!("/api/v1/work-plans/{plan}/activities"))
+        .request(
+            Method::POST,
+            &format!("/api/v1/work-plans/{plan}/activities"),
+        )
         .bearer(&admin.token)
-        .json(&json!({"area": "A", "code": "L.1", "title": "Cached list activity",
-            "lead_body": "DGICM"}))
+        .json(
+            &json!({"area": "A", "code": "L.1", "title": "Cached list activity",
+            "lead_body": "DGICM"}),
+        )
         .send()
         .await;
     res.assert_status(StatusCode::CREATED);
@@ -76,7 +81,11 @@ async fn a_repeated_page_is_one_statement_and_a_write_on_any_instance_is_read_at
 
     // The caller caches are in use once the listener is up (PostgreSQL): then a warm
     // page costs the position and nothing else.
-    app.state.db.cache_sync().await.expect("the cache listener is up");
+    app.state
+        .db
+        .cache_sync()
+        .await
+        .expect("the cache listener is up");
     let (before, n) = page(&app, &admin, PAGE).await;
     assert_eq!(n, 1, "a repeated page reads only the audit position");
     assert_eq!(status_of(&before, "L.1"), &Value::Null);
@@ -99,7 +108,11 @@ async fn a_repeated_page_is_one_statement_and_a_write_on_any_instance_is_read_at
     // The viewer's lens shows only what the secretariat accepted: not this update, and
     // not the secretariat's page either.
     let (viewer_after, _) = page(&app, &viewer, PAGE).await;
-    assert_eq!(status_of(&viewer_after, "L.1"), &Value::Null, "{viewer_after}");
+    assert_eq!(
+        status_of(&viewer_after, "L.1"),
+        &Value::Null,
+        "{viewer_after}"
+    );
     // A filter on the new status finds it at once too.
     let (delayed, _) = page(&app, &admin, &format!("{PAGE}&status=delayed")).await;
     assert_eq!(status_of(&delayed, "L.1"), "delayed");
@@ -109,4 +122,3 @@ async fn a_repeated_page_is_one_statement_and_a_write_on_any_instance_is_read_at
         "{on_track}"
     );
 }
-

@@ -104,7 +104,8 @@ pub async fn list(
         return Ok((*hit).clone());
     }
     let fresh = list_from_database(db, filter, page).await?;
-    db.list_pages().put(key, at, std::sync::Arc::new(fresh.clone()));
+    db.list_pages()
+        .put(key, at, std::sync::Arc::new(fresh.clone()));
     Ok(fresh)
 }
 
