@@ -65,8 +65,11 @@ impl SummaryCache {
         key: SummaryKey,
     ) -> Option<Arc<wpt_domain::models::WorkPlanSummary>> {
         let map = self.kept.lock().ok()?;
+        // The same day, at this position or a later one: positions only grow, so a
+        // summary kept at a later one is at least as new as the state asked about
+        // (a request that waited for another's computation takes its newer result).
         map.get(&plan)
-            .filter(|(k, _)| *k == key)
+            .filter(|(k, _)| k.1 == key.1 && k.0 >= key.0)
             .map(|(_, s)| s.clone())
     }
 

@@ -268,8 +268,8 @@ pub async fn summary(
         milestones,
         bodies,
     };
-    // A negative position (some entry unlinked) names no state and is never read
-    // again: storing at it would only evict the summary of a real position.
+    // A negative position (an unlinked tail too long to count) names no state and is
+    // never read again: storing at it would only evict the summary of a real position.
     if key.0 >= 0 {
         db.summaries()
             .put((id, lens), key, std::sync::Arc::new(summary.clone()));

@@ -239,6 +239,22 @@ async fn an_accepted_amendment_becomes_the_bodys_latest_progress_unless_it_repor
         part(&app, &viewer, &b).await["accepted"]["percent_complete"],
         100
     );
+
+    // The body reported after submitting and only then corrected the old report: the
+    // correction is of the period, the update it typed is newer, and stays its latest.
+    app.request(Method::POST, &format!("/api/v1/activities/{a}/progress"))
+        .bearer(&dgicm.token)
+        .json(&json!({"status": "on_track", "percent_complete": 80, "narrative": "Third workshop held"}))
+        .send()
+        .await
+        .assert_status(StatusCode::CREATED);
+    let amend = propose(&app, &dgicm, &path, &a,
+        json!({"status": "delayed", "percent_complete": 35, "narrative": "Typo fixed in the old report"})).await;
+    decide(&app, &sec, &amend, "accept").await;
+    let p = part(&app, &sec, &a).await;
+    assert_eq!(p["latest_status"], "on_track", "{p}");
+    assert_eq!(p["latest_percent"], 80, "{p}");
+    assert_eq!(p["accepted"]["percent_complete"], 35, "{p}");
 }
 
 /// The rule both share counts the body's own updates only: an earlier period's report

@@ -259,5 +259,7 @@ async fn the_review_shows_what_changed_since_the_return_field_by_field() {
         );
         assert!(changes(&app, who, &path, &b).await.is_null());
     }
-    assert_eq!(fields(&changes(&app, &dgicm, &path, &a).await).len(), 3);
+    // Once accepted, the comparison is over for the body too: the report changes only
+    // by corrections from now on, which are shown as such.
+    assert!(changes(&app, &dgicm, &path, &a).await.is_null());
 }

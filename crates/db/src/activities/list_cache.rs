@@ -36,10 +36,14 @@ struct Kept {
 }
 
 impl ListCache {
-    /// The page asked as `key` (the filter and the page request), if one was kept at `at`.
+    /// The page asked as `key` (the filter and the page request), if one was kept at `at`
+    /// or later the same day.
     pub(crate) fn get(&self, key: &str, at: At) -> Option<Arc<Page<Activity>>> {
         let kept = self.0.lock().ok()?;
-        if kept.at != Some(at) {
+        // The same day, at this position or a later one (positions only grow: a page
+        // kept at a later one is at least as new as the state asked about).
+        let current = kept.at?;
+        if current.1 != at.1 || current.0 < at.0 {
             return None;
         }
         kept.pages.get(key).cloned()

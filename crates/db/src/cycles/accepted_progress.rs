@@ -49,21 +49,17 @@ pub(super) async fn record(
 }
 
 /// Records the entry of `sub` on `activity_id` (its values just amended by an accepted
-/// amendment proposed at `proposed_at`, decided now by `reviewer`) as its body's latest
-/// progress, under the accept's rule with the proposal in place of the submission: not
-/// when the body reported after it proposed the amendment, nor when a report of a later
-/// period was accepted. Returns the activity when it set its latest progress.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "each part of the decision, named"
-)]
+/// amendment, decided now by `reviewer`) as its body's latest progress, under the
+/// accept's rule: not when the body reported after it submitted the report (the
+/// correction is of that report's period; what the body typed since is newer), nor
+/// when a report of a later period was accepted. Returns the activity when it set its
+/// latest progress.
 pub(super) async fn record_amended(
     txn: &mut Write,
     sub: &submission::Model,
     cycle: &reporting_cycle::Model,
     body_code: &str,
     activity_id: Uuid,
-    proposed_at: DateTime<Utc>,
     reviewer: Option<Uuid>,
     now: DateTime<Utc>,
 ) -> DbResult<Vec<Uuid>> {
@@ -74,7 +70,7 @@ pub(super) async fn record_amended(
         reviewer,
         now,
     }
-    .record(txn, Some(activity_id), proposed_at)
+    .record(txn, Some(activity_id), sub.submitted_at.unwrap_or(now))
     .await
 }
 
@@ -90,8 +86,7 @@ struct Recorder<'a> {
 
 impl Recorder<'_> {
     /// Records the report's entries (`only`: its entry on that one activity), which the
-    /// body stated at `stated` (when it submitted the report, or proposed the
-    /// amendment), as its latest progress on each activity where it has nothing newer.
+    /// body stated at `stated` (when it submitted the report), as its latest progress on each activity where it has nothing newer.
     async fn record(
         &self,
         txn: &mut Write,
@@ -126,7 +121,12 @@ impl Recorder<'_> {
         if let Some(id) = only {
             parts = parts.filter(activity_assignment::Column::ActivityId.eq(id));
         }
-        let parts: Vec<activity_assignment::Model> = parts.all(&**txn).await?;
+        let parts: std::collections::HashMap<Uuid, activity_assignment::Model> = parts
+            .all(&**txn)
+            .await?
+            .into_iter()
+            .map(|p| (p.activity_id, p))
+            .collect();
         // Where the body itself reported after it stated these values: its own updates,
         // not those recorded from accepted reports (an earlier period's report accepted
         // later must not keep a later period's from becoming the latest).
@@ -149,7 +149,7 @@ impl Recorder<'_> {
         let mut rows = Vec::new();
         let mut views = Vec::new();
         for e in entries {
-            let Some(part) = parts.iter().find(|p| p.activity_id == e.activity_id) else {
+            let Some(part) = parts.get(&e.activity_id) else {
                 continue;
             };
             let later_accepted = part

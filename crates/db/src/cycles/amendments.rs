@@ -345,7 +345,6 @@ pub async fn decide_amendment(
             &cycle,
             &body_code,
             row.activity_id,
-            row.proposed_at,
             reviewer,
             now,
         )

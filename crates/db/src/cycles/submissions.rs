@@ -134,7 +134,11 @@ pub(super) async fn view(
         })
         .collect::<DbResult<_>>()?;
     entries.sort_by(|a, b| a.activity_code.cmp(&b.activity_code));
-    super::returned::compare(sub.returned_entries.as_ref(), &mut entries)?;
+    // What changed since the return matters until the report is decided again: once
+    // accepted, its entries change only by corrections, which are shown as such.
+    if sub.status != SubmissionStatus::Accepted.as_str() {
+        super::returned::compare(sub.returned_entries.as_ref(), &mut entries)?;
+    }
     let events = submission_event::Entity::find()
         .filter(submission_event::Column::SubmissionId.eq(sub.id))
         .order_by_asc(submission_event::Column::Id)

@@ -112,12 +112,14 @@ pub(super) async fn submission_page(
     } else {
         Default::default()
     };
+    // (Until the report is decided again: an accepted one changes only by corrections.)
     let returned_at = s
         .events
         .iter()
         .filter(|e| e.action == "return")
         .map(|e| e.occurred_at)
-        .max();
+        .max()
+        .filter(|_| s.status != wpt_domain::SubmissionStatus::Accepted);
     let context = |e: &wpt_domain::models::SubmissionEntry| {
         if reviewer {
             super::review_context::notes(e, accepted.get(&e.activity_id), id, returned_at)
