@@ -160,14 +160,20 @@ async fn record_checked(
     }
     .insert(&txn)
     .await?;
-    let files = crate::attachments::attach(
-        &txn,
-        grant.actor_id().unwrap_or_default(),
-        crate::attachments::Target::ProgressUpdate(row.id),
-        "",
-        input.attachment_ids.as_deref().unwrap_or_default(),
-    )
-    .await?;
+    // A row just made has no files yet: without ids there is nothing to look up.
+    let ids = input.attachment_ids.as_deref().unwrap_or_default();
+    let files = if ids.is_empty() {
+        Vec::new()
+    } else {
+        crate::attachments::attach(
+            &txn,
+            grant.actor_id().unwrap_or_default(),
+            crate::attachments::Target::ProgressUpdate(row.id),
+            "",
+            ids,
+        )
+        .await?
+    };
     let mut latest = activity_assignment::Entity::update_many()
         .col_expr(
             activity_assignment::Column::LatestStatus,

@@ -3,6 +3,8 @@
 //! bodies with their statuses and accepted cycles, and its overdue milestones come back
 //! together, one result row per activity and body, whatever the filters and the page size.
 
+use std::sync::Arc;
+
 use chrono::{NaiveDate, Utc};
 use sea_orm::{ConnectionTrait, FromQueryResult, QueryResult};
 use uuid::Uuid;
@@ -98,14 +100,23 @@ pub async fn list(
     filter: &ActivityFilter,
     page: &PageRequest,
 ) -> DbResult<Page<Activity>> {
+    Ok((*list_shared(db, filter, page).await?).clone())
+}
+
+/// [`list`], the page shared with the cache rather than copied: for a caller that only
+/// reads it (the API serializes it as it is).
+pub async fn list_shared(
+    db: &Database,
+    filter: &ActivityFilter,
+    page: &PageRequest,
+) -> DbResult<Arc<Page<Activity>>> {
     let at = (crate::audit::position(db).await?, today());
     let key = format!("{filter:?}|{page:?}");
     if let Some(hit) = db.list_pages().get(&key, at) {
-        return Ok((*hit).clone());
+        return Ok(hit);
     }
-    let fresh = list_from_database(db, filter, page).await?;
-    db.list_pages()
-        .put(key, at, std::sync::Arc::new(fresh.clone()));
+    let fresh = Arc::new(list_from_database(db, filter, page).await?);
+    db.list_pages().put(key, at, fresh.clone());
     Ok(fresh)
 }
 

@@ -27,7 +27,7 @@ mod write;
 
 pub use counters::{BodyCounters, body_counters};
 pub use history::{entries_query as history_query, history};
-pub use list::{list, list_from_database, search_words};
+pub use list::{list, list_from_database, list_shared, search_words};
 pub(crate) use list_cache::ListCache;
 pub(crate) use read::{views, views_as};
 pub(crate) use write::{

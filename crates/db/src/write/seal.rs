@@ -327,11 +327,15 @@ async fn link_batch(txn: &DatabaseTransaction, bound: i64, key: &AuditKey) -> Db
         .into_tuple::<(String, String, String)>()
         .one(txn)
         .await?;
+    // In id order: without it PostgreSQL's generic plan for `LIMIT 1` may scan the
+    // table from its start (it expects a linked row soon), reading the whole log on
+    // every round since the rows after `first` are at its end.
     let linked_after = audit_log::Entity::find()
         .select_only()
         .column(audit_log::Column::Id)
         .filter(audit_log::Column::Id.gt(first))
         .filter(audit_log::Column::PrevHash.ne(UNLINKED))
+        .order_by_asc(audit_log::Column::Id)
         .limit(1)
         .into_tuple::<i64>()
         .one(txn)
