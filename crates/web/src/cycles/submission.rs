@@ -228,15 +228,18 @@ pub(super) async fn submission_page(
                     }
                 }
             } @else if let Some((pc, ps)) = &prev {
-                table #side-by-side {
+                // One card per activity on a phone, each report named (table.cards).
+                @let earlier: std::collections::HashMap<_, _> =
+                    ps.entries.iter().map(|x| (x.activity_id, x)).collect();
+                table.cards #side-by-side {
                     caption { "This report beside " (pc.name) }
                     thead { tr { th scope="col" { "Activity" } th scope="col" { (cycle.name) } th scope="col" { (pc.name) } } }
                     tbody {
                         @for e in &s.entries {
                             tr {
                                 th scope="row" { (e.activity_code) " " (e.activity_title) @if let Some(n) = note(e) { (n) } }
-                                td { (entry_readonly(e)) (context(e)) (amendments.entry_note(e, false, &base)) }
-                                td { @match ps.entries.iter().find(|x| x.activity_id == e.activity_id) {
+                                td data-label=(cycle.name) { (entry_readonly(e)) (context(e)) (amendments.entry_note(e, false, &base)) }
+                                td data-label=(pc.name) { @match earlier.get(&e.activity_id).copied() {
                                     Some(p) => (entry_readonly(p)),
                                     None => "Not in that report",
                                 } }
