@@ -219,8 +219,44 @@ pub async fn amendments(
     body_code: &str,
     page: &PageRequest,
 ) -> DbResult<Page<Amendment>> {
+    listed(db, actor, cycle_id, body_code, page, None).await
+}
+
+/// One amendment of a body's report for a cycle, as [`amendments`] lists it to `actor`:
+/// [`DbError::NotFound`] when it is of another report or hidden from them.
+pub async fn amendment_of(
+    db: &Database,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+    id: Uuid,
+) -> DbResult<Amendment> {
+    let page = PageRequest {
+        limit: 1,
+        after: None,
+    };
+    listed(db, actor, cycle_id, body_code, &page, Some(id))
+        .await?
+        .items
+        .into_iter()
+        .next()
+        .ok_or(DbError::NotFound("amendment"))
+}
+
+/// The amendments of a report visible to `actor` (`only`: that one), in id order.
+async fn listed(
+    db: &Database,
+    actor: &Actor,
+    cycle_id: Uuid,
+    body_code: &str,
+    page: &PageRequest,
+    only: Option<Uuid>,
+) -> DbResult<Page<Amendment>> {
     let Found { sub, facts, .. } = find_visible(db.conn(), actor, cycle_id, body_code).await?;
     let mut query = amendment::Entity::find().filter(amendment::Column::SubmissionId.eq(sub.id));
+    if let Some(id) = only {
+        query = query.filter(amendment::Column::Id.eq(id));
+    }
     if !policy::sees_review(actor, facts.body_id) {
         query = query.filter(amendment::Column::Status.eq(AmendmentStatus::Accepted.as_str()));
     }

@@ -23,7 +23,6 @@ use wpt_domain::models::Submission;
 use wpt_domain::policy::Act;
 use wpt_domain::validation::check_text;
 
-use super::all_rows;
 use super::amendments::{Row, changes, code_of, summary};
 use super::submission::submission_page;
 use crate::html::{FormData, Htmx, PageError, Section};
@@ -140,14 +139,10 @@ pub async fn decide(
         let (s, allowed) =
             wpt_db::cycles::get_submission_with_actions(&state.db, &viewer.actor, id, &body)
                 .await?;
-        // Only a correction of this report: its code and values make the message.
-        let list =
-            wpt_db::cycles::amendments(&state.db, &viewer.actor, id, &body, &all_rows()?).await?;
-        let row = list
-            .items
-            .into_iter()
-            .find(|a| a.id == amendment)
-            .ok_or(DbError::NotFound("amendment"))?;
+        // Only a correction of this report (by its id, however many it has): its code
+        // and values make the message.
+        let row =
+            wpt_db::cycles::amendment_of(&state.db, &viewer.actor, id, &body, amendment).await?;
         let row = Row::of(row)?;
         if form.confirm != "yes"
             && row.status == wpt_domain::AmendmentStatus::Proposed
