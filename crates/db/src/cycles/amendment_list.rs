@@ -1,54 +1,18 @@
 //! Reading amendments for the pages (issue 24): how many corrections wait for the
-//! secretariat per body of a cycle (the board), and an amendment's stored values
-//! (`original`, `proposed`) read back as typed values to show side by side.
+//! secretariat per body of a cycle (the board). An amendment's stored values are read
+//! back with [`super::AmendmentValues`].
 //!
 //! Reads only; deciding is [`super::decide_amendment`]'s.
 
 use std::collections::HashMap;
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-use serde_json::Value;
 use uuid::Uuid;
 use wpt_domain::policy;
-use wpt_domain::{Actor, AmendmentStatus, ProgressStatus};
+use wpt_domain::{Actor, AmendmentStatus};
 
 use crate::entities::{amendment, submission};
 use crate::{Database, DbResult};
-
-/// An entry's values as an amendment stores them: the entry as accepted
-/// (`original`) or the correction (`proposed`).
-#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
-pub struct AmendmentValues {
-    /// Status.
-    pub status: ProgressStatus,
-    /// Percent complete.
-    #[serde(default)]
-    pub percent_complete: Option<i32>,
-    /// What was done.
-    #[serde(default)]
-    pub narrative: String,
-    /// Challenges.
-    #[serde(default)]
-    pub challenges: Option<String>,
-    /// Next steps.
-    #[serde(default)]
-    pub next_steps: Option<String>,
-    /// Evidence links.
-    #[serde(default)]
-    pub evidence_urls: Vec<String>,
-    /// The entry's files (`original`) or the proposed set (`proposed`); `None` when
-    /// the amendment proposes no change of files.
-    #[serde(default)]
-    pub attachment_ids: Option<Vec<Uuid>>,
-}
-
-impl AmendmentValues {
-    /// The values stored in an amendment's `original` or `proposed` (an unreadable
-    /// value is an error, never a default).
-    pub fn read(value: &Value) -> DbResult<Self> {
-        crate::json::read(value, "amendment values")
-    }
-}
 
 /// Amendments waiting for the secretariat's decision per body code in a cycle, for
 /// the bodies whose pending amendments `actor` may see ([`policy::sees_review`]): the

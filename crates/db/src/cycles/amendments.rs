@@ -70,7 +70,7 @@ pub async fn propose_amendment(
     if open.is_some() {
         return Err(pending());
     }
-    let mut original = EntryValues::of(&entry)?;
+    let mut original = AmendmentValues::of(&entry)?;
     if input.values.attachment_ids.is_some() {
         // A change of files: the entry's files beside the proposed ones.
         let files = crate::attachments::of_entries(&*txn, &[entry.id]).await?;
@@ -86,7 +86,7 @@ pub async fn propose_amendment(
         submission_id: Set(sub.id),
         activity_id: Set(input.activity_id),
         original: Set(original.to_json()?),
-        proposed: Set(EntryValues::from(&input.values).to_json()?),
+        proposed: Set(AmendmentValues::from(&input.values).to_json()?),
         reason: Set(reason.trim().to_owned()),
         status: Set(AmendmentStatus::Proposed.as_str().to_owned()),
         proposer_id: Set(proposer.unwrap_or_default()),
@@ -132,24 +132,31 @@ pub async fn propose_amendment(
     Ok(view)
 }
 
-/// The values of an entry as an amendment stores them (`original`, `proposed`): read
-/// back through this type, so an unreadable amendment is an error, never a default.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+/// The values of an entry as an amendment stores them (`original`, `proposed`): written
+/// and read back through this one type (the pages show them side by side), so an
+/// unreadable amendment is an error, never a default.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EntryValues {
-    status: ProgressStatus,
-    percent_complete: Option<i32>,
-    narrative: String,
-    challenges: Option<String>,
-    next_steps: Option<String>,
-    evidence_urls: Vec<String>,
+pub struct AmendmentValues {
+    /// Status.
+    pub status: ProgressStatus,
+    /// Percent complete.
+    pub percent_complete: Option<i32>,
+    /// What was done.
+    pub narrative: String,
+    /// Challenges.
+    pub challenges: Option<String>,
+    /// Next steps.
+    pub next_steps: Option<String>,
+    /// Evidence links.
+    pub evidence_urls: Vec<String>,
     /// The entry's files (`original`) or its proposed set (`proposed`); absent when the
     /// amendment proposes no change of files.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    attachment_ids: Option<Vec<Uuid>>,
+    pub attachment_ids: Option<Vec<Uuid>>,
 }
 
-impl EntryValues {
+impl AmendmentValues {
     fn of(e: &submission_entry::Model) -> DbResult<Self> {
         Ok(Self {
             status: stored(&e.status)?,
@@ -166,12 +173,13 @@ impl EntryValues {
         serde_json::to_value(self).map_err(|e| DbError::internal(format!("amendment values: {e}")))
     }
 
-    fn read(v: &Value) -> DbResult<Self> {
+    /// The values stored in an amendment's `original` or `proposed`.
+    pub fn read(v: &Value) -> DbResult<Self> {
         crate::json::read(v, "amendment values")
     }
 }
 
-impl From<&ProgressInput> for EntryValues {
+impl From<&ProgressInput> for AmendmentValues {
     fn from(v: &ProgressInput) -> Self {
         Self {
             status: v.status,
@@ -187,7 +195,7 @@ impl From<&ProgressInput> for EntryValues {
 
 /// The proposed set of files of `r` (`None`: no change of files).
 fn proposed_ids(r: &amendment::Model) -> DbResult<Option<Vec<Uuid>>> {
-    Ok(EntryValues::read(&r.proposed)?.attachment_ids)
+    Ok(AmendmentValues::read(&r.proposed)?.attachment_ids)
 }
 
 /// `r` as the read model, with the proposed files that still exist.
@@ -356,7 +364,7 @@ pub async fn decide_amendment(
     )
     .await?;
     if accept {
-        let p = EntryValues::read(&row.proposed)?;
+        let p = AmendmentValues::read(&row.proposed)?;
         submission_entry::Entity::update_many()
             .set(submission_entry::ActiveModel {
                 status: Set(p.status.as_str().to_owned()),

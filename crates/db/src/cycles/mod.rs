@@ -29,8 +29,10 @@ mod submission_audit;
 mod submissions;
 
 pub use accepted_progress::{LastAccepted, last_accepted};
-pub use amendment_list::{AmendmentValues, pending_by_body};
-pub use amendments::{amendment_of, amendments, decide_amendment, propose_amendment};
+pub use amendment_list::pending_by_body;
+pub use amendments::{
+    AmendmentValues, amendment_of, amendments, decide_amendment, propose_amendment,
+};
 pub use board::{board, boards};
 pub use comments::{
     CommentInput, THREAD_LIMIT, add_comment, comments, conversation, resolve_comment,
