@@ -113,7 +113,8 @@ pub(crate) const PLAN_BODY_LAST_UPDATES: &str = "SELECT b.code AS body, COUNT(s.
               GROUP BY b.code
               ORDER BY b.code";
 
-/// One slice of what a new cycle's entries are prefilled with: at most $2 assignments of
+/// One slice of what a new cycle's entries are prefilled with (the latest update looked
+/// up for the slice's rows only, after the limit): at most $2 assignments of
 /// the active activities of plan $1, in id order (after assignment `after`, bound as $3,
 /// when given), each with its body's latest status and percent and the texts of its
 /// latest progress update (NULL when it has none; of two at the same instant, the later
@@ -123,16 +124,16 @@ macro_rules! prefill_slice {
         concat!(
             "SELECT x.id, x.activity_id, x.body_id, x.latest_status, x.latest_percent,
                     p.narrative, p.challenges, p.next_steps, p.evidence_urls
-               FROM (SELECT s.id, s.activity_id, s.body_id, s.latest_status, s.latest_percent,
-                            (SELECT q.id FROM progress_updates q
-                              WHERE q.activity_id = s.activity_id AND q.body_id = s.body_id
-                              ORDER BY q.created_at DESC, q.id DESC LIMIT 1) AS progress_id
+               FROM (SELECT s.id, s.activity_id, s.body_id, s.latest_status, s.latest_percent
                        FROM activity_assignments s
                        JOIN activities a ON a.id = s.activity_id
                       WHERE a.work_plan_id = $1 AND a.archived_at IS NULL",
             $after,
             " ORDER BY s.id LIMIT $2) x
-               LEFT JOIN progress_updates p ON p.id = x.progress_id
+               LEFT JOIN progress_updates p ON p.id =
+                    (SELECT q.id FROM progress_updates q
+                      WHERE q.activity_id = x.activity_id AND q.body_id = x.body_id
+                      ORDER BY q.created_at DESC, q.id DESC LIMIT 1)
               ORDER BY x.id"
         )
     };
