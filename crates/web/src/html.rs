@@ -245,6 +245,14 @@ impl PageError {
         }
     }
 
+    /// The form's input was refused on one field, as a use case refuses it
+    /// (`DbError::Validation`): the same answer and words.
+    pub fn invalid(field: &str, message: &str) -> Self {
+        let mut e = wpt_domain::ValidationErrors::new();
+        e.add(field, message);
+        Self::from(DbError::Validation(e))
+    }
+
     /// The message for one field, if any.
     pub fn field(&self, name: &str) -> Option<&str> {
         self.fields

@@ -19,9 +19,9 @@ use uuid::Uuid;
 use wpt_api::AppState;
 use wpt_db::DbError;
 use wpt_db::users::{NewUser, UserFilter, UserPatch};
+use wpt_domain::Role;
 use wpt_domain::models::User;
 use wpt_domain::page::PageRequest;
-use wpt_domain::{Role, ValidationErrors};
 
 use crate::html::{FormData, PageError, Section, page, role_word, when};
 use crate::session::Viewer;
@@ -33,12 +33,6 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
 
-fn invalid(field: &str, message: &str) -> PageError {
-    let mut e = ValidationErrors::new();
-    e.add(field, message);
-    PageError::from(DbError::Validation(e))
-}
-
 /// A role as a form sent it; blank is none.
 fn parse_role(value: &str) -> Result<Option<Role>, PageError> {
     let value = value.trim();
@@ -46,7 +40,7 @@ fn parse_role(value: &str) -> Result<Option<Role>, PageError> {
         return Ok(None);
     }
     value.parse::<Role>().map(Some).map_err(|_| {
-        invalid(
+        PageError::invalid(
             "role",
             "must be administrator, secretariat, officer or viewer",
         )
@@ -108,7 +102,7 @@ pub async fn list(
         None => None,
         Some("true") => Some(true),
         Some("false") => Some(false),
-        Some(_) => return Err(invalid("active", "must be true or false")),
+        Some(_) => return Err(PageError::invalid("active", "must be true or false")),
     };
     let request =
         PageRequest::parse(Some(PAGE_SIZE), non_empty(&q.cursor)).map_err(DbError::Validation)?;
@@ -330,7 +324,8 @@ pub async fn create(
 ) -> Response {
     let result = async {
         let grant = viewer.actor.administer()?;
-        let role = parse_role(&form.role)?.ok_or_else(|| invalid("role", "is required"))?;
+        let role =
+            parse_role(&form.role)?.ok_or_else(|| PageError::invalid("role", "is required"))?;
         let password = wpt_db::auth::tokens::generate_password()?;
         let input = NewUser {
             email: form.email.clone(),
@@ -566,7 +561,8 @@ pub async fn update(
 ) -> Response {
     let result = async {
         let grant = viewer.actor.administer()?;
-        let role = parse_role(&form.role)?.ok_or_else(|| invalid("role", "is required"))?;
+        let role =
+            parse_role(&form.role)?.ok_or_else(|| PageError::invalid("role", "is required"))?;
         let patch = UserPatch {
             name: Some(form.name.clone()),
             role: Some(role),

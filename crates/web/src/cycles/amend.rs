@@ -9,11 +9,10 @@ use axum::response::{IntoResponse, Response};
 use maud::{Markup, html};
 use uuid::Uuid;
 use wpt_api::AppState;
-use wpt_db::DbError;
 use wpt_db::cycles::EntryInput;
 use wpt_db::progress::ProgressInput;
+use wpt_domain::ProgressStatus;
 use wpt_domain::models::SubmissionEntry;
-use wpt_domain::{ProgressStatus, ValidationErrors};
 
 use crate::attachments::WithFiles;
 use crate::html::{self, PageError, Section, page};
@@ -74,12 +73,6 @@ impl Typed {
             keep: None,
         }
     }
-}
-
-fn invalid(field: &str, message: &str) -> PageError {
-    let mut e = ValidationErrors::new();
-    e.add(field, message);
-    PageError::from(DbError::Validation(e))
 }
 
 fn optional(s: &str) -> Option<String> {
@@ -213,16 +206,15 @@ pub async fn propose(
         let status: ProgressStatus = typed
             .status
             .parse()
-            .map_err(|_| invalid("status", "choose a status"))?;
+            .map_err(|_| PageError::invalid("status", "choose a status"))?;
         let percent_complete = match typed.percent.trim() {
             "" => None,
-            p => Some(
-                p.parse::<i32>()
-                    .map_err(|_| invalid("percent_complete", "a whole number from 0 to 100"))?,
-            ),
+            p => Some(p.parse::<i32>().map_err(|_| {
+                PageError::invalid("percent_complete", "a whole number from 0 to 100")
+            })?),
         };
         if typed.reason.trim().is_empty() {
-            return Err(invalid(
+            return Err(PageError::invalid(
                 "reason",
                 "say why the accepted entry needs correcting",
             ));

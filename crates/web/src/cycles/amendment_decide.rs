@@ -52,12 +52,6 @@ enum Outcome {
     Done(String),
 }
 
-fn invalid(field: &str, message: &str) -> PageError {
-    let mut e = ValidationErrors::new();
-    e.add(field, message);
-    PageError::from(DbError::Validation(e))
-}
-
 /// The consequences of the decision, in words.
 fn consequences(s: &Submission, row: &Row, accept: bool, note: &str) -> Markup {
     let body = &s.body;
@@ -130,7 +124,7 @@ pub async fn decide(
         let accept = match form.decision.as_str() {
             "accept" => true,
             "reject" => false,
-            _ => return Err(invalid("decision", "choose Accept or Reject")),
+            _ => return Err(PageError::invalid("decision", "choose Accept or Reject")),
         };
         let note = form.note.trim().to_owned();
         let mut errors = ValidationErrors::new();

@@ -9,8 +9,6 @@ use maud::{Markup, html};
 use serde::Deserialize;
 use uuid::Uuid;
 use wpt_api::AppState;
-use wpt_db::DbError;
-use wpt_domain::ValidationErrors;
 
 use super::parse_version;
 use crate::html::{FormData, PageError, Section, page};
@@ -96,12 +94,6 @@ pub async fn extension_form(
     form_page(&state, &viewer, id, &body, None, None).await
 }
 
-fn invalid(field: &str, message: &str) -> PageError {
-    let mut e = ValidationErrors::new();
-    e.add(field, message);
-    PageError::from(DbError::Validation(e))
-}
-
 /// `POST /ui/cycles/{id}/submissions/{body}/extension`: asks first, then extends and
 /// goes back to the board with a message; a refusal shows the form again as typed.
 pub async fn extend(
@@ -117,9 +109,9 @@ pub async fn extend(
             .due_on
             .trim()
             .parse()
-            .map_err(|_| invalid("due_on", "choose the new due date"))?;
+            .map_err(|_| PageError::invalid("due_on", "choose the new due date"))?;
         if form.reason.trim().is_empty() {
-            return Err(invalid(
+            return Err(PageError::invalid(
                 "reason",
                 "say why the deadline is extended; the body's officers will read it",
             ));
