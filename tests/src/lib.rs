@@ -336,6 +336,9 @@ pub struct Caller {
     pub refresh_token: String,
 }
 
+/// Where the statements' text goes while a test records them.
+type Recorded = std::sync::Arc<std::sync::Mutex<Option<Vec<String>>>>;
+
 /// The application under test.
 pub struct TestApp {
     /// The router, exactly as `wpt serve` builds it.
@@ -348,6 +351,8 @@ pub struct TestApp {
     pub default_token: Option<String>,
     /// How many SQL statements the application has run so far.
     pub statements: std::sync::Arc<AtomicUsize>,
+    /// The statements' text while [`record_statements`](Self::record_statements) runs.
+    recorded: Recorded,
 }
 
 impl TestApp {
@@ -365,14 +370,22 @@ impl TestApp {
     pub fn on(mut db: TestDb) -> Self {
         let statements = std::sync::Arc::new(AtomicUsize::new(0));
         let counter = statements.clone();
+        let recorded: Recorded = Default::default();
+        let recorder = recorded.clone();
         db.db.observe_statements(move |sql| {
             if std::env::var_os("WPT_TEST_PRINT_SQL").is_some() {
                 eprintln!("SQL: {sql}");
             }
             counter.fetch_add(1, Ordering::Relaxed);
+            if let Ok(mut log) = recorder.lock()
+                && let Some(log) = log.as_mut()
+            {
+                log.push(sql.to_owned());
+            }
         });
         let mut app = Self::with_state(AppState::new(db.db.clone(), test_auth()), db);
         app.statements = statements;
+        app.recorded = recorded;
         app
     }
 
@@ -390,6 +403,7 @@ impl TestApp {
             state,
             default_token: None,
             statements: std::sync::Arc::new(AtomicUsize::new(0)),
+            recorded: Recorded::default(),
         }
     }
 
@@ -400,6 +414,21 @@ impl TestApp {
     pub async fn count_statements<F: std::future::Future>(&self, f: F) -> (F::Output, usize) {
         self.db.db.drop_caches();
         self.count_warm_statements(f).await
+    }
+
+    /// Runs `f` and returns the SQL of the statements the application ran meanwhile (its
+    /// own, through sea-orm: not the `BEGIN` and `COMMIT` the driver sends), in order,
+    /// with the caches as they are.
+    pub async fn record_statements<F: std::future::Future>(
+        &self,
+        f: F,
+    ) -> (F::Output, Vec<String>) {
+        if let Ok(mut log) = self.recorded.lock() {
+            *log = Some(Vec::new());
+        }
+        let out = f.await;
+        let log = self.recorded.lock().ok().and_then(|mut log| log.take());
+        (out, log.unwrap_or_default())
     }
 
     /// Runs `f` and returns how many SQL statements the application ran meanwhile, with

@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
     QuerySelect,
 };
 use uuid::Uuid;
@@ -144,22 +144,26 @@ async fn record_checked(
         return Err(changed_since(current));
     }
     let now = Utc::now();
-    let row = progress_update::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        activity_id: Set(activity_id),
-        body_id: Set(body.id),
-        status: Set(input.status.as_str().to_owned()),
-        percent_complete: Set(input.percent_complete),
-        narrative: Set(input.narrative),
-        challenges: Set(input.challenges),
-        next_steps: Set(input.next_steps),
-        evidence_urls: Set(serde_json::json!(input.evidence_urls)),
-        author_id: Set(grant.actor_id().unwrap_or_default()),
-        created_at: Set(now),
-        from_cycle_id: Set(None),
+    let row = progress_update::Model {
+        id: Uuid::now_v7(),
+        activity_id,
+        body_id: body.id,
+        status: input.status.as_str().to_owned(),
+        percent_complete: input.percent_complete,
+        narrative: input.narrative,
+        challenges: input.challenges,
+        next_steps: input.next_steps,
+        evidence_urls: serde_json::json!(input.evidence_urls),
+        author_id: grant.actor_id().unwrap_or_default(),
+        created_at: now,
+        from_cycle_id: None,
+    };
+    // Another writer between our read and the assignment's update (PostgreSQL re-reads
+    // the row after waiting for its lock) makes it match nothing.
+    let unchanged = expect.map(|_| current);
+    if !apply(&txn, &row, assignment.id, unchanged).await? {
+        return Err(changed_since(None));
     }
-    .insert(&txn)
-    .await?;
     // A row just made has no files yet: without ids there is nothing to look up.
     let ids = input.attachment_ids.as_deref().unwrap_or_default();
     let files = if ids.is_empty() {
@@ -174,32 +178,6 @@ async fn record_checked(
         )
         .await?
     };
-    let mut latest = activity_assignment::Entity::update_many()
-        .col_expr(
-            activity_assignment::Column::LatestStatus,
-            Expr::value(input.status.as_str()),
-        )
-        .col_expr(
-            activity_assignment::Column::LatestPercent,
-            Expr::value(input.percent_complete),
-        )
-        .col_expr(
-            activity_assignment::Column::LatestReportedAt,
-            Expr::value(now),
-        )
-        .filter(activity_assignment::Column::Id.eq(assignment.id));
-    if expect.is_some() {
-        // Another writer between our read and this update (PostgreSQL re-reads the row
-        // after waiting for its lock) makes this match nothing.
-        latest = latest.filter(match current {
-            Some(t) => activity_assignment::Column::LatestReportedAt.eq(t),
-            None => activity_assignment::Column::LatestReportedAt.is_null(),
-        });
-    }
-    if latest.exec(&txn).await?.rows_affected == 0 {
-        return Err(changed_since(None));
-    }
-    activities::touch(&txn, activity_id, Some(now)).await?;
     let view = to_model(row, body.code.clone(), files)?;
     txn.record(
         grant.actor_id(),
@@ -214,6 +192,102 @@ async fn record_checked(
     txn.commit().await?;
     Ok(view)
 }
+
+/// The three rows a report changes: the update inserted, the body's latest status on
+/// the assignment (`assignment`; only while its latest report is still `unchanged`'s
+/// when given), and the activity's version and last progress time. False when the
+/// assignment had changed (nothing is kept: the caller's error rolls back).
+///
+/// On PostgreSQL one statement (data-modifying CTEs, one round trip where there were
+/// three, so the activity's and the assignment's row locks are held for less of the
+/// transaction); on SQLite, where a statement is a function call, three.
+async fn apply(
+    txn: &crate::write::Write,
+    row: &progress_update::Model,
+    assignment: Uuid,
+    unchanged: Option<Option<DateTime<Utc>>>,
+) -> DbResult<bool> {
+    let at = row.created_at;
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        let mut values: Vec<sea_orm::Value> = vec![
+            row.id.into(),
+            row.activity_id.into(),
+            row.body_id.into(),
+            row.status.clone().into(),
+            row.percent_complete.into(),
+            row.narrative.clone().into(),
+            row.challenges.clone().into(),
+            row.next_steps.clone().into(),
+            row.evidence_urls.clone().into(),
+            row.author_id.into(),
+            at.into(),
+            assignment.into(),
+        ];
+        let unchanged = match unchanged {
+            None => "TRUE",
+            Some(None) => "latest_reported_at IS NULL",
+            Some(Some(t)) => {
+                values.push(t.into());
+                "latest_reported_at = $13"
+            }
+        };
+        let changed = txn
+            .query_one_raw(sea_orm::Statement::from_sql_and_values(
+                sea_orm::DbBackend::Postgres,
+                RECORD_POSTGRES.replace("{unchanged}", unchanged),
+                values,
+            ))
+            .await?
+            .map(|r| r.try_get::<i64>("", "n"))
+            .transpose()?;
+        return Ok(changed == Some(1));
+    }
+    // Every column set (`reset_all`), as a new row's are.
+    progress_update::ActiveModel::from(row.clone())
+        .reset_all()
+        .insert(txn)
+        .await?;
+    let mut latest = activity_assignment::Entity::update_many()
+        .col_expr(
+            activity_assignment::Column::LatestStatus,
+            Expr::value(row.status.clone()),
+        )
+        .col_expr(
+            activity_assignment::Column::LatestPercent,
+            Expr::value(row.percent_complete),
+        )
+        .col_expr(
+            activity_assignment::Column::LatestReportedAt,
+            Expr::value(at),
+        )
+        .filter(activity_assignment::Column::Id.eq(assignment));
+    if let Some(current) = unchanged {
+        latest = latest.filter(match current {
+            Some(t) => activity_assignment::Column::LatestReportedAt.eq(t),
+            None => activity_assignment::Column::LatestReportedAt.is_null(),
+        });
+    }
+    if latest.exec(txn).await?.rows_affected == 0 {
+        return Ok(false);
+    }
+    activities::touch(txn, row.activity_id, Some(at)).await?;
+    Ok(true)
+}
+
+/// [`apply`] on PostgreSQL: `$1`-`$11` the update's columns, `$12` the assignment,
+/// `{unchanged}` the condition on its latest report (`$13` when it names a time).
+const RECORD_POSTGRES: &str = "WITH p AS (\
+        INSERT INTO progress_updates (id, activity_id, body_id, status, percent_complete, \
+            narrative, challenges, next_steps, evidence_urls, author_id, created_at) \
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)), \
+    s AS (\
+        UPDATE activity_assignments \
+        SET latest_status = $4, latest_percent = $5, latest_reported_at = $11 \
+        WHERE id = $12 AND {unchanged} RETURNING 1), \
+    a AS (\
+        UPDATE activities SET version = version + 1, updated_at = $11, last_progress_at = $11 \
+        WHERE id = $2) \
+    SELECT COUNT(*) AS n FROM s";
 
 fn changed_since(at: Option<DateTime<Utc>>) -> DbError {
     DbError::Conflict(match at {

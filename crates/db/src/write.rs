@@ -126,7 +126,7 @@ impl Database {
         )?;
         let key = self.required_audit_key()?;
         seal::exclusive(txn).await?;
-        append_all(txn, vec![(None, seal)], Some(key), Head::MaySeal).await?;
+        append_all(txn, vec![(None, seal)], Some(key), Head::MaySeal, false).await?;
         seal::link_in(txn, key).await
     }
 
@@ -200,32 +200,35 @@ impl Write {
         } = self;
         // What the recorded changes make stale in the caches (crate::cache).
         let stale = crate::cache::Invalidation::of(changes.iter().map(|(_, c)| c));
-        // Read-only maintenance, from the database itself (crate::maintenance): checked
-        // here, before the audit lock, for any change a user's write recorded.
-        if changes
+        // Read-only maintenance, from the database itself (crate::maintenance), for any
+        // change a user's write recorded: on PostgreSQL in the audit append's own
+        // statement, before its lock (`append_all`); on SQLite here.
+        let check = changes
             .iter()
-            .any(|(actor, c)| crate::maintenance::refuses(*actor, c.action))
-        {
+            .any(|(actor, c)| crate::maintenance::refuses(*actor, c.action));
+        if check && txn.get_database_backend() != DbBackend::Postgres {
             crate::maintenance::check_in(&txn).await?;
         }
         // Writes per user per minute (crate::write_rate): counted once per write, for
         // the user who made it, after maintenance (which refuses first, counting
-        // nothing) and before the audit lock; refused here, nothing of it is kept.
-        if let Some(rate) = rate
-            && let Some(user) = changes
+        // nothing); refused here, nothing of it is kept.
+        let counted = rate.and_then(|rate| {
+            changes
                 .iter()
                 .find(|(actor, c)| actor.is_some() && crate::write_rate::counts(c.action))
                 .and_then(|(actor, _)| *actor)
-        {
-            rate.count(user)?;
-        }
+                .map(|user| (rate, user))
+        });
         // Notices before the audit append, which takes the last lock (see above).
         crate::notify::write_notices(&txn, notices, &mail).await?;
         let last_entry = if changes.is_empty() {
             None
         } else {
-            Some(append_all(&txn, changes, key.as_ref(), Head::MustBeKeyed).await?)
+            Some(append_all(&txn, changes, key.as_ref(), Head::MustBeKeyed, check).await?)
         };
+        if let Some((rate, user)) = counted {
+            rate.count(user)?;
+        }
         // Every instance hears of it when (and only if) it commits, or right after (the
         // activity views: `Invalidation::split`); this one at once.
         cache.announce(&txn, &stale).await?;
@@ -345,77 +348,213 @@ enum Head {
 /// sealer, taking it exclusively, knows when every id drawn so far is final. On SQLite
 /// the write lock taken by `BEGIN IMMEDIATE` serializes writers anyway.
 ///
-/// In the same statement, the kind of the newest linked entry: an unkeyed one is refused
+/// With the entries, the kind of the newest linked entry: an unkeyed one is refused
 /// (except by the seal). After keying started it can only be the work of someone who
 /// rewrote the log without the key; the sealer would not link onto it either, but the
 /// write is refused here, before it commits, rather than acknowledged and left unlinked.
+///
+/// `maintenance`: the write is a user's, refused while maintenance is in force. On
+/// PostgreSQL that check, the lock, the head's kind and the insert are one statement
+/// ([`APPEND_POSTGRES`]): one round trip where they were four.
 async fn append_all(
     txn: &DatabaseTransaction,
     changes: Vec<(Option<Uuid>, Change)>,
     key: Option<&AuditKey>,
     accept: Head,
+    maintenance: bool,
 ) -> DbResult<i64> {
     let key = key.ok_or_else(audit::no_key)?;
-    let backend = txn.get_database_backend();
-    let head_kind = "(SELECT hash_kind FROM audit_log WHERE prev_hash <> '' \
-                     ORDER BY id DESC LIMIT 1) AS kind";
-    let sql = match backend {
-        DbBackend::Postgres => format!(
-            "SELECT pg_advisory_xact_lock_shared({}) AS locked, {head_kind}",
-            seal::AUDIT_LOCK_KEY
-        ),
-        _ => format!("SELECT {head_kind}"),
-    };
+    let request_id = context::request_id();
+    let client_request_id = context::client_request_id();
+    let rows: Vec<Entry> = changes
+        .into_iter()
+        .map(|(actor, change)| {
+            // Microseconds: what both backends store exactly, so the hash recomputes.
+            let occurred_at = Utc::now().trunc_subsecs(6);
+            let (before, after) = (audit::redact(change.before), audit::redact(change.after));
+            // The placeholder carries a MAC of the content with the key: the sealer
+            // links no entry inserted by someone without it (`audit::placeholder_ok`).
+            let placeholder = audit::Sealed {
+                prev_hash: UNLINKED,
+                occurred_at: &occurred_at,
+                actor_id: actor,
+                action: change.action.as_str(),
+                resource_type: change.resource_type,
+                resource_id: &change.resource_id,
+                before: before.as_ref(),
+                after: after.as_ref(),
+                request_id: request_id.as_deref(),
+                client_request_id: client_request_id.as_deref(),
+            }
+            .placeholder(HASH_HMAC_SHA256, key);
+            Entry {
+                occurred_at,
+                actor,
+                action: change.action.as_str(),
+                resource_type: change.resource_type,
+                resource_id: change.resource_id,
+                before,
+                after,
+                placeholder,
+            }
+        })
+        .collect();
+    if txn.get_database_backend() == DbBackend::Postgres {
+        return append_postgres(
+            txn,
+            rows,
+            (request_id, client_request_id),
+            accept,
+            maintenance,
+        )
+        .await;
+    }
     let kind: Option<String> = txn
-        .query_one_raw(Statement::from_string(backend, sql))
+        .query_one_raw(Statement::from_string(
+            DbBackend::Sqlite,
+            format!("SELECT {HEAD_KIND} AS kind"),
+        ))
         .await?
         .and_then(|row| row.try_get("", "kind").ok());
     if accept == Head::MustBeKeyed && kind.is_some_and(|k| k != HASH_HMAC_SHA256) {
-        return Err(DbError::internal(
-            "the audit log ends in an unkeyed entry although keying has started: \
-             it was rewritten without the key; run `wpt audit verify`",
-        ));
+        return Err(unkeyed_head());
     }
-    let request_id = context::request_id();
-    let client_request_id = context::client_request_id();
     let mut last = 0;
-    for (actor, change) in changes {
-        // Microseconds: what both backends store exactly, so the hash recomputes.
-        let occurred_at = Utc::now().trunc_subsecs(6);
-        let (before, after) = (audit::redact(change.before), audit::redact(change.after));
-        // The placeholder carries a MAC of the content with the key: the sealer links
-        // no entry inserted by someone without it (`audit::placeholder_ok`).
-        let placeholder = audit::Sealed {
-            prev_hash: UNLINKED,
-            occurred_at: &occurred_at,
-            actor_id: actor,
-            action: change.action.as_str(),
-            resource_type: change.resource_type,
-            resource_id: &change.resource_id,
-            before: before.as_ref(),
-            after: after.as_ref(),
-            request_id: request_id.as_deref(),
-            client_request_id: client_request_id.as_deref(),
-        }
-        .placeholder(HASH_HMAC_SHA256, key);
+    for e in rows {
         let row = audit_log::ActiveModel {
-            occurred_at: Set(occurred_at),
-            actor_id: Set(actor),
-            action: Set(change.action.as_str().to_owned()),
-            resource_type: Set(change.resource_type.to_owned()),
-            resource_id: Set(change.resource_id),
-            before: Set(before),
-            after: Set(after),
+            occurred_at: Set(e.occurred_at),
+            actor_id: Set(e.actor),
+            action: Set(e.action.to_owned()),
+            resource_type: Set(e.resource_type.to_owned()),
+            resource_id: Set(e.resource_id),
+            before: Set(e.before),
+            after: Set(e.after),
             request_id: Set(request_id.clone()),
             client_request_id: Set(client_request_id.clone()),
             prev_hash: Set(UNLINKED.to_owned()),
-            hash: Set(placeholder),
+            hash: Set(e.placeholder),
             hash_kind: Set(HASH_HMAC_SHA256.to_owned()),
             ..Default::default()
         }
         .insert(txn)
         .await?;
         last = row.id;
+    }
+    Ok(last)
+}
+
+/// One entry to append: what the change recorded, when, and its placeholder.
+struct Entry {
+    occurred_at: chrono::DateTime<Utc>,
+    actor: Option<Uuid>,
+    action: &'static str,
+    resource_type: &'static str,
+    resource_id: String,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+    placeholder: String,
+}
+
+/// The kind of the newest linked entry (none in an empty or wholly unlinked log).
+const HEAD_KIND: &str =
+    "(SELECT hash_kind FROM audit_log WHERE prev_hash <> '' ORDER BY id DESC LIMIT 1)";
+
+fn unkeyed_head() -> DbError {
+    DbError::internal(
+        "the audit log ends in an unkeyed entry although keying has started: \
+         it was rewritten without the key; run `wpt audit verify`",
+    )
+}
+
+/// The columns of an appended entry, in the order [`append_postgres`] binds them.
+const APPEND_COLUMNS: &str = "occurred_at, actor_id, action, resource_type, resource_id, \
+                              before, after, request_id, client_request_id, prev_hash, hash, \
+                              hash_kind";
+
+/// PostgreSQL's append, in order: the maintenance row read `FOR SHARE` when `$2` (a
+/// user's write; the row lock makes turning maintenance on wait for this write), then,
+/// unless maintenance is in force at `$1`, the shared audit lock and the head's kind,
+/// then the entries' rows (`{rows}`: `VALUES` from `$4` on) unless the head is unkeyed
+/// and `$3` does not accept that. The CTEs are materialized and each reads the one
+/// before, so they run in that order, and the rows (whose ids are drawn as they are
+/// inserted) only after the lock. Nothing inserted means refused: the caller says why.
+const APPEND_POSTGRES: &str = "WITH m AS MATERIALIZED (\
+        SELECT enabled AND (starts_at IS NULL OR starts_at <= $1) AS active \
+        FROM maintenance WHERE id = 1 AND $2 FOR SHARE), \
+    l AS MATERIALIZED (\
+        SELECT pg_advisory_xact_lock_shared({lock}) AS locked, {head} AS kind \
+        WHERE NOT EXISTS (SELECT 1 FROM m WHERE active)) \
+    INSERT INTO audit_log ({columns}) \
+    SELECT v.* FROM l, (VALUES {rows}) AS v({columns}) \
+    WHERE $3 OR l.kind IS NULL OR l.kind = '{keyed}' \
+    RETURNING id";
+
+/// Entries per statement (ten parameters each).
+const APPEND_CHUNK: usize = 500;
+
+/// [`append_all`] on PostgreSQL: [`APPEND_POSTGRES`] per [`APPEND_CHUNK`] entries.
+async fn append_postgres(
+    txn: &DatabaseTransaction,
+    rows: Vec<Entry>,
+    (request_id, client_request_id): (Option<String>, Option<String>),
+    accept: Head,
+    maintenance: bool,
+) -> DbResult<i64> {
+    let now = Utc::now();
+    let mut last = 0;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let mut values: Vec<sea_orm::Value> = vec![
+            now.into(),
+            maintenance.into(),
+            (accept == Head::MaySeal).into(),
+        ];
+        let mut tuples = Vec::new();
+        for e in rows.by_ref().take(APPEND_CHUNK) {
+            let n = values.len();
+            let p = |i: usize| format!("${}", n + i);
+            tuples.push(format!(
+                "({}::timestamptz, {}::uuid, {}, {}, {}, {}::jsonb, {}::jsonb, {}, {}, '{UNLINKED}', \
+                 {}, '{HASH_HMAC_SHA256}')",
+                p(1), p(2), p(3), p(4), p(5), p(6), p(7), p(8), p(9), p(10)
+            ));
+            values.extend([
+                e.occurred_at.into(),
+                e.actor.into(),
+                e.action.into(),
+                e.resource_type.into(),
+                e.resource_id.into(),
+                e.before.into(),
+                e.after.into(),
+                request_id.clone().into(),
+                client_request_id.clone().into(),
+                e.placeholder.into(),
+            ]);
+        }
+        let sql = APPEND_POSTGRES
+            .replace("{lock}", &seal::AUDIT_LOCK_KEY.to_string())
+            .replace("{head}", HEAD_KIND)
+            .replace("{keyed}", HASH_HMAC_SHA256)
+            .replace("{columns}", APPEND_COLUMNS)
+            .replace("{rows}", &tuples.join(", "));
+        let ids = txn
+            .query_all_raw(Statement::from_sql_and_values(
+                DbBackend::Postgres,
+                sql,
+                values,
+            ))
+            .await?;
+        if ids.is_empty() {
+            // Refused: maintenance in force (the check says so, with its state), or an
+            // unkeyed head.
+            if maintenance {
+                crate::maintenance::check_in(txn).await?;
+            }
+            return Err(unkeyed_head());
+        }
+        for row in ids {
+            last = last.max(row.try_get::<i64>("", "id")?);
+        }
     }
     Ok(last)
 }

@@ -42,6 +42,7 @@ mod participation;
 mod password_reset;
 mod plan_pages;
 mod planned_cycles;
+mod progress_write;
 mod races;
 mod reference_data;
 mod reminders;

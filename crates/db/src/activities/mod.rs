@@ -7,8 +7,8 @@
 //! overdue milestones, however many rows.
 
 use chrono::{NaiveDate, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait};
-use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter};
+use sea_orm::sea_query::{Expr, ExprTrait, IntoCondition};
+use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, JoinType, QueryFilter, QuerySelect};
 use uuid::Uuid;
 use wpt_domain::models::Activity;
 pub use wpt_domain::policy::Lens;
@@ -142,22 +142,29 @@ pub async fn get(db: &Database, id: Uuid, lens: Lens) -> DbResult<Activity> {
 }
 
 /// The ids of an activity's plan-level row, for other modules: its row and whether
-/// `body_id` is assigned to it.
+/// `body_id` is assigned to it (one statement: the assignment joined to the activity).
 pub(crate) async fn assignment(
     db: &impl ConnectionTrait,
     activity_id: Uuid,
     body_id: Uuid,
 ) -> DbResult<(activity::Model, Option<activity_assignment::Model>)> {
-    let row = activity::Entity::find_by_id(activity_id)
+    let of_body = sea_orm::RelationDef::from(
+        activity_assignment::Entity::belongs_to(activity::Entity)
+            .from(activity_assignment::Column::ActivityId)
+            .to(activity::Column::Id),
+    )
+    .rev()
+    .on_condition(move |_, assignment| {
+        Expr::col((assignment, activity_assignment::Column::BodyId))
+            .eq(body_id)
+            .into_condition()
+    });
+    activity::Entity::find_by_id(activity_id)
+        .select_also(activity_assignment::Entity)
+        .join(JoinType::LeftJoin, of_body)
         .one(db)
         .await?
-        .ok_or(DbError::NotFound("activity"))?;
-    let assigned = activity_assignment::Entity::find()
-        .filter(activity_assignment::Column::ActivityId.eq(activity_id))
-        .filter(activity_assignment::Column::BodyId.eq(body_id))
-        .one(db)
-        .await?;
-    Ok((row, assigned))
+        .ok_or(DbError::NotFound("activity"))
 }
 
 /// Bumps an activity's version because something in its representation changed
