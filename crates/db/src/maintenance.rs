@@ -211,8 +211,16 @@ pub(crate) fn refuses(actor: Option<Uuid>, action: AuditAction) -> bool {
 /// The write path's check, in its transaction, from the database itself (never the
 /// cache): [`DbError::Maintenance`] when maintenance is in force.
 pub(crate) async fn check_in(txn: &impl ConnectionTrait) -> DbResult<()> {
+    check_in_at(txn, Utc::now()).await
+}
+
+/// [`check_in`] as of `now` (the moment the write path's own statement checked).
+pub(crate) async fn check_in_at(
+    txn: &impl ConnectionTrait,
+    now: chrono::DateTime<Utc>,
+) -> DbResult<()> {
     let state = read(txn, true).await?;
-    if state.active(Utc::now()) {
+    if state.active(now) {
         return Err(DbError::Maintenance(Box::new(state)));
     }
     Ok(())

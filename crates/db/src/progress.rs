@@ -1,7 +1,7 @@
 //! Each body's own progress on an activity: appended by that body's officers only,
 //! read by everyone as one timeline.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
@@ -143,7 +143,8 @@ async fn record_checked(
     {
         return Err(changed_since(current));
     }
-    let now = Utc::now();
+    // Microseconds: what both backends store, so the answer is what is read back later.
+    let now = Utc::now().trunc_subsecs(6);
     let row = progress_update::Model {
         id: Uuid::now_v7(),
         activity_id,

@@ -473,17 +473,23 @@ const APPEND_COLUMNS: &str = "occurred_at, actor_id, action, resource_type, reso
 
 /// PostgreSQL's append, in order: the maintenance row read `FOR SHARE` when `$2` (a
 /// user's write; the row lock makes turning maintenance on wait for this write), then,
-/// unless maintenance is in force at `$1`, the shared audit lock and the head's kind,
-/// then the entries' rows (`{rows}`: `VALUES` from `$4` on) unless the head is unkeyed
-/// and `$3` does not accept that. The CTEs are materialized and each reads the one
-/// before, so they run in that order, and the rows (whose ids are drawn as they are
-/// inserted) only after the lock. Nothing inserted means refused: the caller says why.
+/// unless maintenance is in force at `$1` (or its row is missing), the shared audit lock
+/// and the head's kind, then the entries' rows (`{rows}`: `VALUES` from `$4` on) unless
+/// the head is unkeyed and `$3` does not accept that. Nothing inserted means refused:
+/// the caller says why.
+///
+/// The order is the executor's, not the text's: `l` has no `FROM`, so its `WHERE` is a
+/// one-time filter run before its select list, and the `EXISTS` in it is an initplan
+/// that reads `m`: the maintenance row is locked before `pg_advisory_xact_lock_shared`
+/// is called (so this write never waits for that row lock while holding the audit lock,
+/// see [`seal`]), and only when the filter passes. The entries' ids (`nextval`) are
+/// drawn per row of the join with `l`, which has a row only once the lock is held.
 const APPEND_POSTGRES: &str = "WITH m AS MATERIALIZED (\
         SELECT enabled AND (starts_at IS NULL OR starts_at <= $1) AS active \
         FROM maintenance WHERE id = 1 AND $2 FOR SHARE), \
     l AS MATERIALIZED (\
         SELECT pg_advisory_xact_lock_shared({lock}) AS locked, {head} AS kind \
-        WHERE NOT EXISTS (SELECT 1 FROM m WHERE active)) \
+        WHERE NOT $2 OR EXISTS (SELECT 1 FROM m WHERE NOT active)) \
     INSERT INTO audit_log ({columns}) \
     SELECT v.* FROM l, (VALUES {rows}) AS v({columns}) \
     WHERE $3 OR l.kind IS NULL OR l.kind = '{keyed}' \
@@ -548,7 +554,7 @@ async fn append_postgres(
             // Refused: maintenance in force (the check says so, with its state), or an
             // unkeyed head.
             if maintenance {
-                crate::maintenance::check_in(txn).await?;
+                crate::maintenance::check_in_at(txn, now).await?;
             }
             return Err(unkeyed_head());
         }
