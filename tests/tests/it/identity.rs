@@ -366,6 +366,66 @@ async fn the_owasp_parameters_are_what_the_server_uses() {
     assert!(hash.starts_with("$argon2id$v=19$m=7168,t=5,p=1$"), "{hash}");
 }
 
+/// A hash made with other parameters (the 19 MiB ones of before issue 21, or any the
+/// server no longer uses) still signs its owner in, and that sign-in stores the
+/// password hashed with the server's current parameters; a wrong password changes
+/// nothing.
+#[tokio::test]
+async fn a_hash_made_with_older_parameters_is_made_again_at_the_next_sign_in() {
+    use wpt_db::auth::PasswordHasher;
+    use wpt_db::entities::user;
+    let app = TestApp::spawn().await;
+    let officer = app.caller(Role::Officer, Some("DGICM")).await;
+    let older = PasswordHasher::owasp()
+        .hash(TEST_PASSWORD)
+        .await
+        .expect("hash");
+    let stored = |app: &TestApp| {
+        let db = app.database().clone();
+        let id = officer.id;
+        async move {
+            user::Entity::find_by_id(id)
+                .one(db.conn())
+                .await
+                .expect("read")
+                .expect("the account")
+                .password_hash
+        }
+    };
+    user::Entity::update_many()
+        .col_expr(
+            user::Column::PasswordHash,
+            sea_orm::sea_query::Expr::value(older.clone()),
+        )
+        .filter(user::Column::Id.eq(officer.id))
+        .exec(app.database().conn())
+        .await
+        .expect("store the older hash");
+
+    app.login(&officer.email, "not the password at all")
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        stored(&app).await,
+        older,
+        "a wrong password changes nothing"
+    );
+
+    app.login(&officer.email, TEST_PASSWORD)
+        .await
+        .assert_status(StatusCode::OK);
+    let now = stored(&app).await;
+    assert_ne!(now, older);
+    assert!(
+        !PasswordHasher::cheap_for_tests().outdated(&now),
+        "made with the server's parameters: {now}"
+    );
+    app.login(&officer.email, TEST_PASSWORD)
+        .await
+        .assert_status(StatusCode::OK);
+    assert_eq!(stored(&app).await, now, "made once");
+}
+
 /// The lock is per account *and* address (issue 14): the address that failed is refused
 /// even the right password; another address is not (identity_limits.rs).
 #[tokio::test]

@@ -136,7 +136,32 @@ async fn check_password(
         return Err(DbError::Unauthenticated(WRONG_CREDENTIALS.into()));
     }
     attempt.succeeded(db).await?;
+    if auth.hasher.outdated(&account.password_hash) {
+        rehash(db, auth, account.id, &account.password_hash, password).await;
+    }
     Ok((account.id, stored(&account.role)?))
+}
+
+/// Replaces a hash made with older parameters by one made with the current ones, now
+/// that the password is known to be right: bookkeeping, like the login counters (the
+/// password is the same, so nothing is audited and no version changes), and only if
+/// the stored hash is still `old` (a password changed meanwhile wins). A failure is
+/// logged, never the login's: the old hash still verifies.
+async fn rehash(db: &Database, auth: &Auth, account: Uuid, old: &str, password: &str) {
+    let done = async {
+        let new = auth.hasher.hash(password).await?;
+        user::Entity::update_many()
+            .col_expr(user::Column::PasswordHash, Expr::value(new))
+            .filter(user::Column::Id.eq(account))
+            .filter(user::Column::PasswordHash.eq(old))
+            .exec(db.conn())
+            .await?;
+        DbResult::Ok(())
+    }
+    .await;
+    if let Err(e) = done {
+        tracing::warn!(error = %e, %account, "could not hash a password again with the current parameters");
+    }
 }
 
 /// Starts a session in `txn` and audits the login.
