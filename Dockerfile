@@ -15,6 +15,7 @@ COPY data/reference.toml /etc/wpt/reference.toml
 USER wpt
 WORKDIR /var/lib/wpt
 ENV WPT_BIND=0.0.0.0:8080 \
+    MALLOC_ARENA_MAX=2 \
     WPT_LOG_FORMAT=json \
     WPT_REFERENCE_DATA=/etc/wpt/reference.toml
 EXPOSE 8080
