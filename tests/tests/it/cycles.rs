@@ -169,6 +169,9 @@ async fn a_whole_cycle_runs_through_the_api() {
     assert_eq!(mine["entries"].as_array().expect("entries").len(), 1);
     assert_eq!(mine["entries"][0]["status"], "at_risk");
     assert_eq!(mine["entries"][0]["narrative"], "Venue not yet confirmed");
+    // Each entry is labelled with its activity's code and title.
+    assert_eq!(mine["entries"][0]["activity_code"], "A.a.1");
+    assert_eq!(mine["entries"][0]["activity_title"], "Activity A.a.1");
 
     // DGICM drafts and submits.
     let saved = save(&app, &dgicm.token, &w, "DGICM", &etag, json!([{"activity_id": w.activities[0].0, "status": "on_track", "percent_complete": 45, "narrative": "Venue confirmed in Manila"}])).await;

@@ -121,11 +121,15 @@ impl Recorder<'_> {
         if let Some(id) = only {
             parts = parts.filter(activity_assignment::Column::ActivityId.eq(id));
         }
-        let parts: std::collections::HashMap<Uuid, activity_assignment::Model> = parts
+        // Of each part only the end of the period last accepted for it.
+        let parts: std::collections::HashMap<Uuid, Option<chrono::NaiveDate>> = parts
+            .select_only()
+            .column(activity_assignment::Column::ActivityId)
+            .column(activity_assignment::Column::AcceptedPeriodEnd)
+            .into_tuple::<(Uuid, Option<chrono::NaiveDate>)>()
             .all(&**txn)
             .await?
             .into_iter()
-            .map(|p| (p.activity_id, p))
             .collect();
         // Where the body itself reported after it stated these values: its own updates,
         // not those recorded from accepted reports (an earlier period's report accepted
@@ -149,12 +153,10 @@ impl Recorder<'_> {
         let mut rows = Vec::new();
         let mut views = Vec::new();
         for e in entries {
-            let Some(part) = parts.get(&e.activity_id) else {
+            let Some(accepted_end) = parts.get(&e.activity_id) else {
                 continue;
             };
-            let later_accepted = part
-                .accepted_period_end
-                .is_some_and(|end| end > cycle.period_end);
+            let later_accepted = accepted_end.is_some_and(|end| end > cycle.period_end);
             if reported_since.contains(&e.activity_id) || later_accepted {
                 continue;
             }

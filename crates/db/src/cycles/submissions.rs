@@ -96,9 +96,30 @@ pub(super) async fn view(
 ) -> DbResult<Submission> {
     let entries = submission_entry::Entity::find()
         .filter(submission_entry::Column::SubmissionId.eq(sub.id))
-        .find_also_related(activity::Entity)
         .all(db)
         .await?;
+    // Only the label of each activity: its whole row (descriptions, outputs) for two
+    // thousand entries is megabytes read and dropped on every save, submit and accept.
+    let mut labels: HashMap<Uuid, (String, String)> = activity::Entity::find()
+        .select_only()
+        .column(activity::Column::Id)
+        .column(activity::Column::Code)
+        .column(activity::Column::Title)
+        .filter(
+            activity::Column::Id.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(submission_entry::Column::ActivityId)
+                    .from(submission_entry::Entity)
+                    .and_where(submission_entry::Column::SubmissionId.eq(sub.id))
+                    .to_owned(),
+            ),
+        )
+        .into_tuple::<(Uuid, String, String)>()
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|(id, code, title)| (id, (code, title)))
+        .collect();
     let amended: std::collections::HashSet<Uuid> = amendment::Entity::find()
         .filter(amendment::Column::SubmissionId.eq(sub.id))
         .filter(amendment::Column::Status.eq(AmendmentStatus::Accepted.as_str()))
@@ -109,12 +130,12 @@ pub(super) async fn view(
         .await?
         .into_iter()
         .collect();
-    let entry_ids: Vec<Uuid> = entries.iter().map(|(e, _)| e.id).collect();
+    let entry_ids: Vec<Uuid> = entries.iter().map(|e| e.id).collect();
     let mut files = crate::attachments::of_entries(db, &entry_ids).await?;
     let mut entries: Vec<SubmissionEntry> = entries
         .into_iter()
-        .map(|(e, a)| {
-            let a = a.unwrap_or_default_activity();
+        .map(|e| {
+            let a = labels.remove(&e.activity_id).unwrap_or_default();
             Ok(SubmissionEntry {
                 attachments: files.remove(&e.id).unwrap_or_default(),
                 status: stored(&e.status)?,
@@ -175,15 +196,6 @@ pub(super) async fn view(
         events,
         version: sub.version,
     })
-}
-
-trait ActivityLabel {
-    fn unwrap_or_default_activity(self) -> (String, String);
-}
-impl ActivityLabel for Option<activity::Model> {
-    fn unwrap_or_default_activity(self) -> (String, String) {
-        self.map(|a| (a.code, a.title)).unwrap_or_default()
-    }
 }
 
 /// The acting user for `act` when `actor` holds its grant. Without it, the refusal the
@@ -301,8 +313,11 @@ pub async fn save(
     let Found { sub, facts, .. } = find_submission(&txn, cycle_id, body_code).await?;
     let to = policy::decide(actor, &facts, Act::Edit, Some(expected_version))?;
     errors.finish()?;
+    // Only the entries the save lists (none for an empty save), not the whole report.
+    let listed: Vec<Uuid> = entries.iter().map(|e| e.activity_id).collect();
     let existing: HashMap<Uuid, submission_entry::Model> = submission_entry::Entity::find()
         .filter(submission_entry::Column::SubmissionId.eq(sub.id))
+        .filter(submission_entry::Column::ActivityId.is_in(listed))
         .all(&txn)
         .await?
         .into_iter()
