@@ -299,6 +299,21 @@ impl TestDb {
 /// The audit key of test databases (tests also rewrite the chain with other keys).
 pub const TEST_AUDIT_KEY: &[u8] = b"test-audit-key-test-audit-key-0123456789";
 
+/// The activity page's progress form ("on track", 40%) with `narrative`, posted by an
+/// officer who last saw the activity at `seen` (the form's stale-edit guard; empty: the
+/// form was opened before any update).
+pub fn progress_form<'a>(narrative: &'a str, seen: &'a str) -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("status", "on_track"),
+        ("percent_complete", "40"),
+        ("narrative", narrative),
+        ("challenges", ""),
+        ("next_steps", ""),
+        ("evidence_urls", ""),
+        ("seen", seen),
+    ]
+}
+
 /// [`TEST_AUDIT_KEY`] as the key the databases are given.
 pub fn test_audit_key() -> wpt_db::audit::AuditKey {
     wpt_db::audit::AuditKey::new(TEST_AUDIT_KEY).expect("a valid audit key")
@@ -437,6 +452,15 @@ impl TestApp {
         let before = self.statements.load(Ordering::SeqCst);
         let out = f.await;
         (out, self.statements.load(Ordering::SeqCst) - before)
+    }
+
+    /// How many entries the audit log holds: a refused or failed write adds none.
+    pub async fn audit_rows(&self) -> u64 {
+        use sea_orm::{EntityTrait, PaginatorTrait};
+        wpt_db::entities::audit_log::Entity::find()
+            .count(self.db.db.conn())
+            .await
+            .expect("count audit entries")
     }
 
     /// The database handle. Tests change rows through it directly (an expired session, a

@@ -8,7 +8,6 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Method, Request, StatusCode, header};
 use chrono::{Duration, SecondsFormat, Utc};
 use http_body_util::BodyExt;
-use sea_orm::{ConnectionTrait, Statement};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 use wpt_db::Backend;
@@ -23,20 +22,6 @@ fn plan_id() -> String {
 
 fn rfc3339(t: chrono::DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
-}
-
-async fn audit_rows(app: &TestApp) -> i64 {
-    let db = app.database();
-    let row = db
-        .conn()
-        .query_one_raw(Statement::from_string(
-            db.conn().get_database_backend(),
-            "SELECT COUNT(*) AS n FROM audit_log",
-        ))
-        .await
-        .expect("count")
-        .expect("a row");
-    row.try_get::<i64>("", "n").expect("n")
 }
 
 async fn switch(app: &TestApp, admin: &Caller, body: Value) -> Value {
@@ -98,7 +83,7 @@ async fn while_on_every_write_of_the_document_is_refused_with_503_and_nothing_is
     assert_eq!(on["on"], true);
     assert_eq!(on["active"], true);
     assert_eq!(on["message"], MESSAGE);
-    let before = audit_rows(&app).await;
+    let before = app.audit_rows().await;
 
     let mut refused = 0;
     for (method, path) in writes_of_the_document() {
@@ -130,7 +115,7 @@ async fn while_on_every_write_of_the_document_is_refused_with_503_and_nothing_is
         refused += 1;
     }
     assert!(refused >= 30, "the walk reached every write: {refused}");
-    assert_eq!(audit_rows(&app).await, before, "nothing was written");
+    assert_eq!(app.audit_rows().await, before, "nothing was written");
 
     // Reads, reports and probes go on.
     for path in [
@@ -404,22 +389,14 @@ async fn pages_show_the_banner_hide_the_buttons_and_keep_what_a_form_posted_anyw
 
     // A form posted anyway (a page opened before): refused by the write path, shown
     // again with what was typed and why, nothing written; with htmx and without.
-    let before = audit_rows(&app).await;
+    let before = app.audit_rows().await;
     let narrative = "Three workshops held in Manila";
     for htmx in [true, false] {
         let res = app
             .web_post(
                 Some(&officer_cookie),
                 &format!("/ui/activities/{activity}/progress"),
-                &[
-                    ("status", "on_track"),
-                    ("percent_complete", "40"),
-                    ("narrative", narrative),
-                    ("challenges", ""),
-                    ("next_steps", ""),
-                    ("evidence_urls", ""),
-                    ("seen", ""),
-                ],
+                &wpt_tests::progress_form(narrative, ""),
                 htmx,
             )
             .await;
@@ -431,7 +408,7 @@ async fn pages_show_the_banner_hide_the_buttons_and_keep_what_a_form_posted_anyw
             "{html}"
         );
     }
-    assert_eq!(audit_rows(&app).await, before, "nothing was written");
+    assert_eq!(app.audit_rows().await, before, "nothing was written");
     let timeline = app
         .get_as(
             &sec.token,

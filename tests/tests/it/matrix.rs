@@ -26,13 +26,6 @@ fn plan() -> uuid::Uuid {
     wpt_domain::reference_id("work_plan", PLAN)
 }
 
-async fn audit_rows(app: &TestApp) -> u64 {
-    wpt_db::entities::audit_log::Entity::find()
-        .count(app.database().conn())
-        .await
-        .expect("count")
-}
-
 async fn activity_rows(app: &TestApp) -> u64 {
     wpt_db::entities::activity::Entity::find()
         .count(app.database().conn())
@@ -159,7 +152,7 @@ async fn an_exported_csv_reimports_with_no_change_and_its_cells_are_neutralised(
         .collect();
     assert_eq!(codes, ["A.a.1", "A.a.2", "B.a.1", "C.a.1"]);
 
-    let audit = audit_rows(&app).await;
+    let audit = app.audit_rows().await;
     let preview = import(&app, &sec.token, "text/csv", text.clone(), true).await;
     preview.assert_status(StatusCode::OK);
     assert_eq!(totals(&preview.json()), (0, 0, 4));
@@ -180,7 +173,7 @@ async fn an_exported_csv_reimports_with_no_change_and_its_cells_are_neutralised(
         before,
         "no field, body or version changed"
     );
-    assert_eq!(audit_rows(&app).await, audit, "no audit entry");
+    assert_eq!(app.audit_rows().await, audit, "no audit entry");
 }
 
 #[tokio::test]
@@ -211,7 +204,7 @@ async fn an_exported_xlsx_reimports_with_no_change() {
     let workbook = res.body.clone();
     assert!(workbook.starts_with(b"PK"), "a zip package");
 
-    let audit = audit_rows(&app).await;
+    let audit = app.audit_rows().await;
     let preview = import(&app, &sec.token, XLSX, workbook.clone(), true).await;
     preview.assert_status(StatusCode::OK);
     assert_eq!(totals(&preview.json()), (0, 0, 4), "{}", preview.text());
@@ -223,7 +216,7 @@ async fn an_exported_xlsx_reimports_with_no_change() {
         before,
         "no field, body or version changed"
     );
-    assert_eq!(audit_rows(&app).await, audit, "no audit entry");
+    assert_eq!(app.audit_rows().await, audit, "no audit entry");
 }
 
 #[tokio::test]
@@ -269,7 +262,7 @@ async fn a_preview_reports_what_the_import_then_does_and_writes_nothing() {
         + "D.a.1,D,,Regional dialogue,,,SOMTC,,,,\n";
     let (activities_before, audit_before, listed) = (
         activity_rows(&app).await,
-        audit_rows(&app).await,
+        app.audit_rows().await,
         activities(&app).await,
     );
     let preview = import(&app, &sec.token, "text/csv", changed.clone(), true).await;
@@ -303,7 +296,7 @@ async fn a_preview_reports_what_the_import_then_does_and_writes_nothing() {
         activities_before,
         "nothing created"
     );
-    assert_eq!(audit_rows(&app).await, audit_before, "nothing audited");
+    assert_eq!(app.audit_rows().await, audit_before, "nothing audited");
     assert_eq!(activities(&app).await, listed, "nothing changed");
 
     // The import does what the preview said.
@@ -314,7 +307,7 @@ async fn a_preview_reports_what_the_import_then_does_and_writes_nothing() {
     done["dry_run"] = json!(true);
     assert_eq!(done, preview);
     assert_eq!(
-        audit_rows(&app).await,
+        app.audit_rows().await,
         audit_before + 3,
         "one entry per created or changed row"
     );
@@ -325,7 +318,7 @@ async fn a_preview_of_a_bad_file_gives_the_imports_errors_and_writes_nothing() {
     let app = TestApp::spawn().await;
     let sec = app.caller(Role::Secretariat, None).await;
     let bad = MATRIX.to_owned() + "D.a.1,Z,,Dialogue,,,NOPE,,,2026-13-01,\n";
-    let audit = audit_rows(&app).await;
+    let audit = app.audit_rows().await;
     let preview = import(&app, &sec.token, "text/csv", bad.clone(), true).await;
     preview.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed");
     let real = import(&app, &sec.token, "text/csv", bad, false).await;
@@ -335,7 +328,7 @@ async fn a_preview_of_a_bad_file_gives_the_imports_errors_and_writes_nothing() {
         assert!(preview.error_fields().contains(&f.to_owned()), "{f}");
     }
     assert_eq!(activity_rows(&app).await, 0);
-    assert_eq!(audit_rows(&app).await, audit);
+    assert_eq!(app.audit_rows().await, audit);
     // Officers and viewers may not preview either.
     for role in [Role::Officer, Role::Viewer] {
         let body = (role == Role::Officer).then_some("SOMTC");
@@ -417,7 +410,7 @@ async fn what_the_api_stored_with_spaces_or_empty_text_reimports_unchanged() {
     .await
     .assert_status(StatusCode::CREATED);
     let before = activities(&app).await;
-    let audit = audit_rows(&app).await;
+    let audit = app.audit_rows().await;
     for (format, media) in [("csv", "text/csv"), ("xlsx", XLSX)] {
         let file = export(&app, &sec.token, &format!("?format={format}"), None).await;
         file.assert_status(StatusCode::OK);
@@ -426,5 +419,5 @@ async fn what_the_api_stored_with_spaces_or_empty_text_reimports_unchanged() {
         assert_eq!(totals(&res.json()), (0, 0, 1), "{format}: {}", res.text());
     }
     assert_eq!(activities(&app).await, before);
-    assert_eq!(audit_rows(&app).await, audit);
+    assert_eq!(app.audit_rows().await, audit);
 }

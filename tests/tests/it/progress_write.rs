@@ -113,38 +113,14 @@ async fn two_forms_from_before_any_report_posted_at_once_save_one_and_keep_nothi
         .web_login(&officer.email, wpt_tests::TEST_PASSWORD)
         .await
         .unwrap_or_else(|r| panic!("web login refused: {}", r.status));
-    let audit_rows = |app: &TestApp| {
-        let db = app.database().clone();
-        async move {
-            use sea_orm::{ConnectionTrait, Statement};
-            let row = db
-                .conn()
-                .query_one_raw(Statement::from_string(
-                    db.conn().get_database_backend(),
-                    "SELECT COUNT(*) AS n FROM audit_log",
-                ))
-                .await
-                .expect("count")
-                .expect("a row");
-            row.try_get::<i64>("", "n").expect("n")
-        }
-    };
     for round in 0..4 {
         let id = activity(&app, &sec, &format!("A.r.{round}")).await;
         let path = format!("/ui/activities/{id}/progress");
-        let form = |narrative: &'static str| {
-            [
-                ("status", "on_track"),
-                ("percent_complete", "40"),
-                ("narrative", narrative),
-                ("challenges", ""),
-                ("next_steps", ""),
-                ("evidence_urls", ""),
-                ("seen", ""),
-            ]
-        };
-        let before = audit_rows(&app).await;
-        let (form_one, form_two) = (form("From the first page"), form("From the second page"));
+        let before = app.audit_rows().await;
+        let (form_one, form_two) = (
+            wpt_tests::progress_form("From the first page", ""),
+            wpt_tests::progress_form("From the second page", ""),
+        );
         let (first, second) = tokio::join!(
             app.web_post(Some(&cookie), &path, &form_one, true),
             app.web_post(Some(&cookie), &path, &form_two, true),
@@ -165,7 +141,7 @@ async fn two_forms_from_before_any_report_posted_at_once_save_one_and_keep_nothi
         let items = timeline["items"].as_array().expect("items");
         assert_eq!(items.len(), 1, "round {round}: {timeline}");
         assert_eq!(
-            audit_rows(&app).await,
+            app.audit_rows().await,
             before + 1,
             "round {round}: one entry"
         );

@@ -100,17 +100,11 @@ async fn timeline_len(app: &TestApp, token: &str, id: &str) -> usize {
         .map_or(0, Vec::len)
 }
 
+/// The progress form, posted from the page `from` names (where the answer returns to).
 fn update<'a>(narrative: &'a str, seen: &'a str, from: &'a str) -> Vec<(&'a str, &'a str)> {
-    vec![
-        ("status", "on_track"),
-        ("percent_complete", "40"),
-        ("narrative", narrative),
-        ("challenges", ""),
-        ("next_steps", ""),
-        ("evidence_urls", ""),
-        ("seen", seen),
-        ("from", from),
-    ]
+    let mut form = wpt_tests::progress_form(narrative, seen);
+    form.push(("from", from));
+    form
 }
 
 #[tokio::test]
