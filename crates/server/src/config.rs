@@ -283,7 +283,7 @@ impl Config {
         let db_max_connections = number(
             raw.db_max_connections.as_deref(),
             "WPT_DB_MAX_CONNECTIONS",
-            default_max_connections(&database_url),
+            10,
             1..=1000,
         )?;
         let timeout = number(
@@ -549,18 +549,6 @@ fn number(
     }
 }
 
-/// The pool's size when `WPT_DB_MAX_CONNECTIONS` is not set. SQLite has one writer and
-/// runs each connection on a thread of its own, whose allocations glibc keeps in that
-/// thread's arena: four connections serve two cores' reads and keep the resident set
-/// small (docs/operations.md, "Memory"). PostgreSQL's connections are sockets.
-fn default_max_connections(database_url: &str) -> u32 {
-    if database_url.starts_with("sqlite:") {
-        4
-    } else {
-        10
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -580,15 +568,6 @@ mod tests {
         assert_eq!(c.database_url, "sqlite://wpt.db?mode=rwc");
         assert_eq!(c.bind.to_string(), "127.0.0.1:8080");
         assert_eq!(c.log_format, LogFormat::Pretty);
-    }
-
-    #[test]
-    fn sqlite_pools_fewer_connections_than_postgres_by_default() {
-        let sqlite = Config::load(None, env(&[])).expect("valid");
-        assert_eq!(sqlite.db_max_connections, 4);
-        let pg = Config::load(None, env(&[("WPT_DATABASE_URL", "postgres://wpt@db/wpt")]))
-            .expect("valid");
-        assert_eq!(pg.db_max_connections, 10);
     }
 
     #[test]
